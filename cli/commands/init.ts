@@ -1,0 +1,43 @@
+// `piko init`: register the repository you stand in as a project named after its folder.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { PIKO_COMPOSE_FILE } from '../../core/compose.js';
+import { PikoError } from '../../core/errors.js';
+import { git } from '../../core/git.js';
+import { openState } from '../context.js';
+
+/** Adds `line` to the file unless a line equal to one of `same` is already there. */
+function ensureLine(file: string, line: string, same: string[]): boolean {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (text.split(/\r?\n/).some((l) => same.includes(l.trim()))) return false;
+  mkdirSync(dirname(file), { recursive: true });
+  appendFileSync(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`);
+  return true;
+}
+
+export async function init(cwd: string): Promise<void> {
+  const common = await git(cwd, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
+  if (!common.ok) throw new PikoError('PIKO_ERR_NOT_GIT_REPO', `${cwd} is not inside a git repository`);
+  const gitDir = common.stdout.trim();
+  if (basename(gitDir) !== '.git') {
+    throw new PikoError('PIKO_ERR_NOT_GIT_REPO', `${gitDir} is a bare repository: piko needs a checkout`);
+  }
+  // Standing in one of its worktrees registers the main repository.
+  const root = realpathSync(dirname(gitDir));
+  const { state } = openState();
+  try {
+    const existing = state.projectByRoot(root);
+    const project = existing ?? state.addProject(basename(root), root);
+    if (ensureLine(join(root, '.gitignore'), '.piko/', ['.piko', '.piko/', '/.piko', '/.piko/'])) {
+      console.log('added .piko/ to .gitignore');
+    }
+    ensureLine(join(gitDir, 'info', 'exclude'), PIKO_COMPOSE_FILE, [PIKO_COMPOSE_FILE, `/${PIKO_COMPOSE_FILE}`]);
+    console.log(
+      existing
+        ? `project ${project.name} is already registered (${root})`
+        : `✓ registered project ${project.name} (${root}); next: piko create <name>`,
+    );
+  } finally {
+    state.close();
+  }
+}

@@ -1,0 +1,27 @@
+// `piko list`: every environment, as a table or as JSON.
+import { environmentInfo } from '../../core/state.js';
+import { openState } from '../context.js';
+
+const COLUMNS = ['NAME', 'PROJECT', 'MODE', 'STATUS', 'BRANCH', 'PATH'] as const;
+
+export function list(options: { json?: boolean }): void {
+  const { state } = openState();
+  try {
+    const environments = state.listEnvironments().map(environmentInfo);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(environments, null, 2)}\n`);
+      return;
+    }
+    if (environments.length === 0) {
+      console.log('no environments yet: piko create <name>');
+      return;
+    }
+    const rows = environments.map((e) => [e.name, e.project, e.mode, e.status, e.branch, e.path]);
+    const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+    const line = (cells: readonly string[]): string =>
+      cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+    console.log([line(COLUMNS), ...rows.map(line)].join('\n'));
+  } finally {
+    state.close();
+  }
+}

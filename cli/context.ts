@@ -1,0 +1,63 @@
+// What every command needs: where state lives, which project the user means, and how to say
+// that something went wrong.
+import { realpathSync } from 'node:fs';
+import { sep } from 'node:path';
+import { PikoError } from '../core/errors.js';
+import { git } from '../core/git.js';
+import { requestProject } from '../core/operations.js';
+import { pikoHome } from '../core/paths.js';
+import { State, type ProjectRow } from '../core/state.js';
+
+/** Thrown by commands to leave with a code; only cli/piko.ts turns it into the exit code. */
+export class ExitError extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+export function openState(): { home: string; state: State } {
+  const home = pikoHome();
+  return { home, state: new State(home) };
+}
+
+/**
+ * `project/env` → both parts; anything else is all environment name (so `../x` is refused as
+ * a name rather than read as a project called `..`).
+ */
+export function splitName(name: string): { project: string | undefined; environment: string } {
+  const parts = name.split('/');
+  if (parts.length === 2 && parts[0] !== '' && parts[0] !== '.' && parts[0] !== '..' && parts[1] !== '') {
+    return { project: parts[0], environment: parts[1]! };
+  }
+  return { project: undefined, environment: name };
+}
+
+/** The registered project containing `cwd` (the repository or any of its worktrees). */
+export function projectContaining(state: State, cwd: string): ProjectRow | undefined {
+  let here: string;
+  try {
+    here = realpathSync(cwd);
+  } catch {
+    return undefined;
+  }
+  return state
+    .listProjects()
+    .filter((p) => here === p.root || here.startsWith(p.root + sep))
+    .sort((a, b) => b.root.length - a.root.length)[0];
+}
+
+/**
+ * The project a command means: the one named, else the one the user stands in, else the only
+ * one registered. Standing in a git repository that is not registered is an error that says
+ * to run `piko init`.
+ */
+export async function resolveProject(state: State, named: string | undefined, cwd: string): Promise<ProjectRow> {
+  if (named !== undefined) return requestProject(state, named);
+  const here = projectContaining(state, cwd);
+  if (here) return here;
+  const top = await git(cwd, ['rev-parse', '--show-toplevel']);
+  if (top.ok) {
+    throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `the repository ${top.stdout.trim()} is not a piko project yet`);
+  }
+  return requestProject(state, undefined);
+}

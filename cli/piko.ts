@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// The `piko` command. Each command's module is loaded only when it runs, so `piko --version`
+// and `piko --help` stay fast. This is the only place that decides the process's exit code.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { PikoError } from '../core/errors.js';
+import { ExitError, splitName } from './context.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command('piko')
+  .description('An isolated dev environment per feature branch: worktree, containers, ports, scripts')
+  .version(version, '-v, --version')
+  .showSuggestionAfterError()
+  .exitOverride();
+
+program
+  .command('init')
+  .description('register the git repository you stand in as a project (named after its folder)')
+  .action(async () => (await import('./commands/init.js')).init(process.cwd()));
+
+program
+  .command('create')
+  .description('create an environment: worktree, data dir, containers and scripts, streamed as they run')
+  .argument('<name>', 'environment name, or project/name')
+  .option('-b, --branch <base>', 'branch or commit to start the new branch from (default: HEAD)')
+  .option('--no-attach', 'do not attach to the tmux session afterwards')
+  .addOption(new Option('-t, --transport <transport>', 'how the operation runs and streams').choices(['stdout']).default('stdout'))
+  .option('--json', 'print protocol messages as NDJSON instead of text', false)
+  .action(async (name: string, options: { branch?: string; attach: boolean; json: boolean }) => {
+    const { operate } = await import('./operate.js');
+    const project = await projectName(name);
+    await operate(
+      {
+        action: 'create',
+        ...project,
+        attach: options.attach,
+        ...(options.branch === undefined ? {} : { branch: options.branch }),
+      },
+      options,
+    );
+  });
+
+program
+  .command('destroy')
+  .description('tear an environment down: containers, worktree, data dir, state')
+  .argument('<name>', 'environment name, or project/name')
+  .option('--keep-volumes', 'keep the docker volumes', false)
+  .option('-f, --force', 'also delete the branch, throw away uncommitted changes, carry on past docker errors', false)
+  .option('--json', 'print protocol messages as NDJSON instead of text', false)
+  .action(async (name: string, options: { keepVolumes: boolean; force: boolean; json: boolean }) => {
+    const { operate } = await import('./operate.js');
+    const project = await projectName(name);
+    await operate(
+      { action: 'destroy', ...project, keepVolumes: options.keepVolumes, force: options.force, deleteBranch: options.force },
+      options,
+    );
+  });
+
+program
+  .command('list')
+  .alias('ls')
+  .description('list environments: id, name, project, mode, status, branch, path')
+  .option('--json', 'print JSON', false)
+  .action(async (options: { json: boolean }) => (await import('./commands/list.js')).list(options));
+
+/** `project/env`, or `env` in the project the user stands in. */
+async function projectName(name: string): Promise<{ project: string; environment: string }> {
+  const { openState, resolveProject } = await import('./context.js');
+  const { project, environment } = splitName(name);
+  const { state } = openState();
+  try {
+    return { project: (await resolveProject(state, project, process.cwd())).name, environment };
+  } finally {
+    state.close();
+  }
+}
+
+function fail(err: unknown): number {
+  if (err instanceof ExitError) return err.exitCode;
+  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof PikoError) {
+    process.stderr.write(`piko: ${err.message}\n  ${err.hint}\n`);
+    return err.code === 'PIKO_ERR_USAGE' ? 2 : 1;
+  }
+  process.stderr.write(`piko: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = fail(err);
+}

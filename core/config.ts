@@ -1,0 +1,147 @@
+// Project configuration: found by cosmiconfig in the project root only, validated with zod.
+// Every problem is reported as one line naming the file, the key path and what was expected,
+// and is thrown before anything runs.
+import { basename } from 'node:path';
+import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { PikoError } from './errors.js';
+
+export const CONFIG_SEARCH_PLACES = [
+  '.piko.yml',
+  '.piko.yaml',
+  '.pikorc',
+  '.pikorc.json',
+  '.pikorc.yaml',
+  '.pikorc.yml',
+  '.pikorc.js',
+  '.pikorc.mjs',
+  '.pikorc.cjs',
+  'piko.config.js',
+  'piko.config.mjs',
+  'piko.config.cjs',
+  'piko.config.ts',
+  'package.json',
+];
+
+const TRANSPORTS = ['websocket', 'sse', 'stdout'] as const;
+export type TransportName = (typeof TRANSPORTS)[number];
+
+const StageSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name of letters, digits, `-` or `_`'),
+  run: z.string().min(1, 'a non-empty command'),
+  before: z.string().optional(),
+  after: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  timeout: z.number().positive('a number of seconds above 0').optional(),
+  optional: z.boolean().optional(),
+});
+
+export const ConfigSchema = z.strictObject({
+  scripts: z
+    .strictObject({
+      prepare: z.string().optional(),
+      setup: z.string().optional(),
+      destroy: z.string().optional(),
+      run: z.string().optional(),
+    })
+    .optional(),
+  shells: z.record(z.string(), z.string()).optional(),
+  transport: z.enum(TRANSPORTS).optional(),
+  server: z.strictObject({ url: z.url().optional() }).optional(),
+  environments: z.record(z.string(), z.strictObject({ transport: z.enum(TRANSPORTS).optional() })).optional(),
+  stages: z.array(StageSchema).optional(),
+  plugins: z.array(z.string().min(1)).optional(),
+});
+
+export type PikoConfig = z.infer<typeof ConfigSchema>;
+export type StageConfig = z.infer<typeof StageSchema>;
+
+export interface LoadedConfig {
+  config: PikoConfig;
+  /** The file it came from, or undefined when the project has none. */
+  file: string | undefined;
+}
+
+const loadYaml: Loader = (filepath, content) => {
+  const doc = parseDocument(content, { prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    const at = error.linePos?.[0];
+    const where = at ? `line ${at.line}, column ${at.col}: ` : '';
+    throw new PikoError(
+      'PIKO_ERR_CONFIG_INVALID',
+      `${basename(filepath)}: ${where}not valid YAML (${error.message.split('\n')[0]})`,
+    );
+  }
+  return doc.toJS() as unknown;
+};
+
+/** `stages[0].run` from a zod path. */
+export function keyPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** One issue as `what was expected`, worded for people editing a YAML file. */
+function explain(issue: z.core.$ZodIssue, input: unknown): string {
+  const value = issue.path.reduce<unknown>(
+    (node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    input,
+  );
+  switch (issue.code) {
+    case 'invalid_type':
+      return value === undefined ? `required ${issue.expected}` : `expected ${issue.expected}, got ${describe(value)}`;
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(value)}`;
+    default:
+      return `expected ${issue.message}, got ${describe(value)}`;
+  }
+}
+
+/** Validates a parsed config; throws PIKO_ERR_CONFIG_INVALID naming `file`, the key and what was expected. */
+export function validateConfig(raw: unknown, file: string): PikoConfig {
+  const result = ConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = keyPath(issue.path);
+  throw new PikoError(
+    'PIKO_ERR_CONFIG_INVALID',
+    `${file}: ${key === '' ? '' : `${key}: `}${explain(issue, raw)}`,
+  );
+}
+
+/** Finds and validates the project's configuration in `root` (not in its parents). */
+export async function loadConfig(root: string): Promise<LoadedConfig> {
+  const explorer = cosmiconfig('piko', {
+    searchPlaces: CONFIG_SEARCH_PLACES,
+    searchStrategy: 'none',
+    cache: false,
+    loaders: { ...defaultLoaders, '.yml': loadYaml, '.yaml': loadYaml, noExt: loadYaml },
+  });
+  let found;
+  try {
+    found = await explorer.search(root);
+  } catch (err) {
+    if (err instanceof PikoError) throw err;
+    const file = (err as { filepath?: string }).filepath;
+    throw new PikoError(
+      'PIKO_ERR_CONFIG_INVALID',
+      `${file ? basename(file) : 'configuration'}: could not be loaded (${(err as Error).message.split('\n')[0]})`,
+      { cause: err },
+    );
+  }
+  if (!found) return { config: {}, file: undefined };
+  const name = basename(found.filepath);
+  const shown = name === 'package.json' ? 'package.json#piko' : name;
+  return { config: validateConfig(found.config, shown), file: found.filepath };
+}

@@ -1,0 +1,61 @@
+// The error catalogue: every error a user can see has a stable code and a line saying what to
+// do about it. The README's "Errors" table is checked against this list by
+// test/core/errors.test.ts, so the two cannot drift apart.
+
+export const ERRORS = {
+  PIKO_ERR_NAME_INVALID: 'Use lowercase letters, digits, `-`, `_` or `.`, starting with a letter or digit (at most 63).',
+  PIKO_ERR_ENV_EXISTS: 'Pick another name, or `piko destroy <name>` first.',
+  PIKO_ERR_ENV_NOT_FOUND: 'See `piko list` for the environments that exist.',
+  PIKO_ERR_ENV_BUSY: 'Wait for the running operation on it to finish.',
+  PIKO_ERR_PROJECT_EXISTS: 'Each project needs its own name: rename one of the repository folders.',
+  PIKO_ERR_PROJECT_UNKNOWN: 'Run `piko init` in the repository to register it.',
+  PIKO_ERR_NOT_GIT_REPO: 'Run the command inside a git repository with at least one commit.',
+  PIKO_ERR_BRANCH: 'Check the branch name with `git branch --list`.',
+  PIKO_ERR_CONFIG_INVALID: 'Fix the named key in the named file.',
+  PIKO_ERR_COMPOSE_INVALID: 'Fix the compose file; `docker compose config` shows what docker makes of it.',
+  PIKO_ERR_PORTS_EXHAUSTED: 'Destroy environments you no longer use: their ids and port blocks are reused.',
+  PIKO_ERR_DOCKER_UNAVAILABLE: 'Start the Docker daemon (`docker info` must work), or remove the compose file for a simple environment.',
+  PIKO_ERR_STAGE_FAILED: 'Read the stage output above; the full log is kept under $PIKO_HOME/logs.',
+  PIKO_ERR_WORKTREE_DIRTY: 'Commit or stash the changes, or pass `--force` to throw them away.',
+  PIKO_ERR_PATH_EXISTS: 'Move or remove the path; piko never overwrites what it did not create.',
+  PIKO_ERR_CANCELLED: 'Nothing to do: what the operation had done was rolled back.',
+  PIKO_ERR_PLUGIN: 'Fix or remove the named plugin.',
+  PIKO_ERR_USAGE: 'See `piko --help`.',
+  PIKO_ERR_INTERNAL: 'This is a bug in piko: please report it with the log file.',
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface PikoErrorDetails {
+  stage?: string;
+  exitCode?: number;
+  command?: string;
+  cause?: unknown;
+}
+
+export class PikoError extends Error {
+  readonly code: ErrorCode;
+  readonly stage?: string;
+  readonly exitCode?: number;
+  readonly command?: string;
+
+  constructor(code: ErrorCode, message: string, details: PikoErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'PikoError';
+    this.code = code;
+    if (details.stage !== undefined) this.stage = details.stage;
+    if (details.exitCode !== undefined) this.exitCode = details.exitCode;
+    if (details.command !== undefined) this.command = details.command;
+  }
+
+  get hint(): string {
+    return ERRORS[this.code];
+  }
+}
+
+/** Any thrown value as a PikoError, keeping its message (unknown errors are internal ones). */
+export function toPikoError(err: unknown): PikoError {
+  if (err instanceof PikoError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new PikoError('PIKO_ERR_INTERNAL', message, { cause: err });
+}

@@ -1,0 +1,51 @@
+// Every message of an operation, appended to `$PIKO_HOME/logs/<operation>.ndjson` as it happens,
+// so a client can replay it later. Lines emitted in one burst (one chunk of child output) are
+// written with one system call at the end of that burst rather than one per line.
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ServerMessage } from './protocol.js';
+
+export class OperationLog {
+  readonly path: string;
+  private fd: number | undefined;
+  private pending: string[] = [];
+
+  constructor(path: string) {
+    this.path = path;
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  append(message: ServerMessage): void {
+    if (this.fd === undefined) return;
+    if (this.pending.length === 0) queueMicrotask(() => this.flush());
+    this.pending.push(`${JSON.stringify(message)}\n`);
+  }
+
+  flush(): void {
+    if (this.fd === undefined || this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    writeSync(this.fd, text);
+  }
+
+  close(): void {
+    this.flush();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** The messages of a log file; a torn last line (the writer died mid-write) is left out. */
+export function readOperationLog(path: string): ServerMessage[] {
+  const messages: ServerMessage[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line === '') continue;
+    try {
+      messages.push(JSON.parse(line) as ServerMessage);
+    } catch {
+      break;
+    }
+  }
+  return messages;
+}

@@ -1,0 +1,194 @@
+// Turning a request into an operation: everything that can be checked is checked before
+// anything runs, so bad input changes nothing; then the environment row is claimed (atomically)
+// and the engine takes over. `settle` writes the outcome back to state.
+import { existsSync } from 'node:fs';
+import { loadConfig } from './config.js';
+import type { Engine } from './engine.js';
+import { branchExists, git } from './git.js';
+import { PikoError, toPikoError } from './errors.js';
+import { assertEnvironmentName } from './names.js';
+import type { Operation } from './operation.js';
+import { environmentPaths } from './paths.js';
+import { PIKO_COMPOSE_FILE } from './compose.js';
+import type {
+  CompleteFailureMessage,
+  CreateRequest,
+  DestroyRequest,
+  OperationRequest,
+} from './protocol.js';
+import type { ProjectRow, State } from './state.js';
+
+export interface Services {
+  engine: Engine;
+  state: State;
+  home: string;
+}
+
+/** The project a request names, or the only one there is. */
+export function requestProject(state: State, name: string | undefined): ProjectRow {
+  const projects = state.listProjects();
+  if (name !== undefined) {
+    const project = state.projectByName(name);
+    if (project) return project;
+    const known = projects.length ? ` (projects: ${projects.map((p) => p.name).join(', ')})` : '';
+    throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `no project named ${JSON.stringify(name)} is registered${known}`);
+  }
+  if (projects.length === 1) return projects[0]!;
+  throw new PikoError(
+    'PIKO_ERR_PROJECT_UNKNOWN',
+    projects.length === 0
+      ? 'no project is registered yet'
+      : `say which project (projects: ${projects.map((p) => p.name).join(', ')})`,
+  );
+}
+
+async function assertRepository(project: ProjectRow): Promise<void> {
+  if (!existsSync(project.root) || !(await git(project.root, ['rev-parse', '--git-dir'])).ok) {
+    throw new PikoError(
+      'PIKO_ERR_NOT_GIT_REPO',
+      `project ${JSON.stringify(project.name)} points at ${project.root}, which is no longer a git repository`,
+    );
+  }
+}
+
+async function assertBase(project: ProjectRow, base: string | undefined): Promise<void> {
+  if (base === undefined) {
+    if (!(await git(project.root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).ok) {
+      throw new PikoError('PIKO_ERR_NOT_GIT_REPO', `${project.root} has no commit to branch from yet`);
+    }
+    return;
+  }
+  const found =
+    !base.startsWith('-') &&
+    (await git(project.root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${base}^{commit}`])).ok;
+  if (!found) {
+    throw new PikoError('PIKO_ERR_BRANCH', `base branch ${JSON.stringify(base)} was not found in ${project.root}`);
+  }
+}
+
+async function prepareCreate(services: Services, request: CreateRequest): Promise<Operation> {
+  const { engine, state, home } = services;
+  await assertEnvironmentName(request.environment);
+  const project = requestProject(state, request.project);
+  await assertRepository(project);
+  await assertBase(project, request.branch);
+  const { config } = await loadConfig(project.root);
+  const name = request.environment;
+  const existing = state.environment(project.id, name);
+  if (existing) {
+    throw new PikoError(
+      'PIKO_ERR_ENV_EXISTS',
+      `environment ${JSON.stringify(name)} already exists in project ${JSON.stringify(project.name)} (status ${existing.status}, ${existing.path})`,
+    );
+  }
+  const paths = environmentPaths(project.root, name);
+  if (existsSync(paths.worktree)) {
+    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${paths.worktree} already exists but is no piko environment`);
+  }
+  if (request.branch !== undefined && (await branchExists(project.root, name))) {
+    throw new PikoError(
+      'PIKO_ERR_BRANCH',
+      `branch ${JSON.stringify(name)} already exists, so it cannot be made from ${JSON.stringify(request.branch)}; leave out --branch to use it as it is`,
+    );
+  }
+  const environment = state.reserveEnvironment({
+    projectId: project.id,
+    name,
+    branch: name,
+    path: paths.worktree,
+    dataDir: paths.dataDir,
+  });
+  const operation = engine.operation({
+    kind: 'create',
+    request,
+    project,
+    environment,
+    config,
+    home,
+    state,
+    settle(op, failure) {
+      if (failure) {
+        state.deleteEnvironment(op.environment.id);
+        return;
+      }
+      op.environment.status = op.environment.mode === 'docker' ? 'running' : 'ready';
+      const { status, mode, composeProject, composeFile, ports } = op.environment;
+      state.updateEnvironment(op.environment.id, { status, mode, composeProject, composeFile, ports });
+    },
+  });
+  state.insertOperation({ id: operation.id, kind: 'create', projectId: project.id, environment: name, envId: environment.id });
+  return operation;
+}
+
+/** What would be lost by removing the worktree: changes other than the file piko wrote itself. */
+async function uncommittedChanges(path: string): Promise<string[]> {
+  const status = await git(path, ['status', '--porcelain', '--untracked-files=normal']);
+  if (!status.ok) return [];
+  return status.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.endsWith(` ${PIKO_COMPOSE_FILE}`));
+}
+
+async function prepareDestroy(services: Services, request: DestroyRequest): Promise<Operation> {
+  const { engine, state, home } = services;
+  const project = requestProject(state, request.project);
+  const name = request.environment;
+  const row = state.environment(project.id, name);
+  if (!row) {
+    const known = state.listEnvironments(project.id).map((e) => e.name);
+    throw new PikoError(
+      'PIKO_ERR_ENV_NOT_FOUND',
+      `no environment ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}${known.length ? ` (environments: ${known.join(', ')})` : ''}`,
+    );
+  }
+  const { config } = await loadConfig(project.root);
+  if (!request.force && existsSync(row.path)) {
+    const changes = await uncommittedChanges(row.path);
+    if (changes.length > 0) {
+      const shown = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
+      throw new PikoError('PIKO_ERR_WORKTREE_DIRTY', `worktree ${row.path} has uncommitted changes: ${shown}`);
+    }
+  }
+  const before = state.claimEnvironment(row.id, 'destroying');
+  const operation = engine.operation({
+    kind: 'destroy',
+    request,
+    project,
+    environment: before,
+    config,
+    home,
+    state,
+    settle(op, failure) {
+      if (failure) {
+        // Nothing was removed past the failing stage: the environment stays as it now is.
+        state.updateEnvironment(op.environment.id, { status: op.environment.status });
+        return;
+      }
+      state.deleteEnvironment(op.environment.id);
+      op.environment.status = 'destroyed';
+    },
+  });
+  state.insertOperation({ id: operation.id, kind: 'destroy', projectId: project.id, environment: name, envId: row.id });
+  return operation;
+}
+
+/**
+ * Checks a request and claims what it works on. Throws a PikoError (and changes nothing) when
+ * the request cannot run.
+ */
+export async function prepareOperation(services: Services, request: OperationRequest): Promise<Operation> {
+  switch (request.action) {
+    case 'create':
+      return prepareCreate(services, request);
+    case 'destroy':
+      return prepareDestroy(services, request);
+    default:
+      throw new PikoError('PIKO_ERR_USAGE', `${request.action} is not supported yet`);
+  }
+}
+
+/** The `complete` message for a request that was refused before it became an operation. */
+export function rejection(err: unknown): CompleteFailureMessage {
+  const error = toPikoError(err);
+  return { type: 'complete', success: false, error: error.message, code: error.code, hint: error.hint, seq: 0 };
+}

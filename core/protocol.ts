@@ -1,0 +1,166 @@
+// The wire protocol (v1): one discriminated union on `type`, shared by the engine, every
+// transport, the log files and the terminal renderer. The seed's `log` and `complete` shapes
+// are kept exactly; everything else is additive, so a client that only knows those two works.
+import { z } from 'zod';
+
+export const OPERATION_KINDS = ['create', 'destroy', 'up', 'down', 'restart'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+/** Where a log line came from: `git`, `docker`, `tmux`, `piko` or `script:<stage>`. */
+export type LogSource = 'git' | 'docker' | 'tmux' | 'piko' | `script:${string}`;
+export type StreamName = 'stdout' | 'stderr';
+
+export type EnvironmentMode = 'docker' | 'simple';
+export type EnvironmentStatus =
+  | 'creating'
+  | 'running'
+  | 'ready'
+  | 'stopped'
+  | 'failed'
+  | 'destroying'
+  | 'destroyed';
+
+export interface PortBinding {
+  service: string;
+  containerPort: number;
+  hostPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface EnvironmentInfo {
+  id: number;
+  name: string;
+  project: string;
+  mode: EnvironmentMode;
+  status: EnvironmentStatus;
+  branch: string;
+  path: string;
+  dataDir: string;
+  ports: PortBinding[];
+}
+
+/** First message of every operation: the server (or local engine) took it and gave it an id. */
+export interface AcceptedMessage {
+  type: 'accepted';
+  operation: string;
+  action: OperationKind;
+  project: string;
+  environment: string;
+  seq: number;
+}
+
+export interface StageStartMessage {
+  type: 'stage';
+  name: string;
+  state: 'start';
+  seq: number;
+}
+
+export interface StageEndMessage {
+  type: 'stage';
+  name: string;
+  state: 'end';
+  ok: boolean;
+  durationMs: number;
+  /** Set when a failure did not fail the operation (optional stage, or a forced destroy). */
+  warning?: string;
+  seq: number;
+}
+
+export interface StageSkipMessage {
+  type: 'stage';
+  name: string;
+  state: 'skip';
+  reason: string;
+  seq: number;
+}
+
+export type StageMessage = StageStartMessage | StageEndMessage | StageSkipMessage;
+
+export interface LogMessage {
+  type: 'log';
+  source: LogSource;
+  stream: StreamName;
+  /** One line, with its newline (a partial last line has none). Base64 when `encoding` is set. */
+  data: string;
+  encoding?: 'base64';
+  seq: number;
+}
+
+export interface CompleteSuccessMessage {
+  type: 'complete';
+  success: true;
+  environment: EnvironmentInfo;
+  operation?: string;
+  durationMs?: number;
+  seq: number;
+}
+
+export interface CompleteFailureMessage {
+  type: 'complete';
+  success: false;
+  error: string;
+  /** Stable error code from core/errors.ts. */
+  code?: string;
+  /** What the user can do about it. */
+  hint?: string;
+  stage?: string;
+  exitCode?: number;
+  operation?: string;
+  durationMs?: number;
+  seq: number;
+}
+
+export type CompleteMessage = CompleteSuccessMessage | CompleteFailureMessage;
+
+export type ServerMessage = AcceptedMessage | StageMessage | LogMessage | CompleteMessage;
+
+/** A message before the engine gives it its place in the operation. */
+export type Unsequenced<M> = M extends ServerMessage ? Omit<M, 'seq'> : never;
+
+// ---- client → server requests ---------------------------------------------------------------
+
+const base = {
+  project: z.string().min(1).optional(),
+  environment: z.string({ error: 'environment: required string' }),
+};
+
+export const CreateRequestSchema = z.object({
+  action: z.literal('create'),
+  ...base,
+  attach: z.boolean().optional(),
+  branch: z.string().min(1).optional(),
+});
+
+export const DestroyRequestSchema = z.object({
+  action: z.literal('destroy'),
+  ...base,
+  keepVolumes: z.boolean().optional(),
+  deleteBranch: z.boolean().optional(),
+  force: z.boolean().optional(),
+});
+
+export const LifecycleRequestSchema = z.object({
+  action: z.enum(['up', 'down', 'restart']),
+  ...base,
+});
+
+export const OperationRequestSchema = z.discriminatedUnion('action', [
+  CreateRequestSchema,
+  DestroyRequestSchema,
+  LifecycleRequestSchema,
+]);
+
+export type CreateRequest = z.infer<typeof CreateRequestSchema>;
+export type DestroyRequest = z.infer<typeof DestroyRequestSchema>;
+export type OperationRequest = z.infer<typeof OperationRequestSchema>;
+
+/** The label a terminal shows for a source: `script:setup` → `setup`. */
+export function sourceLabel(source: string): string {
+  return source.startsWith('script:') ? source.slice('script:'.length) : source;
+}
+
+/** The text of a log message (base64 payloads decoded as UTF-8 with replacement characters). */
+export function logText(msg: Pick<LogMessage, 'data' | 'encoding'>): string {
+  return msg.encoding === 'base64' ? Buffer.from(msg.data, 'base64').toString('utf8') : msg.data;
+}

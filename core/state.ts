@@ -1,0 +1,364 @@
+// Durable state: projects, environments and operations in SQLite. WAL mode and a busy timeout
+// let a server and local CLIs use the same file at once; every check-then-write runs inside an
+// IMMEDIATE transaction so two processes cannot both win a race (two creates of one name).
+import { mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Database as DB } from 'better-sqlite3';
+import { PikoError } from './errors.js';
+import { stateDbPath } from './paths.js';
+import type {
+  EnvironmentInfo,
+  EnvironmentMode,
+  EnvironmentStatus,
+  OperationKind,
+  PortBinding,
+} from './protocol.js';
+
+/** Each id owns the host ports 10000 + 100 × id … + 99; past this id they would pass 65535. */
+export const MAX_ENVIRONMENT_ID = Math.floor((65535 - 10000 - 99) / 100);
+
+const SCHEMA_VERSION = 1;
+const SCHEMA = `
+CREATE TABLE projects (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  name       TEXT NOT NULL UNIQUE,
+  root       TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE environments (
+  id              INTEGER PRIMARY KEY,
+  project_id      INTEGER NOT NULL REFERENCES projects(id),
+  name            TEXT NOT NULL,
+  branch          TEXT NOT NULL,
+  path            TEXT NOT NULL,
+  data_dir        TEXT NOT NULL,
+  mode            TEXT NOT NULL DEFAULT 'simple',
+  status          TEXT NOT NULL,
+  compose_project TEXT,
+  compose_file    TEXT,
+  ports           TEXT NOT NULL DEFAULT '[]',
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE operations (
+  id          TEXT PRIMARY KEY,
+  kind        TEXT NOT NULL,
+  project_id  INTEGER NOT NULL REFERENCES projects(id),
+  environment TEXT NOT NULL,
+  env_id      INTEGER,
+  status      TEXT NOT NULL,
+  pid         INTEGER NOT NULL,
+  started_at  TEXT NOT NULL,
+  ended_at    TEXT,
+  error       TEXT,
+  stage       TEXT,
+  exit_code   INTEGER
+);
+CREATE INDEX operations_env ON operations (project_id, environment, started_at);
+`;
+
+export interface ProjectRow {
+  id: number;
+  name: string;
+  root: string;
+  createdAt: string;
+}
+
+export interface EnvironmentRow extends EnvironmentInfo {
+  projectId: number;
+  composeProject: string | null;
+  composeFile: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type OperationStatus = 'running' | 'succeeded' | 'failed';
+
+export interface OperationRow {
+  id: string;
+  kind: OperationKind;
+  projectId: number;
+  environment: string;
+  envId: number | null;
+  status: OperationStatus;
+  pid: number;
+  startedAt: string;
+  endedAt: string | null;
+  error: string | null;
+  stage: string | null;
+  exitCode: number | null;
+}
+
+export interface EnvironmentUpdate {
+  status?: EnvironmentStatus;
+  mode?: EnvironmentMode;
+  composeProject?: string | null;
+  composeFile?: string | null;
+  ports?: PortBinding[];
+}
+
+interface RawEnvironment {
+  id: number;
+  project_id: number;
+  project: string;
+  name: string;
+  branch: string;
+  path: string;
+  data_dir: string;
+  mode: EnvironmentMode;
+  status: EnvironmentStatus;
+  compose_project: string | null;
+  compose_file: string | null;
+  ports: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const ENV_SELECT = `SELECT e.*, p.name AS project FROM environments e JOIN projects p ON p.id = e.project_id`;
+
+function toEnvironment(raw: RawEnvironment): EnvironmentRow {
+  return {
+    id: raw.id,
+    name: raw.name,
+    project: raw.project,
+    projectId: raw.project_id,
+    mode: raw.mode,
+    status: raw.status,
+    branch: raw.branch,
+    path: raw.path,
+    dataDir: raw.data_dir,
+    ports: JSON.parse(raw.ports) as PortBinding[],
+    composeProject: raw.compose_project,
+    composeFile: raw.compose_file,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+  };
+}
+
+/** The part of a row the wire protocol carries. */
+export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
+  const { id, name, project, mode, status, branch, path, dataDir, ports } = row;
+  return { id, name, project, mode, status, branch, path, dataDir, ports };
+}
+
+const now = (): string => new Date().toISOString();
+
+export class State {
+  readonly db: DB;
+
+  constructor(home: string) {
+    mkdirSync(home, { recursive: true });
+    this.db = new Database(stateDbPath(home));
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    const migrate = this.db.transaction(() => {
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version >= SCHEMA_VERSION) return;
+      this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    });
+    migrate.immediate();
+  }
+
+  // ---- projects ------------------------------------------------------------------------------
+
+  addProject(name: string, root: string): ProjectRow {
+    const add = this.db.transaction((): ProjectRow => {
+      const existing = this.projectByRoot(root);
+      if (existing) return existing;
+      if (this.projectByName(name)) {
+        throw new PikoError(
+          'PIKO_ERR_PROJECT_EXISTS',
+          `another repository is already registered as project ${JSON.stringify(name)} (${this.projectByName(name)!.root})`,
+        );
+      }
+      this.db
+        .prepare('INSERT INTO projects (name, root, created_at) VALUES (?, ?, ?)')
+        .run(name, root, now());
+      return this.projectByRoot(root)!;
+    });
+    return add.immediate();
+  }
+
+  projectByName(name: string): ProjectRow | undefined {
+    return this.projectWhere('name = ?', name);
+  }
+
+  projectByRoot(root: string): ProjectRow | undefined {
+    return this.projectWhere('root = ?', root);
+  }
+
+  listProjects(): ProjectRow[] {
+    return this.db
+      .prepare('SELECT id, name, root, created_at AS createdAt FROM projects ORDER BY name')
+      .all() as ProjectRow[];
+  }
+
+  private projectWhere(where: string, value: unknown): ProjectRow | undefined {
+    return this.db
+      .prepare(`SELECT id, name, root, created_at AS createdAt FROM projects WHERE ${where}`)
+      .get(value) as ProjectRow | undefined;
+  }
+
+  // ---- environments --------------------------------------------------------------------------
+
+  /**
+   * Claims `name` in the project with status `creating` and the smallest free id (ids are
+   * global because they pick host ports). Throws PIKO_ERR_ENV_EXISTS when the name is taken.
+   */
+  reserveEnvironment(input: {
+    projectId: number;
+    name: string;
+    branch: string;
+    path: string;
+    dataDir: string;
+  }): EnvironmentRow {
+    const reserve = this.db.transaction((): EnvironmentRow => {
+      const existing = this.environment(input.projectId, input.name);
+      if (existing) {
+        throw new PikoError(
+          'PIKO_ERR_ENV_EXISTS',
+          `environment ${JSON.stringify(input.name)} already exists in project ${JSON.stringify(existing.project)} (status ${existing.status}, ${existing.path})`,
+        );
+      }
+      const { id } = this.db
+        .prepare(
+          `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM environments WHERE id = 1) THEN 1
+             ELSE (SELECT MIN(id) + 1 FROM environments e
+                   WHERE NOT EXISTS (SELECT 1 FROM environments f WHERE f.id = e.id + 1)) END AS id`,
+        )
+        .get() as { id: number };
+      if (id > MAX_ENVIRONMENT_ID) {
+        throw new PikoError(
+          'PIKO_ERR_PORTS_EXHAUSTED',
+          `no environment id left: id ${id} would publish ports past 65535 (10000 + 100 × id); ${id - 1} environments exist`,
+        );
+      }
+      const at = now();
+      this.db
+        .prepare(
+          `INSERT INTO environments (id, project_id, name, branch, path, data_dir, status, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?)`,
+        )
+        .run(id, input.projectId, input.name, input.branch, input.path, input.dataDir, at, at);
+      return this.environmentById(id)!;
+    });
+    return reserve.immediate();
+  }
+
+  environment(projectId: number, name: string): EnvironmentRow | undefined {
+    const raw = this.db
+      .prepare(`${ENV_SELECT} WHERE e.project_id = ? AND e.name = ?`)
+      .get(projectId, name) as RawEnvironment | undefined;
+    return raw && toEnvironment(raw);
+  }
+
+  environmentById(id: number): EnvironmentRow | undefined {
+    const raw = this.db.prepare(`${ENV_SELECT} WHERE e.id = ?`).get(id) as RawEnvironment | undefined;
+    return raw && toEnvironment(raw);
+  }
+
+  listEnvironments(projectId?: number): EnvironmentRow[] {
+    const rows = (
+      projectId === undefined
+        ? this.db.prepare(`${ENV_SELECT} ORDER BY p.name, e.name`).all()
+        : this.db.prepare(`${ENV_SELECT} WHERE e.project_id = ? ORDER BY e.name`).all(projectId)
+    ) as RawEnvironment[];
+    return rows.map(toEnvironment);
+  }
+
+  updateEnvironment(id: number, update: EnvironmentUpdate): EnvironmentRow {
+    const columns: Record<string, unknown> = {
+      status: update.status,
+      mode: update.mode,
+      compose_project: update.composeProject,
+      compose_file: update.composeFile,
+      ports: update.ports && JSON.stringify(update.ports),
+    };
+    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    const sql = `UPDATE environments SET ${set.map(([k]) => `${k} = ?`).join(', ')}${set.length ? ', ' : ''}updated_at = ? WHERE id = ?`;
+    this.db.prepare(sql).run(...set.map(([, v]) => v), now(), id);
+    return this.environmentById(id)!;
+  }
+
+  /**
+   * Moves an environment to `next` only if nothing else holds it, so a destroy cannot start
+   * while a create or another destroy of it runs. Returns the row as it was before.
+   */
+  claimEnvironment(id: number, next: EnvironmentStatus): EnvironmentRow {
+    const claim = this.db.transaction((): EnvironmentRow => {
+      const row = this.environmentById(id);
+      if (!row) throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `environment ${id} no longer exists`);
+      if (row.status === 'creating' || row.status === 'destroying') {
+        throw new PikoError(
+          'PIKO_ERR_ENV_BUSY',
+          `environment ${JSON.stringify(row.name)} is ${row.status} by another operation`,
+        );
+      }
+      this.db
+        .prepare('UPDATE environments SET status = ?, updated_at = ? WHERE id = ?')
+        .run(next, now(), id);
+      return row;
+    });
+    return claim.immediate();
+  }
+
+  deleteEnvironment(id: number): void {
+    this.db.prepare('DELETE FROM environments WHERE id = ?').run(id);
+  }
+
+  // ---- operations ----------------------------------------------------------------------------
+
+  insertOperation(op: {
+    id: string;
+    kind: OperationKind;
+    projectId: number;
+    environment: string;
+    envId: number | null;
+  }): void {
+    this.db
+      .prepare(
+        `INSERT INTO operations (id, kind, project_id, environment, env_id, status, pid, started_at)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`,
+      )
+      .run(op.id, op.kind, op.projectId, op.environment, op.envId, process.pid, now());
+  }
+
+  finishOperation(
+    id: string,
+    result: { success: boolean; error?: string; stage?: string; exitCode?: number },
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE operations SET status = ?, ended_at = ?, error = ?, stage = ?, exit_code = ? WHERE id = ?`,
+      )
+      .run(
+        result.success ? 'succeeded' : 'failed',
+        now(),
+        result.error ?? null,
+        result.stage ?? null,
+        result.exitCode ?? null,
+        id,
+      );
+  }
+
+  operation(id: string): OperationRow | undefined {
+    return this.db
+      .prepare(
+        `SELECT id, kind, project_id AS projectId, environment, env_id AS envId, status, pid,
+                started_at AS startedAt, ended_at AS endedAt, error, stage, exit_code AS exitCode
+         FROM operations WHERE id = ?`,
+      )
+      .get(id) as OperationRow | undefined;
+  }
+}

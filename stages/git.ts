@@ -1,0 +1,109 @@
+// The git stage: a worktree at .piko/worktrees/<env> on a branch named <env> (new from --branch
+// or HEAD, or the branch itself when it already exists), plus the environment's data dir.
+// Destroy removes both, and the branch only when asked to.
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { relative } from 'node:path';
+import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine.js';
+import { PikoError } from '../core/errors.js';
+import { branchExists } from '../core/git.js';
+import type { CreateRequest, DestroyRequest } from '../core/protocol.js';
+import { STAGE_ORDER } from '../core/stage-order.js';
+
+const PLUGIN_NAME = 'GitStagePlugin';
+
+export class GitStagePlugin implements PikoPlugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(engine: Engine): void {
+    engine.hooks.registerStages.tap(PLUGIN_NAME, (registry, operation) => {
+      if (operation.kind === 'create') registry.add(createStage());
+      if (operation.kind === 'destroy') registry.add(destroyStage());
+    });
+  }
+}
+
+function createStage(): StageDefinition {
+  // What this run made, so a rollback removes exactly that and nothing it found.
+  const made = { worktree: false, branch: false, dataDir: false };
+  return {
+    name: 'git',
+    order: STAGE_ORDER.GIT,
+    plugin: PLUGIN_NAME,
+    async run(ctx: StageContext): Promise<void> {
+      const { project, environment } = ctx.operation;
+      const request = ctx.operation.request as CreateRequest;
+      const root = project.root;
+      if (existsSync(environment.path)) {
+        throw new PikoError(
+          'PIKO_ERR_PATH_EXISTS',
+          `git failed: ${environment.path} already exists and piko did not make it`,
+          { stage: 'git' },
+        );
+      }
+      const existing = await branchExists(root, environment.name);
+      if (existing) {
+        ctx.info(`using the existing branch '${environment.name}'`);
+        await ctx.exec('git', ['worktree', 'add', environment.path, environment.name], { cwd: root });
+      } else {
+        const base = request.branch ?? 'HEAD';
+        await ctx.exec('git', ['worktree', 'add', '-b', environment.name, environment.path, base], { cwd: root });
+        made.branch = true;
+      }
+      made.worktree = true;
+      if (!existsSync(environment.dataDir)) {
+        await mkdir(environment.dataDir, { recursive: true });
+        made.dataDir = true;
+        ctx.operation.info('piko', `created data directory ${relative(root, environment.dataDir)}`);
+      }
+    },
+    async rollback(ctx: StageContext): Promise<void> {
+      const { project, environment } = ctx.operation;
+      const root = project.root;
+      if (made.dataDir) await rm(environment.dataDir, { recursive: true, force: true });
+      if (made.worktree) await removeWorktree(ctx, root, environment.path);
+      if (made.branch) await ctx.exec('git', ['branch', '-D', environment.name], { cwd: root });
+    },
+  };
+}
+
+function destroyStage(): StageDefinition {
+  return {
+    name: 'git',
+    order: STAGE_ORDER.DESTROY_GIT,
+    plugin: PLUGIN_NAME,
+    async run(ctx: StageContext): Promise<void> {
+      const { project, environment } = ctx.operation;
+      const request = ctx.operation.request as DestroyRequest;
+      const root = project.root;
+      if (existsSync(environment.path)) {
+        // Whether the worktree may be thrown away was decided before the operation started.
+        await removeWorktree(ctx, root, environment.path);
+        ctx.info(`removed worktree ${relative(root, environment.path)}`);
+      } else {
+        ctx.warn(`worktree ${environment.path} was already gone`);
+        await ctx.exec('git', ['worktree', 'prune'], { cwd: root });
+      }
+      if (existsSync(environment.dataDir)) {
+        await rm(environment.dataDir, { recursive: true, force: true });
+        ctx.operation.info('piko', `removed data directory ${relative(root, environment.dataDir)}`);
+      }
+      if (request.force || request.deleteBranch) {
+        if (await branchExists(root, environment.branch)) {
+          await ctx.exec('git', ['branch', '-D', environment.branch], { cwd: root });
+        }
+      } else {
+        ctx.info(`kept branch '${environment.branch}' (destroy --force deletes it)`);
+      }
+    },
+  };
+}
+
+async function removeWorktree(ctx: StageContext, root: string, path: string): Promise<void> {
+  const removed = await ctx.exec('git', ['worktree', 'remove', '--force', path], { cwd: root, allowFailure: true });
+  if (removed.exitCode !== 0) {
+    // A worktree git no longer knows about (or a half-made one): remove the folder, then tell git.
+    await rm(path, { recursive: true, force: true });
+    await ctx.exec('git', ['worktree', 'prune'], { cwd: root });
+  }
+}

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
+
+afterEach(cleanup);
+
+const COMPOSE = `services:
+  web:
+    image: nginx
+    ports:
+      - "8080:80"
+  db:
+    image: postgres
+    container_name: shared-db
+    ports:
+      - 5432
+volumes:
+  pgdata:
+    name: fixed-pgdata
+`;
+
+const CONFIG = `scripts:
+  prepare: echo "prepare sees web on $PIKO_WEB_PORT"
+  setup: |
+    echo "setup in $(pwd)"
+    echo "env $PIKO_ENV_NAME id $PIKO_ENV_ID branch $PIKO_BRANCH project $PIKO_PROJECT"
+    echo "root $PIKO_ROOT data $PIKO_DATA_DIR path $PIKO_ENV_PATH db $PIKO_DB_PORT"
+    echo "careful" >&2
+`;
+
+interface ListedEnv {
+  id: number;
+  name: string;
+  project: string;
+  mode: string;
+  status: string;
+  branch: string;
+  path: string;
+}
+
+async function listed(box: ReturnType<typeof sandbox>, cwd: string): Promise<ListedEnv[]> {
+  const result = await box.piko(['list', '--json'], cwd);
+  expect(result.exitCode).toBe(0);
+  return JSON.parse(result.stdout) as ListedEnv[];
+}
+
+describe('piko create and destroy, locally', () => {
+  it('creates a docker environment, streaming every stage, and destroys it', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ 'docker-compose.yml': COMPOSE, '.piko.yml': CONFIG }, 'shop');
+    expect((await box.piko(['init'], repo)).exitCode).toBe(0);
+
+    const created = await box.piko(['create', 'feature-xyz'], repo);
+    expect(created.stderr).toBe('');
+    expect(created.exitCode).toBe(0);
+    const worktree = join(repo, '.piko', 'worktrees', 'feature-xyz');
+    const dataDir = join(repo, '.piko', 'data', 'feature-xyz');
+    const lines = created.stdout.split('\n');
+    expect(lines).toContain("[git] Preparing worktree (new branch 'feature-xyz')");
+    expect(lines).toContain('[docker] web: 80/tcp → localhost:10180');
+    expect(lines).toContain('[docker] db: 5432/tcp → localhost:10132');
+    expect(lines).toContain('[prepare] prepare sees web on 10180');
+    expect(lines).toContain('[docker]  Container piko-shop-feature-xyz-web-1 Started');
+    expect(lines).toContain(`[setup] setup in ${worktree}`);
+    expect(lines).toContain('[setup] env feature-xyz id 1 branch feature-xyz project shop');
+    expect(lines).toContain(`[setup] root ${repo} data ${dataDir} path ${worktree} db 10132`);
+    expect(lines).toContain('[setup] careful');
+    expect(lines.at(-1)).toMatch(/^✓ feature-xyz ready \(docker, running\) in \d+\.\ds$/);
+    // The stages came in order.
+    const first = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+    expect(first('[git]')).toBeLessThan(first('[prepare]'));
+    expect(first('[prepare]')).toBeLessThan(first('[docker]  Container'));
+    expect(first('[docker]  Container')).toBeLessThan(first('[setup]'));
+
+    expect(git(worktree, 'branch', '--show-current')).toBe('feature-xyz');
+    expect(existsSync(dataDir)).toBe(true);
+    const override = parse(readFileSync(join(worktree, 'docker-compose.piko.yml'), 'utf8'));
+    expect(override.services.web.ports).toEqual([{ target: 80, published: '10180', protocol: 'tcp' }]);
+    expect(override.services.db.container_name).toBe('piko-shop-feature-xyz-shared-db');
+    expect(override.networks.default.name).toBe('piko-shop-feature-xyz');
+    expect(override.volumes.pgdata.name).toBe('piko-shop-feature-xyz_pgdata');
+    const up = box.docker.calls().find((c) => c.args.includes('up'));
+    expect(up).toEqual({
+      args: ['compose', '-p', 'piko-shop-feature-xyz', '-f', 'docker-compose.piko.yml', 'up', '-d'],
+      cwd: worktree,
+    });
+
+    expect(await listed(box, repo)).toEqual([
+      expect.objectContaining({ id: 1, name: 'feature-xyz', project: 'shop', mode: 'docker', status: 'running', branch: 'feature-xyz', path: worktree }),
+    ]);
+    // The main checkout stays clean apart from the .gitignore that init added.
+    expect(git(repo, 'status', '--porcelain')).toBe('?? .gitignore');
+
+    const destroyed = await box.piko(['destroy', 'feature-xyz'], repo);
+    expect(destroyed.exitCode).toBe(0);
+    expect(destroyed.stdout).toMatch(/✓ feature-xyz destroyed in/);
+    expect(box.docker.calls().at(-1)!.args).toEqual([
+      'compose', '-p', 'piko-shop-feature-xyz', '-f', 'docker-compose.piko.yml', 'down', '-v', '--remove-orphans',
+    ]);
+    expect(existsSync(worktree)).toBe(false);
+    expect(existsSync(dataDir)).toBe(false);
+    expect(await listed(box, repo)).toEqual([]);
+    expect(git(repo, 'branch', '--list', 'feature-xyz')).toContain('feature-xyz');
+  });
+});

@@ -1,0 +1,140 @@
+// Real fixtures for tests: temporary git repositories built from a file map, a private
+// PIKO_HOME, a stand-in `docker` on PATH that records its arguments, and the real CLI.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, execaSync, type ResultPromise } from 'execa';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PIKO_BIN = join(ROOT, 'dist', 'cli', 'piko.js');
+
+const made: string[] = [];
+
+/** A fresh folder removed by `cleanup()`. Real path, so it compares equal to what git prints. */
+export function tempDir(prefix = 'piko-test-'): string {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  made.push(dir);
+  return dir;
+}
+
+export function cleanup(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    const path = join(dir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    if (name.endsWith('.sh')) chmodSync(path, 0o755);
+  }
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  return execaSync('git', args, { cwd }).stdout;
+}
+
+/** A git repository named `name` with `files` committed on `main`. */
+export function makeRepo(files: Record<string, string> = {}, name = 'app'): string {
+  const dir = join(tempDir(), name);
+  mkdirSync(dir);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.email', 'test@example.com');
+  git(dir, 'config', 'user.name', 'piko test');
+  writeFiles(dir, { 'README.md': '# test repo\n', ...files });
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'initial');
+  return dir;
+}
+
+export interface FakeDocker {
+  /** Folder to put first on PATH. */
+  bin: string;
+  /** Every call so far: its arguments and working directory. */
+  calls(): { args: string[]; cwd: string }[];
+}
+
+/**
+ * A `docker` that records each call and answers like a daemonless-but-working docker would:
+ * `version` prints a server version (or fails like a missing daemon when FAKE_DOCKER_NO_DAEMON
+ * is set), `compose … up -d` prints container lines (exits FAKE_DOCKER_UP_EXIT when set).
+ */
+export function fakeDocker(): FakeDocker {
+  const bin = tempDir('piko-docker-');
+  const log = join(bin, 'calls.ndjson');
+  writeFileSync(
+    join(bin, 'docker'),
+    `#!/usr/bin/env node
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args, cwd: process.cwd() }) + '\\n');
+if (args[0] === 'version') {
+  if (process.env.FAKE_DOCKER_NO_DAEMON) {
+    console.error('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
+    process.exit(1);
+  }
+  console.log('27.3.1');
+  process.exit(0);
+}
+if (args[0] === 'compose') {
+  const project = args[args.indexOf('-p') + 1];
+  if (args.includes('up')) {
+    console.error(' Network ' + project + ' Created');
+    console.error(' Container ' + project + '-web-1 Started');
+    process.exit(Number(process.env.FAKE_DOCKER_UP_EXIT || 0));
+  }
+  if (args.includes('down')) {
+    console.error(' Container ' + project + '-web-1 Removed');
+    process.exit(0);
+  }
+}
+`,
+  );
+  chmodSync(join(bin, 'docker'), 0o755);
+  return {
+    bin,
+    calls: () =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as { args: string[]; cwd: string })
+        : [],
+  };
+}
+
+export interface PikoRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number | undefined;
+}
+
+export interface Sandbox {
+  home: string;
+  docker: FakeDocker;
+  env: Record<string, string>;
+  /** Runs the real CLI to completion. */
+  piko(args: string[], cwd: string, env?: Record<string, string>): Promise<PikoRun>;
+  /** Starts the real CLI and returns the running child. */
+  spawn(args: string[], cwd: string, env?: Record<string, string>): ResultPromise<{ reject: false; all: true }>;
+}
+
+/** A private PIKO_HOME and a fake docker first on PATH, for one test. */
+export function sandbox(): Sandbox {
+  const home = tempDir('piko-home-');
+  const docker = fakeDocker();
+  const env = { PIKO_HOME: home, PATH: `${docker.bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
+  const spawn = (args: string[], cwd: string, extra: Record<string, string> = {}) =>
+    execa('node', [PIKO_BIN, ...args], { cwd, env: { ...env, ...extra }, reject: false, all: true });
+  return {
+    home,
+    docker,
+    env,
+    spawn,
+    async piko(args, cwd, extra = {}) {
+      const result = await spawn(args, cwd, extra);
+      return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode };
+    },
+  };
+}

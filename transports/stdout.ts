@@ -1,0 +1,16 @@
+// The stdout transport: the local path. It renders every message of the engine's operations
+// straight to the terminal; it never sees a child process, only protocol messages.
+import type { Engine, PikoPlugin } from '../core/engine.js';
+import type { MessageRenderer } from '../core/render.js';
+
+const PLUGIN_NAME = 'StdoutTransport';
+
+export class StdoutTransport implements PikoPlugin {
+  readonly name = PLUGIN_NAME;
+
+  constructor(private readonly renderer: MessageRenderer) {}
+
+  apply(engine: Engine): void {
+    engine.hooks.message.tap(PLUGIN_NAME, (message) => this.renderer.render(message));
+  }
+}
