@@ -4,10 +4,11 @@
 // parsed document; the docker stage does the I/O.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { PikoError } from './errors.js';
 import type { PortRequest } from './ports.js';
 import type { PortBinding } from './protocol.js';
+import { parseYaml } from './yaml.js';
 
 /** The names docker compose looks for, in its own order of preference. */
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -28,13 +29,8 @@ function invalid(file: string, message: string): PikoError {
 }
 
 export function parseCompose(text: string, file: string): ComposeDocument {
-  const doc = parseDocument(text, { merge: true, prettyErrors: false });
-  const error = doc.errors[0];
-  if (error) {
-    const at = error.linePos?.[0];
-    throw invalid(file, `${at ? `line ${at.line}: ` : ''}not valid YAML (${error.message.split('\n')[0]})`);
-  }
-  const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const { value, error } = parseYaml(text);
+  if (error !== undefined) throw invalid(file, `not valid YAML: ${error}`);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalid(file, 'expected a mapping with `services:` at the top');
   }

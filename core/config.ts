@@ -3,9 +3,9 @@
 // and is thrown before anything runs.
 import { basename } from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PikoError } from './errors.js';
+import { parseYaml } from './yaml.js';
 
 export const CONFIG_SEARCH_PLACES = [
   '.piko.yml',
@@ -64,17 +64,11 @@ export interface LoadedConfig {
 }
 
 const loadYaml: Loader = (filepath, content) => {
-  const doc = parseDocument(content, { prettyErrors: false });
-  const error = doc.errors[0];
-  if (error) {
-    const at = error.linePos?.[0];
-    const where = at ? `line ${at.line}, column ${at.col}: ` : '';
-    throw new PikoError(
-      'PIKO_ERR_CONFIG_INVALID',
-      `${basename(filepath)}: ${where}not valid YAML (${error.message.split('\n')[0]})`,
-    );
+  const { value, error } = parseYaml(content);
+  if (error !== undefined) {
+    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${basename(filepath)}: not valid YAML: ${error}`);
   }
-  return doc.toJS() as unknown;
+  return value;
 };
 
 /** `stages[0].run` from a zod path. */
@@ -97,8 +91,10 @@ function explain(issue: z.core.$ZodIssue, input: unknown): string {
     input,
   );
   switch (issue.code) {
-    case 'invalid_type':
-      return value === undefined ? `required ${issue.expected}` : `expected ${issue.expected}, got ${describe(value)}`;
+    case 'invalid_type': {
+      const expected = ({ object: 'a mapping', array: 'a list' } as Record<string, string>)[issue.expected] ?? issue.expected;
+      return value === undefined ? `required ${expected}` : `expected ${expected}, got ${describe(value)}`;
+    }
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     case 'invalid_value':

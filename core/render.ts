@@ -19,6 +19,7 @@ export interface TerminalRendererOptions {
 }
 
 export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   const minutes = Math.floor(ms / 60_000);
   return `${minutes}m ${Math.round((ms % 60_000) / 1000)}s`;

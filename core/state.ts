@@ -144,6 +144,15 @@ export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
 
 const now = (): string => new Date().toISOString();
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class State {
   readonly db: DB;
 
@@ -293,13 +302,15 @@ export class State {
 
   /**
    * Moves an environment to `next` only if nothing else holds it, so a destroy cannot start
-   * while a create or another destroy of it runs. Returns the row as it was before.
+   * while a create or another destroy of it runs. An environment left `creating` or
+   * `destroying` by a process that died is not held: claiming it is how it gets cleaned up.
+   * Returns the row as it was before.
    */
   claimEnvironment(id: number, next: EnvironmentStatus): EnvironmentRow {
     const claim = this.db.transaction((): EnvironmentRow => {
       const row = this.environmentById(id);
       if (!row) throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `environment ${id} no longer exists`);
-      if (row.status === 'creating' || row.status === 'destroying') {
+      if ((row.status === 'creating' || row.status === 'destroying') && this.heldByLiveOperation(id)) {
         throw new PikoError(
           'PIKO_ERR_ENV_BUSY',
           `environment ${JSON.stringify(row.name)} is ${row.status} by another operation`,
@@ -311,6 +322,13 @@ export class State {
       return row;
     });
     return claim.immediate();
+  }
+
+  private heldByLiveOperation(envId: number): boolean {
+    const running = this.db
+      .prepare(`SELECT pid FROM operations WHERE env_id = ? AND status = 'running'`)
+      .all(envId) as { pid: number }[];
+    return running.some(({ pid }) => processAlive(pid));
   }
 
   deleteEnvironment(id: number): void {

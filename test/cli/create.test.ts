@@ -67,7 +67,7 @@ describe('piko create and destroy, locally', () => {
     expect(lines).toContain('[setup] env feature-xyz id 1 branch feature-xyz project shop');
     expect(lines).toContain(`[setup] root ${repo} data ${dataDir} path ${worktree} db 10132`);
     expect(lines).toContain('[setup] careful');
-    expect(lines.at(-1)).toMatch(/^✓ feature-xyz ready \(docker, running\) in \d+\.\ds$/);
+    expect(lines.at(-1)).toMatch(/^✓ feature-xyz ready \(docker, running\) in (\d+\.\ds|\d+ms)$/);
     // The stages came in order.
     const first = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
     expect(first('[git]')).toBeLessThan(first('[prepare]'));

@@ -1,0 +1,59 @@
+// `npm run demo`: a throwaway git repository with a .piko.yml whose setup script prints for a
+// few seconds, then the real `piko` command creating, listing and destroying an environment in
+// it. Everything lives in a temporary folder (PIKO_HOME too) and is removed at the end.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import pc from 'picocolors';
+
+const PIKO = fileURLToPath(new URL('./piko.js', import.meta.url));
+
+const CONFIG = `# The demo project's piko configuration.
+scripts:
+  prepare: echo "copying .env.example to .env for $PIKO_ENV_NAME"
+  setup: |
+    echo "installing dependencies in $PIKO_ENV_PATH"
+    for i in 1 2 3 4 5 6 7 8; do
+      echo "  fetched package $i/8"
+      sleep 0.4
+    done
+    echo "npm WARN deprecated left-pad@1.0.0" >&2
+    echo "ready on branch $PIKO_BRANCH, data in $PIKO_DATA_DIR"
+  destroy: echo "dropping the $PIKO_ENV_NAME database"
+`;
+
+const work = mkdtempSync(join(tmpdir(), 'piko-demo-'));
+const repo = join(work, 'demo-shop');
+const env = { PIKO_HOME: join(work, 'piko-home') };
+
+async function sh(file: string, args: string[]): Promise<void> {
+  await execa(file, args, { cwd: repo, env, stdio: 'inherit' });
+}
+
+async function piko(...args: string[]): Promise<void> {
+  console.log(pc.bold(`\n$ piko ${args.join(' ')}`));
+  await sh(process.execPath, [PIKO, ...args]);
+}
+
+try {
+  console.log(pc.bold(`A throwaway repository at ${repo}`));
+  await execa('mkdir', ['-p', repo]);
+  await sh('git', ['init', '-q', '-b', 'main']);
+  writeFileSync(join(repo, 'README.md'), '# demo shop\n');
+  writeFileSync(join(repo, '.piko.yml'), CONFIG);
+  await sh('git', ['add', '-A']);
+  await sh('git', ['-c', 'user.name=piko demo', '-c', 'user.email=demo@example.com', 'commit', '-q', '-m', 'demo shop']);
+
+  await piko('init');
+  await piko('create', 'feature-demo');
+  await piko('list');
+  await piko('destroy', 'feature-demo', '--force');
+  console.log(pc.bold('\nThat was all real: a git worktree, a data directory, scripts streamed line by line.'));
+} catch (err) {
+  console.error(pc.red(`demo failed: ${(err as Error).message}`));
+  process.exitCode = 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

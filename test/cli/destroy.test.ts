@@ -1,0 +1,83 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
+
+afterEach(cleanup);
+
+const COMPOSE = 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n';
+const CONFIG = 'scripts:\n  destroy: echo "cleaning $PIKO_ENV_NAME on port $PIKO_WEB_PORT" > "$PIKO_ROOT/destroyed.txt"\n';
+
+describe('piko destroy', () => {
+  it('runs the destroy script with the variables, then brings containers down', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ 'docker-compose.yml': COMPOSE, '.piko.yml': CONFIG });
+    await box.piko(['init'], repo);
+    await box.piko(['create', 'gone'], repo);
+    const result = await box.piko(['destroy', 'gone', '--keep-volumes'], repo);
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(join(repo, 'destroyed.txt'), 'utf8')).toBe('cleaning gone on port 10180\n');
+    expect(box.docker.calls().at(-1)!.args).toEqual([
+      'compose', '-p', 'piko-app-gone', '-f', 'docker-compose.piko.yml', 'down', '--remove-orphans',
+    ]);
+  });
+
+  it('refuses a worktree with uncommitted changes unless --force, which also deletes the branch', async () => {
+    const box = sandbox();
+    const repo = makeRepo();
+    await box.piko(['init'], repo);
+    await box.piko(['create', 'dirty'], repo);
+    const worktree = join(repo, '.piko', 'worktrees', 'dirty');
+    writeFileSync(join(worktree, 'work-in-progress.txt'), 'precious');
+
+    const refused = await box.piko(['destroy', 'dirty'], repo);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(`worktree ${worktree} has uncommitted changes: ?? work-in-progress.txt`);
+    expect(refused.stderr).toContain('--force');
+    expect(existsSync(join(worktree, 'work-in-progress.txt'))).toBe(true);
+    expect(JSON.parse((await box.piko(['list', '--json'], repo)).stdout)).toEqual([
+      expect.objectContaining({ name: 'dirty', status: 'ready' }),
+    ]);
+
+    const forced = await box.piko(['destroy', 'dirty', '--force'], repo);
+    expect(forced.exitCode).toBe(0);
+    expect(existsSync(worktree)).toBe(false);
+    expect(git(repo, 'branch', '--list', 'dirty')).toBe('');
+  });
+
+  it('names an unknown environment and lists the ones there are', async () => {
+    const box = sandbox();
+    const repo = makeRepo();
+    await box.piko(['init'], repo);
+    await box.piko(['create', 'here'], repo);
+    const result = await box.piko(['destroy', 'nothere'], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('no environment "nothere" in project "app" (environments: here)');
+  });
+
+  it('works from inside the environment\'s own worktree and with project/env', async () => {
+    const box = sandbox();
+    const repo = makeRepo({}, 'proj');
+    await box.piko(['init'], repo);
+    await box.piko(['create', 'a'], repo);
+    await box.piko(['create', 'proj/b'], repo);
+    const worktree = join(repo, '.piko', 'worktrees', 'a');
+    expect((await box.piko(['destroy', 'b'], worktree)).exitCode).toBe(0);
+    expect((await box.piko(['destroy', 'proj/a'], repo)).exitCode).toBe(0);
+  });
+
+  it('a failing destroy script stops the destroy and keeps the environment as it was', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ 'docker-compose.yml': COMPOSE, '.piko.yml': 'scripts:\n  destroy: exit 4\n' });
+    await box.piko(['init'], repo);
+    await box.piko(['create', 'stays'], repo);
+    const result = await box.piko(['destroy', 'stays'], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('✗ stays failed at script:destroy (exit 4)');
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'stays'))).toBe(true);
+    expect(box.docker.calls().some((c) => c.args.includes('down'))).toBe(false);
+    expect(JSON.parse((await box.piko(['list', '--json'], repo)).stdout)).toEqual([
+      expect.objectContaining({ name: 'stays', status: 'running' }),
+    ]);
+  });
+});

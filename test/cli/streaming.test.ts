@@ -1,0 +1,97 @@
+// Output reaches the terminal while the stage is still running, and Ctrl-C rolls back.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
+import type { ServerMessage } from '../../core/protocol.js';
+
+afterEach(cleanup);
+
+/** Resolves with the output so far once `pattern` shows up in the child's stdout. */
+function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        stream.off('data', onData);
+        resolve(seen);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => reject(new Error(`stream ended before ${pattern}: ${seen}`)));
+  });
+}
+
+describe('streaming', () => {
+  it('shows a setup line while the script is still sleeping', async () => {
+    const box = sandbox();
+    const repo = makeRepo({
+      '.piko.yml': 'scripts:\n  setup: |\n    echo "before the nap"\n    sleep 3\n    echo "after the nap"\n',
+    });
+    await box.piko(['init'], repo);
+    const child = box.spawn(['create', 'live'], repo);
+    const seen = await waitForOutput(child.stdout!, /\[setup\] before the nap\n/);
+    // The script is asleep for three seconds: nothing after the nap, and the create still runs.
+    expect(seen).not.toContain('after the nap');
+    expect(child.exitCode).toBeNull();
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stdout)).toContain('[setup] after the nap');
+  });
+
+  it('logs every message with seq 0, 1, 2… to $PIKO_HOME/logs/<operation>.ndjson', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ '.piko.yml': 'scripts:\n  setup: printf "one\\ntwo\\n"; printf "partial"\n' });
+    await box.piko(['init'], repo);
+    const result = await box.piko(['create', 'logged', '--json'], repo);
+    expect(result.exitCode).toBe(0);
+    const printed = result.stdout.split('\n').map((line) => JSON.parse(line) as ServerMessage);
+    const files = readdirSync(join(box.home, 'logs'));
+    expect(files).toHaveLength(1);
+    const logged = readFileSync(join(box.home, 'logs', files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(logged).toEqual(printed);
+    expect(printed.map((m) => m.seq)).toEqual(printed.map((_, i) => i));
+    expect(printed[0]).toMatchObject({ type: 'accepted', action: 'create', project: 'app', environment: 'logged' });
+    expect(files[0]).toBe(`${(printed[0] as { operation: string }).operation}.ndjson`);
+    const setup = printed.filter((m) => m.type === 'log' && m.source === 'script:setup').map((m) => (m as { data: string }).data);
+    expect(setup).toEqual(['one\n', 'two\n', 'partial']);
+    expect(printed.filter((m) => m.type === 'stage').map((m) => `${(m as { name: string }).name}:${(m as { state: string }).state}`)).toEqual([
+      'git:start', 'git:end', 'script:prepare:skip', 'docker:skip', 'script:setup:start', 'script:setup:end',
+    ]);
+    expect(printed.at(-1)).toMatchObject({ type: 'complete', success: true, environment: { name: 'logged', mode: 'simple', status: 'ready' } });
+  });
+
+  it('Ctrl-C stops the running script and rolls back', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ '.piko.yml': 'scripts:\n  setup: echo started; sleep 30; echo never\n' });
+    await box.piko(['init'], repo);
+    const child = box.spawn(['create', 'interrupted'], repo);
+    await waitForOutput(child.stdout!, /\[setup\] started/);
+    const started = Date.now();
+    child.kill('SIGINT');
+    const result = await child;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toContain('cancelled by Ctrl-C');
+    expect(String(result.stdout)).toContain('[piko] rolling back git');
+    expect(String(result.stdout)).not.toContain('never');
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'interrupted'))).toBe(false);
+    expect(git(repo, 'branch', '--list', 'interrupted')).toBe('');
+    expect(JSON.parse((await box.piko(['list', '--json'], repo)).stdout)).toEqual([]);
+  });
+
+  it('two creates of one name at once: exactly one wins, the other changes nothing', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ '.piko.yml': 'scripts:\n  setup: sleep 1; echo "made by $PPID"\n' });
+    await box.piko(['init'], repo);
+    const [a, b] = await Promise.all([box.piko(['create', 'race'], repo), box.piko(['create', 'race'], repo)]);
+    const codes = [a.exitCode, b.exitCode].sort();
+    expect(codes).toEqual([0, 1]);
+    const loser = a.exitCode === 1 ? a : b;
+    expect(loser.stderr).toMatch(/environment "race" already exists|already exists/);
+    const listed = JSON.parse((await box.piko(['list', '--json'], repo)).stdout);
+    expect(listed).toEqual([expect.objectContaining({ name: 'race', status: 'ready' })]);
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'race'))).toBe(true);
+  });
+});
