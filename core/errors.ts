@@ -15,7 +15,7 @@ export const ERRORS = {
   PIKO_ERR_COMPOSE_INVALID: 'Fix the compose file; `docker compose config` shows what docker makes of it.',
   PIKO_ERR_PORTS_EXHAUSTED: 'Destroy environments you no longer use: their ids and port blocks are reused.',
   PIKO_ERR_DOCKER_UNAVAILABLE: 'Start the Docker daemon (`docker info` must work), or remove the compose file for a simple environment.',
-  PIKO_ERR_STAGE_FAILED: 'Read the stage output above; the full log is kept under $PIKO_HOME/logs.',
+  PIKO_ERR_STAGE_FAILED: 'Read the stage output above, fix the cause and run the command again.',
   PIKO_ERR_WORKTREE_DIRTY: 'Commit or stash the changes, or pass `--force` to throw them away.',
   PIKO_ERR_PATH_EXISTS: 'Move or remove the path; piko never overwrites what it did not create.',
   PIKO_ERR_CANCELLED: 'Nothing to do: what the operation had done was rolled back.',

@@ -51,8 +51,8 @@ export class TerminalRenderer implements MessageRenderer {
         return;
       case 'log': {
         const text = logText(message);
-        const line = `[${sourceLabel(message.source)}] ${text.endsWith('\n') ? text : `${text}\n`}`;
-        this.write(message.stream === 'stderr' ? this.colors.yellow(line) : line);
+        const line = `[${sourceLabel(message.source)}] ${text.endsWith('\n') ? text.slice(0, -1) : text}`;
+        this.write(`${message.stream === 'stderr' ? this.colors.yellow(line) : line}\n`);
         return;
       }
       case 'complete':

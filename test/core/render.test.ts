@@ -35,7 +35,7 @@ describe('TerminalRenderer', () => {
 
   it('colours stderr lines yellow only when colour is on', () => {
     const line: ServerMessage = { type: 'log', source: 'git', stream: 'stderr', data: 'warn\n', seq: 1 };
-    expect(render([line], true).out).toBe('\x1b[33m[git] warn\n\x1b[39m');
+    expect(render([line], true).out).toBe('\x1b[33m[git] warn\x1b[39m\n');
     expect(render([line], false).out).toBe('[git] warn\n');
   });
 
