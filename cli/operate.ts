@@ -1,35 +1,102 @@
-// Runs a create or destroy and shows it as it happens. In this version every operation runs
-// in this process, with the stdout transport.
+// Runs a create or destroy and shows it as it happens: through `piko server` when one answers
+// (WebSocket), otherwise in this process with the stdout transport. Both render the same way.
 import pc from 'picocolors';
 import { Engine } from '../core/engine.js';
+import { PikoError } from '../core/errors.js';
 import { prepareOperation, rejection } from '../core/operations.js';
 import { CoalescingWriter } from '../core/output.js';
-import { operationLogPath } from '../core/paths.js';
+import { operationLogPath, pikoHome } from '../core/paths.js';
 import type { OperationRequest } from '../core/protocol.js';
-import { JsonRenderer, TerminalRenderer } from '../core/render.js';
+import { JsonRenderer, TerminalRenderer, type MessageRenderer } from '../core/render.js';
+import { State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
 import { StdoutTransport } from '../transports/stdout.js';
-import { ExitError, openState } from './context.js';
+import { findServer, streamOperation, type ServerAddress } from './client.js';
+import { ExitError } from './context.js';
+
+export type TransportChoice = 'websocket' | 'stdout';
 
 export interface OperateOptions {
   json?: boolean;
+  transport: TransportChoice;
+}
+
+interface Output {
+  home: string;
+  renderer: MessageRenderer;
+  out: CoalescingWriter;
+  /** A line of piko's own to stderr, after whatever output is pending. */
+  say(text: string): void;
 }
 
 export async function operate(request: OperationRequest, options: OperateOptions): Promise<void> {
-  const { home, state } = openState();
+  const home = pikoHome();
   const out = new CoalescingWriter(process.stdout);
+  const say = (text: string): void => {
+    out.flush();
+    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  };
   const renderer = options.json
     ? new JsonRenderer(out.write)
     : new TerminalRenderer({
         write: out.write,
-        writeError: (text) => {
-          out.flush();
-          process.stderr.write(text);
-        },
+        writeError: say,
         color: pc.isColorSupported,
         environment: request.environment,
         logHint: (operation) => operationLogPath(home, operation),
       });
+  const output = { home, renderer, out, say };
+  try {
+    const address = options.transport === 'stdout' ? undefined : findServer(home);
+    const code = address ? await viaServer(address, request, output) : undefined;
+    // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
+    if (code === undefined) await locally(request, output);
+    else if (code !== 0) throw new ExitError(code);
+  } finally {
+    out.flush();
+  }
+}
+
+/** Streams the operation from the server; undefined when no server took the connection. */
+async function viaServer(address: ServerAddress, request: OperationRequest, output: Output): Promise<number | undefined> {
+  const detach = new AbortController();
+  const onInterrupt = (): void => detach.abort();
+  process.once('SIGINT', onInterrupt);
+  const result = await streamOperation(address, request, (message) => output.renderer.render(message), {
+    signal: detach.signal,
+  }).finally(() => process.off('SIGINT', onInterrupt));
+  const log = (operation: string | undefined) =>
+    operation ? `its log: ${operationLogPath(output.home, operation)}` : 'nothing was started';
+  switch (result.kind) {
+    case 'unreachable':
+      return undefined;
+    case 'complete':
+      return result.complete.success ? 0 : 1;
+    case 'refused': {
+      const error = new PikoError('PIKO_ERR_SERVER_UNREACHABLE', result.reason);
+      output.say(`piko: ${error.message}\n  ${error.hint}`);
+      return 1;
+    }
+    case 'lost': {
+      const error = new PikoError(
+        'PIKO_ERR_SERVER_LOST',
+        `lost the connection to the piko server at ${address.url} during ${result.operation ?? 'the request'}: ${result.reason}`,
+      );
+      output.say(`piko: ${error.message}\n  ${error.hint}\n  ${log(result.operation)}`);
+      return 1;
+    }
+    case 'detached':
+      output.say(
+        `\npiko: detached; ${result.operation ?? 'the operation'} goes on in the server (${address.url}).\n  ${log(result.operation)}`,
+      );
+      return 130;
+  }
+}
+
+/** Runs the operation in this process, rendering through the stdout transport. */
+async function locally(request: OperationRequest, output: Output): Promise<void> {
+  const { home, renderer, say } = output;
+  const state = new State(home);
   const engine = new Engine().use(...builtinStagePlugins(), new StdoutTransport(renderer));
   try {
     let operation;
@@ -43,12 +110,11 @@ export async function operate(request: OperationRequest, options: OperateOptions
     let interrupted = false;
     const onInterrupt = (): void => {
       if (interrupted) {
-        out.flush();
-        process.stderr.write(`\npiko: left without cleaning up; \`piko destroy --force ${request.environment}\` removes what was made\n`);
+        say(`\npiko: left without cleaning up; \`piko destroy --force ${request.environment}\` removes what was made`);
         process.exit(130);
       }
       interrupted = true;
-      process.stderr.write('\npiko: cancelling, rolling back what was done (Ctrl-C again to leave at once)\n');
+      say('\npiko: cancelling, rolling back what was done (Ctrl-C again to leave at once)');
       operation.cancel('Ctrl-C');
     };
     process.on('SIGINT', onInterrupt);
@@ -56,7 +122,6 @@ export async function operate(request: OperationRequest, options: OperateOptions
     process.off('SIGINT', onInterrupt);
     if (!complete.success) throw new ExitError(interrupted ? 130 : 1);
   } finally {
-    out.flush();
     state.close();
   }
 }

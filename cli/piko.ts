@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { PikoError } from '../core/errors.js';
 import { ExitError, splitName } from './context.js';
+import type { TransportChoice } from './operate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -27,9 +28,9 @@ program
   .argument('<name>', 'environment name, or project/name')
   .option('-b, --branch <base>', 'branch or commit to start the new branch from (default: HEAD)')
   .option('--no-attach', 'do not attach to the tmux session afterwards')
-  .addOption(new Option('-t, --transport <transport>', 'how the operation runs and streams').choices(['stdout']).default('stdout'))
+  .addOption(transportOption())
   .option('--json', 'print protocol messages as NDJSON instead of text', false)
-  .action(async (name: string, options: { branch?: string; attach: boolean; json: boolean }) => {
+  .action(async (name: string, options: { branch?: string; attach: boolean; json: boolean; transport: TransportChoice }) => {
     const { operate } = await import('./operate.js');
     const project = await projectName(name);
     await operate(
@@ -49,8 +50,9 @@ program
   .argument('<name>', 'environment name, or project/name')
   .option('--keep-volumes', 'keep the docker volumes', false)
   .option('-f, --force', 'also delete the branch, throw away uncommitted changes, carry on past docker errors', false)
+  .addOption(transportOption())
   .option('--json', 'print protocol messages as NDJSON instead of text', false)
-  .action(async (name: string, options: { keepVolumes: boolean; force: boolean; json: boolean }) => {
+  .action(async (name: string, options: { keepVolumes: boolean; force: boolean; json: boolean; transport: TransportChoice }) => {
     const { operate } = await import('./operate.js');
     const project = await projectName(name);
     await operate(
@@ -65,6 +67,19 @@ program
   .description('list environments: id, name, project, mode, status, branch, path')
   .option('--json', 'print JSON', false)
   .action(async (options: { json: boolean }) => (await import('./commands/list.js')).list(options));
+
+program
+  .command('server')
+  .description('run the piko server in the foreground: operations stream to clients over WebSocket')
+  .option('-p, --port <port>', 'port to listen on (0: any free port)', String(19876))
+  .option('--host <host>', 'address to listen on; anything but loopback lets other machines in', '127.0.0.1')
+  .action(async (options: { port: string; host: string }) => (await import('./commands/server.js')).server(options, version));
+
+function transportOption(): Option {
+  return new Option('-t, --transport <transport>', 'websocket: through `piko server` when one runs, else here; stdout: always here')
+    .choices(['websocket', 'stdout'])
+    .default('websocket');
+}
 
 /** `project/env`, or `env` in the project the user stands in. */
 async function projectName(name: string): Promise<{ project: string; environment: string }> {

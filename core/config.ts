@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { z } from 'zod';
 import { PikoError } from './errors.js';
+import { describeIssue } from './validate.js';
 import { parseYaml } from './yaml.js';
 
 export const CONFIG_SEARCH_PLACES = [
@@ -71,49 +72,11 @@ const loadYaml: Loader = (filepath, content) => {
   return value;
 };
 
-/** `stages[0].run` from a zod path. */
-export function keyPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
-    .join('');
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
-}
-
-/** One issue as `what was expected`, worded for people editing a YAML file. */
-function explain(issue: z.core.$ZodIssue, input: unknown): string {
-  const value = issue.path.reduce<unknown>(
-    (node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
-    input,
-  );
-  switch (issue.code) {
-    case 'invalid_type': {
-      const expected = ({ object: 'a mapping', array: 'a list' } as Record<string, string>)[issue.expected] ?? issue.expected;
-      return value === undefined ? `required ${expected}` : `expected ${expected}, got ${describe(value)}`;
-    }
-    case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(value)}`;
-    default:
-      return `expected ${issue.message}, got ${describe(value)}`;
-  }
-}
-
 /** Validates a parsed config; throws PIKO_ERR_CONFIG_INVALID naming `file`, the key and what was expected. */
 export function validateConfig(raw: unknown, file: string): PikoConfig {
   const result = ConfigSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const key = keyPath(issue.path);
-  throw new PikoError(
-    'PIKO_ERR_CONFIG_INVALID',
-    `${file}: ${key === '' ? '' : `${key}: `}${explain(issue, raw)}`,
-  );
+  throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${file}: ${describeIssue(result.error, raw)}`);
 }
 
 /** Finds and validates the project's configuration in `root` (not in its parents). */

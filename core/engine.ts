@@ -12,7 +12,7 @@ import {
 import { commandError, displayCommand, run, type RunResult } from './exec.js';
 import { PikoError, toPikoError } from './errors.js';
 import { Operation, type OperationSpec } from './operation.js';
-import type { CompleteMessage, LogMessage, LogSource, ServerMessage, Unsequenced } from './protocol.js';
+import type { CompleteMessage, LogMessage, LogSource, OperationMessage, Unsequenced } from './protocol.js';
 import { orderStages } from './stage-order.js';
 import { environmentInfo } from './state.js';
 import { StreamWriter } from './stream-writer.js';
@@ -109,7 +109,7 @@ export class Engine {
     /** Every log line of every stage, with its seq. */
     log: new SyncHook<[LogMessage, Operation]>(['message', 'operation']),
     /** Every protocol message (accepted, stage, log, complete), with its seq: transports tap this. */
-    message: new SyncHook<[ServerMessage, Operation]>(['message', 'operation']),
+    message: new SyncHook<[OperationMessage, Operation]>(['message', 'operation']),
 
     // -- rollback ---------------------------------------------------------------------------------
     /** A failure is about to undo these stages (last first). */
@@ -296,8 +296,10 @@ export class Engine {
     };
   }
 
-  private emit(operation: Operation, message: Unsequenced<ServerMessage>): ServerMessage {
-    const sequenced = { ...message, seq: operation.takeSeq() } as ServerMessage;
+  /** Takes ownership of `message`: it gets its seq in place (no copy on the per-line path). */
+  private emit(operation: Operation, message: Unsequenced<OperationMessage>): OperationMessage {
+    const sequenced = message as OperationMessage;
+    sequenced.seq = operation.takeSeq();
     operation.log.append(sequenced);
     try {
       if (sequenced.type === 'log') this.hooks.log.call(sequenced, operation);

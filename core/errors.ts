@@ -20,6 +20,9 @@ export const ERRORS = {
   PIKO_ERR_PATH_EXISTS: 'Move or remove the path; piko never overwrites what it did not create.',
   PIKO_ERR_CANCELLED: 'Nothing to do: what the operation had done was rolled back.',
   PIKO_ERR_PLUGIN: 'Fix or remove the named plugin.',
+  PIKO_ERR_SERVER_RUNNING: 'Stop the other server, or give this one its own PIKO_HOME.',
+  PIKO_ERR_SERVER_UNREACHABLE: 'Check that `piko server` runs and that PIKO_SERVER_URL and PIKO_TOKEN (or $PIKO_HOME/server.json) match it.',
+  PIKO_ERR_SERVER_LOST: 'The operation may still be running on the server: `piko list` shows where it got to.',
   PIKO_ERR_USAGE: 'See `piko --help`.',
   PIKO_ERR_INTERNAL: 'This is a bug in piko: please report it with the log file.',
 } as const;

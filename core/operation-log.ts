@@ -3,7 +3,7 @@
 // written with one system call at the end of that burst rather than one per line.
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ServerMessage } from './protocol.js';
+import type { OperationMessage } from './protocol.js';
 
 export class OperationLog {
   readonly path: string;
@@ -16,15 +16,15 @@ export class OperationLog {
     this.fd = openSync(path, 'a', 0o600);
   }
 
-  append(message: ServerMessage): void {
+  append(message: OperationMessage): void {
     if (this.fd === undefined) return;
     if (this.pending.length === 0) queueMicrotask(() => this.flush());
-    this.pending.push(`${JSON.stringify(message)}\n`);
+    this.pending.push(JSON.stringify(message));
   }
 
   flush(): void {
     if (this.fd === undefined || this.pending.length === 0) return;
-    const text = this.pending.join('');
+    const text = `${this.pending.join('\n')}\n`;
     this.pending = [];
     writeSync(this.fd, text);
   }
@@ -37,12 +37,12 @@ export class OperationLog {
 }
 
 /** The messages of a log file; a torn last line (the writer died mid-write) is left out. */
-export function readOperationLog(path: string): ServerMessage[] {
-  const messages: ServerMessage[] = [];
+export function readOperationLog(path: string): OperationMessage[] {
+  const messages: OperationMessage[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line === '') continue;
     try {
-      messages.push(JSON.parse(line) as ServerMessage);
+      messages.push(JSON.parse(line) as OperationMessage);
     } catch {
       break;
     }

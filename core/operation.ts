@@ -9,7 +9,7 @@ import type {
   LogSource,
   OperationKind,
   OperationRequest,
-  ServerMessage,
+  OperationMessage,
   StreamName,
   Unsequenced,
 } from './protocol.js';
@@ -34,7 +34,7 @@ export interface OperationSpec {
   settle(operation: Operation, failure: PikoError | undefined): void;
 }
 
-type Emit = (operation: Operation, message: Unsequenced<ServerMessage>) => ServerMessage | undefined;
+type Emit = (operation: Operation, message: Unsequenced<OperationMessage>) => OperationMessage | undefined;
 
 export class Operation {
   readonly id: string;
@@ -87,7 +87,7 @@ export class Operation {
   }
 
   /** Gives the message its seq, logs it and hands it to every `message` tap. */
-  emit(message: Unsequenced<ServerMessage>): ServerMessage | undefined {
+  emit(message: Unsequenced<OperationMessage>): OperationMessage | undefined {
     if (this.closed) return undefined;
     return this.emitter(this, message);
   }

@@ -10,12 +10,16 @@ import { assertEnvironmentName } from './names.js';
 import type { Operation } from './operation.js';
 import { environmentPaths } from './paths.js';
 import { PIKO_COMPOSE_FILE } from './compose.js';
-import type {
-  CompleteFailureMessage,
-  CreateRequest,
-  DestroyRequest,
-  OperationRequest,
+import {
+  OPERATION_KINDS,
+  OperationRequestSchema,
+  type CompleteFailureMessage,
+  type CreateRequest,
+  type DestroyRequest,
+  type OperationKind,
+  type OperationRequest,
 } from './protocol.js';
+import { describeIssue } from './validate.js';
 import type { ProjectRow, State } from './state.js';
 
 export interface Services {
@@ -185,6 +189,32 @@ export async function prepareOperation(services: Services, request: OperationReq
     default:
       throw new PikoError('PIKO_ERR_USAGE', `${request.action} is not supported yet`);
   }
+}
+
+/**
+ * A client's request as sent (JSON text) to the endpoint of `action`. The request's own
+ * `action` may be left out; when given it must match the endpoint.
+ */
+export function parseOperationRequest(text: string, action: OperationKind): OperationRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new PikoError('PIKO_ERR_USAGE', `request is not valid JSON (${(err as Error).message})`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new PikoError('PIKO_ERR_USAGE', 'request must be a JSON object like {"action":"create","environment":"feature-x"}');
+  }
+  const body = { action, ...raw } as Record<string, unknown>;
+  if (!(OPERATION_KINDS as readonly unknown[]).includes(body.action)) {
+    throw new PikoError('PIKO_ERR_USAGE', `unknown action ${JSON.stringify(body.action)} (known: ${OPERATION_KINDS.join(', ')})`);
+  }
+  if (body.action !== action) {
+    throw new PikoError('PIKO_ERR_USAGE', `request action ${JSON.stringify(body.action)} does not match the ${action} endpoint`);
+  }
+  const parsed = OperationRequestSchema.safeParse(body);
+  if (!parsed.success) throw new PikoError('PIKO_ERR_USAGE', `bad request: ${describeIssue(parsed.error, body)}`);
+  return parsed.data;
 }
 
 /** The `complete` message for a request that was refused before it became an operation. */

@@ -113,16 +113,29 @@ export interface CompleteFailureMessage {
 
 export type CompleteMessage = CompleteSuccessMessage | CompleteFailureMessage;
 
-export type ServerMessage = AcceptedMessage | StageMessage | LogMessage | CompleteMessage;
+/** The messages of an operation, each numbered by `seq` and kept in its log. */
+export type OperationMessage = AcceptedMessage | StageMessage | LogMessage | CompleteMessage;
+
+/**
+ * Sent to one client only, outside the operation's numbering: this client fell behind and
+ * `count` log lines were not sent to it (the operation's log still has them all).
+ */
+export interface DroppedMessage {
+  type: 'dropped';
+  operation: string;
+  count: number;
+}
+
+export type ServerMessage = OperationMessage | DroppedMessage;
 
 /** A message before the engine gives it its place in the operation. */
-export type Unsequenced<M> = M extends ServerMessage ? Omit<M, 'seq'> : never;
+export type Unsequenced<M> = M extends OperationMessage ? Omit<M, 'seq'> : never;
 
 // ---- client → server requests ---------------------------------------------------------------
 
 const base = {
   project: z.string().min(1).optional(),
-  environment: z.string({ error: 'environment: required string' }),
+  environment: z.string(),
 };
 
 export const CreateRequestSchema = z.object({

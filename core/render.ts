@@ -58,6 +58,13 @@ export class TerminalRenderer implements MessageRenderer {
       case 'complete':
         (message.success ? this.write : this.writeError)(this.summary(message));
         return;
+      case 'dropped':
+        this.writeError(
+          this.colors.yellow(
+            `[piko] ${message.count} log line${message.count === 1 ? ' was' : 's were'} not shown: this terminal fell behind (\`piko logs ${message.operation}\` has them all)\n`,
+          ),
+        );
+        return;
       default: {
         const unknown: never = message;
         return unknown;

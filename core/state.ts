@@ -144,7 +144,8 @@ export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
 
 const now = (): string => new Date().toISOString();
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -368,6 +369,29 @@ export class State {
         result.exitCode ?? null,
         id,
       );
+  }
+
+  /**
+   * Marks operations whose process died while they ran as failed, and environments they left
+   * `creating` or `destroying` as `failed` (`piko destroy` cleans those up). Returns the
+   * operations it marked.
+   */
+  failInterruptedOperations(): OperationRow[] {
+    const fail = this.db.transaction((): OperationRow[] => {
+      const dead = (this.db.prepare(`SELECT id, pid FROM operations WHERE status = 'running'`).all() as { id: string; pid: number }[])
+        .filter(({ pid }) => !processAlive(pid))
+        .map(({ id }) => this.operation(id)!);
+      for (const op of dead) {
+        this.finishOperation(op.id, { success: false, error: `interrupted: the piko process running it (pid ${op.pid}) stopped` });
+        if (op.envId !== null && !this.heldByLiveOperation(op.envId)) {
+          this.db
+            .prepare(`UPDATE environments SET status = 'failed', updated_at = ? WHERE id = ? AND status IN ('creating', 'destroying')`)
+            .run(now(), op.envId);
+        }
+      }
+      return dead;
+    });
+    return fail.immediate();
   }
 
   operation(id: string): OperationRow | undefined {

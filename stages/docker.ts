@@ -90,6 +90,8 @@ async function plan(operation: Operation): Promise<void> {
   const out = join(dirname(file), PIKO_COMPOSE_FILE);
   await writeFile(out, composeText(rewriteCompose(doc, name, vars, composeProject, bindings), name, environment.name));
   Object.assign(environment, { mode: 'docker', composeProject, composeFile: out, ports: bindings });
+  // Saved at once, so a destroy after a crash mid-create knows there are containers to remove.
+  operation.state.updateEnvironment(environment.id, { mode: 'docker', composeProject, composeFile: out, ports: bindings });
   for (const port of bindings) {
     operation.info('docker', `${port.service}: ${port.containerPort}/${port.protocol} → localhost:${port.hostPort}`);
   }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
-import type { ServerMessage } from '../../core/protocol.js';
+import type { OperationMessage } from '../../core/protocol.js';
 
 afterEach(cleanup);
 
@@ -46,7 +46,7 @@ describe('streaming', () => {
     await box.piko(['init'], repo);
     const result = await box.piko(['create', 'logged', '--json'], repo);
     expect(result.exitCode).toBe(0);
-    const printed = result.stdout.split('\n').map((line) => JSON.parse(line) as ServerMessage);
+    const printed = result.stdout.split('\n').map((line) => JSON.parse(line) as OperationMessage);
     const files = readdirSync(join(box.home, 'logs'));
     expect(files).toHaveLength(1);
     const logged = readFileSync(join(box.home, 'logs', files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

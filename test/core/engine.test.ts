@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { StageContext } from '../../core/engine.js';
 import { readOperationLog } from '../../core/operation-log.js';
-import type { LogMessage, ServerMessage } from '../../core/protocol.js';
+import type { LogMessage, OperationMessage } from '../../core/protocol.js';
 import { cleanup, tempDir } from '../helpers/fixtures.js';
 import { engineHarness, stagesPlugin } from '../helpers/engine.js';
 
@@ -18,10 +18,10 @@ function isRunning(pid: number): boolean {
   }
 }
 
-const names = (messages: ServerMessage[]) =>
+const names = (messages: OperationMessage[]) =>
   messages.filter((m) => m.type === 'stage').map((m) => `${m.name}:${m.state}${m.state === 'end' ? (m.ok ? ':ok' : ':failed') : ''}`);
 
-const logs = (messages: ServerMessage[]) =>
+const logs = (messages: OperationMessage[]) =>
   messages.filter((m): m is LogMessage => m.type === 'log').map((m) => `[${m.source}/${m.stream}] ${m.data.trimEnd()}`);
 
 function step(name: string, order: number, trail: string[], extra: Partial<{ before: string; after: string; fail: boolean; optional: boolean }> = {}) {

@@ -2,7 +2,7 @@
 import { Engine, type PikoPlugin, type StageDefinition } from '../../core/engine.js';
 import type { PikoError } from '../../core/errors.js';
 import type { Operation } from '../../core/operation.js';
-import type { OperationKind, ServerMessage } from '../../core/protocol.js';
+import type { OperationKind, OperationMessage } from '../../core/protocol.js';
 import { State } from '../../core/state.js';
 import { makeRepo, tempDir } from './fixtures.js';
 
@@ -10,7 +10,7 @@ export interface EngineHarness {
   engine: Engine;
   state: State;
   home: string;
-  messages: ServerMessage[];
+  messages: OperationMessage[];
   settled: (PikoError | undefined)[];
   operation(kind?: OperationKind): Operation;
 }
@@ -33,7 +33,7 @@ export function engineHarness(...plugins: PikoPlugin[]): EngineHarness {
   const state = new State(home);
   const project = state.addProject('app', root);
   const engine = new Engine().use(...plugins);
-  const messages: ServerMessage[] = [];
+  const messages: OperationMessage[] = [];
   const settled: (PikoError | undefined)[] = [];
   engine.hooks.message.tap('test', (message) => void messages.push(message));
   let n = 0;

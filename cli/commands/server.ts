@@ -1,0 +1,51 @@
+// `piko server`: run the server in the foreground until SIGINT or SIGTERM.
+import { PikoError } from '../../core/errors.js';
+import { pikoHome } from '../../core/paths.js';
+import { isLoopback, PikoServer, serverOutput } from '../../transports/server.js';
+
+function number(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new PikoError('PIKO_ERR_USAGE', `${name} must be a whole number, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+export async function server(options: { port: string; host: string }, version: string): Promise<void> {
+  const port = number('--port', options.port, 0);
+  if (port > 65535) throw new PikoError('PIKO_ERR_USAGE', `--port must be at most 65535, got ${port}`);
+  const home = pikoHome();
+  const out = serverOutput();
+  const instance = new PikoServer({
+    home,
+    host: options.host,
+    port,
+    output: out,
+    version,
+    pingIntervalMs: number('PIKO_PING_INTERVAL_MS', process.env.PIKO_PING_INTERVAL_MS, 30_000),
+    shutdownTimeoutMs: number('PIKO_SHUTDOWN_TIMEOUT_MS', process.env.PIKO_SHUTDOWN_TIMEOUT_MS, 30_000),
+  });
+  if (!isLoopback(options.host)) {
+    process.stderr.write(
+      `piko: warning: listening on ${options.host}, not just this machine: anyone who can reach it and has the token can run this project's scripts here\n`,
+    );
+  }
+  const info = await instance.start();
+  out.write(`piko server listening on ${info.url} (pid ${info.pid}, PIKO_HOME ${home})\n`);
+  out.flush();
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write('piko: stopping now, without waiting\n');
+      process.exit(1);
+    }
+    stopping = true;
+    out.write(`${signal}: shutting down\n`);
+    void instance.stop().then(() => {
+      out.write('stopped\n');
+      out.flush();
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

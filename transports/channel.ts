@@ -1,0 +1,75 @@
+// One client's view of one operation, for the network transports. The operation never waits
+// on a client: messages are queued on the client's socket, and when that queue stays above a
+// bound for too long (or grows past a hard cap) further `log` lines to that client are dropped
+// and counted. The client is told how many when it catches up (or just before `complete`); the
+// operation's log keeps every line.
+import type { OperationMessage, ServerMessage } from '../core/protocol.js';
+
+export interface BackpressureOptions {
+  /** Bytes queued for the client above which the slow-client clock starts. Default 1 MiB. */
+  softLimitBytes?: number;
+  /** How long the queue may stay above the soft limit before lines are dropped. Default 5000 ms. */
+  slowClientMs?: number;
+  /** Bytes queued above which lines are dropped at once, whatever the clock says. Default 8 MiB. */
+  hardLimitBytes?: number;
+}
+
+export abstract class Channel {
+  /** Log lines not sent since the last notice. */
+  private dropped = 0;
+  private dropping = false;
+  private overSince: number | undefined;
+  private readonly softLimit: number;
+  private readonly slowMs: number;
+  private readonly hardLimit: number;
+
+  constructor(
+    readonly operation: string,
+    options: BackpressureOptions = {},
+  ) {
+    this.softLimit = options.softLimitBytes ?? 1024 * 1024;
+    this.slowMs = options.slowClientMs ?? 5000;
+    this.hardLimit = options.hardLimitBytes ?? 8 * 1024 * 1024;
+  }
+
+  /** Bytes queued for the client and not yet handed to the network. */
+  protected abstract buffered(): number;
+  /** Queues one message; never blocks. */
+  protected abstract write(message: ServerMessage): void;
+  abstract get open(): boolean;
+  /** Ends the stream after `complete`. */
+  abstract close(): void;
+
+  send(message: OperationMessage): void {
+    if (!this.open) return;
+    if (message.type === 'log' && this.shouldDrop()) {
+      this.dropped++;
+      return;
+    }
+    if (message.type === 'complete') this.reportDropped();
+    this.write(message);
+  }
+
+  private shouldDrop(): boolean {
+    const buffered = this.buffered();
+    if (buffered < this.softLimit) {
+      this.overSince = undefined;
+      if (this.dropping) {
+        this.dropping = false;
+        this.reportDropped();
+      }
+      return false;
+    }
+    if (this.dropping) return true;
+    const now = Date.now();
+    this.overSince ??= now;
+    this.dropping = buffered >= this.hardLimit || now - this.overSince > this.slowMs;
+    return this.dropping;
+  }
+
+  private reportDropped(): void {
+    if (this.dropped === 0) return;
+    this.write({ type: 'dropped', operation: this.operation, count: this.dropped });
+    this.dropped = 0;
+  }
+}
