@@ -1,18 +1,18 @@
 // Runs a create or destroy and shows it as it happens: through `piko server` when one answers
 // (WebSocket), otherwise in this process with the stdout transport. Both render the same way.
-import pc from 'picocolors';
 import { Engine } from '../core/engine.js';
 import { PikoError } from '../core/errors.js';
 import { prepareOperation, rejection } from '../core/operations.js';
 import { CoalescingWriter } from '../core/output.js';
 import { operationLogPath, pikoHome } from '../core/paths.js';
 import type { OperationRequest } from '../core/protocol.js';
-import { JsonRenderer, TerminalRenderer, type MessageRenderer } from '../core/render.js';
+import { colorEnabled, JsonRenderer, TerminalRenderer, type MessageRenderer } from '../core/render.js';
+import { killRunningCommands } from '../core/exec.js';
 import { State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
 import { StdoutTransport } from '../transports/stdout.js';
 import { findServer, streamOperation, type ServerAddress } from './client.js';
-import { ExitError } from './context.js';
+import { ExitError, resolveProject, splitName } from './context.js';
 
 export type TransportChoice = 'websocket' | 'stdout';
 
@@ -29,8 +29,18 @@ interface Output {
   say(text: string): void;
 }
 
-export async function operate(request: OperationRequest, options: OperateOptions): Promise<void> {
+/**
+ * Runs the operation `build` makes for `name` (`env` or `project/env`). Every error, including
+ * an unknown project, is shown as the operation's failed `complete` (JSON with `--json`).
+ */
+export async function operate(
+  name: string,
+  build: (target: { project: string; environment: string }) => OperationRequest,
+  options: OperateOptions,
+): Promise<void> {
   const home = pikoHome();
+  // A reader that went away (`| head`) is no reason to stop half-way: the operation finishes.
+  process.stdout.on('error', () => undefined);
   const out = new CoalescingWriter(process.stdout);
   const say = (text: string): void => {
     out.flush();
@@ -41,12 +51,19 @@ export async function operate(request: OperationRequest, options: OperateOptions
     : new TerminalRenderer({
         write: out.write,
         writeError: say,
-        color: pc.isColorSupported,
-        environment: request.environment,
+        color: colorEnabled(process.stdout),
+        environment: splitName(name).environment,
         logHint: (operation) => operationLogPath(home, operation),
       });
   const output = { home, renderer, out, say };
   try {
+    let request: OperationRequest;
+    try {
+      request = build(await target(name));
+    } catch (err) {
+      renderer.render(rejection(err));
+      throw new ExitError(1);
+    }
     const address = options.transport === 'stdout' ? undefined : findServer(home);
     const code = address ? await viaServer(address, request, output) : undefined;
     // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
@@ -54,6 +71,23 @@ export async function operate(request: OperationRequest, options: OperateOptions
     else if (code !== 0) throw new ExitError(code);
   } finally {
     out.flush();
+  }
+}
+
+/**
+ * `project/env`, or `env` in the project the user stands in. With PIKO_SERVER_URL the server
+ * may know projects this machine's state does not: an unknown one is then left to it.
+ */
+async function target(name: string): Promise<{ project: string; environment: string }> {
+  const { project, environment } = splitName(name);
+  const state = new State(pikoHome());
+  try {
+    return { project: (await resolveProject(state, project, process.cwd())).name, environment };
+  } catch (err) {
+    if (project !== undefined && process.env.PIKO_SERVER_URL) return { project, environment };
+    throw err;
+  } finally {
+    state.close();
   }
 }
 
@@ -106,20 +140,23 @@ async function locally(request: OperationRequest, output: Output): Promise<void>
       renderer.render(rejection(err));
       throw new ExitError(1);
     }
-    // Ctrl-C stops the running stage and rolls back; a second one leaves at once.
+    // Ctrl-C (or the terminal closing, or a SIGTERM) stops the running stage and rolls back;
+    // a second one leaves at once, killing what still runs.
     let interrupted = false;
-    const onInterrupt = (): void => {
+    const onSignal = (signal: NodeJS.Signals): void => {
       if (interrupted) {
+        killRunningCommands();
         say(`\npiko: left without cleaning up; \`piko destroy --force ${request.environment}\` removes what was made`);
         process.exit(130);
       }
       interrupted = true;
-      say('\npiko: cancelling, rolling back what was done (Ctrl-C again to leave at once)');
-      operation.cancel('Ctrl-C');
+      say(`\npiko: cancelling, rolling back what was done (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to leave at once)`);
+      operation.cancel(signal === 'SIGINT' ? 'Ctrl-C' : signal);
     };
-    process.on('SIGINT', onInterrupt);
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const signal of signals) process.on(signal, onSignal);
     const complete = await engine.run(operation);
-    process.off('SIGINT', onInterrupt);
+    for (const signal of signals) process.off(signal, onSignal);
     if (!complete.success) throw new ExitError(interrupted ? 130 : 1);
   } finally {
     state.close();

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { PikoError } from '../core/errors.js';
-import { ExitError, splitName } from './context.js';
+import { ExitError } from './context.js';
 import type { TransportChoice } from './operate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -32,16 +32,12 @@ program
   .option('--json', 'print protocol messages as NDJSON instead of text', false)
   .action(async (name: string, options: { branch?: string; attach: boolean; json: boolean; transport: TransportChoice }) => {
     const { operate } = await import('./operate.js');
-    const project = await projectName(name);
-    await operate(
-      {
-        action: 'create',
-        ...project,
-        attach: options.attach,
-        ...(options.branch === undefined ? {} : { branch: options.branch }),
-      },
-      options,
-    );
+    await operate(name, (target) => ({
+      action: 'create',
+      ...target,
+      attach: options.attach,
+      ...(options.branch === undefined ? {} : { branch: options.branch }),
+    }), options);
   });
 
 program
@@ -54,11 +50,13 @@ program
   .option('--json', 'print protocol messages as NDJSON instead of text', false)
   .action(async (name: string, options: { keepVolumes: boolean; force: boolean; json: boolean; transport: TransportChoice }) => {
     const { operate } = await import('./operate.js');
-    const project = await projectName(name);
-    await operate(
-      { action: 'destroy', ...project, keepVolumes: options.keepVolumes, force: options.force, deleteBranch: options.force },
-      options,
-    );
+    await operate(name, (target) => ({
+      action: 'destroy',
+      ...target,
+      keepVolumes: options.keepVolumes,
+      force: options.force,
+      deleteBranch: options.force,
+    }), options);
   });
 
 program
@@ -79,18 +77,6 @@ function transportOption(): Option {
   return new Option('-t, --transport <transport>', 'websocket: through `piko server` when one runs, else here; stdout: always here')
     .choices(['websocket', 'stdout'])
     .default('websocket');
-}
-
-/** `project/env`, or `env` in the project the user stands in. */
-async function projectName(name: string): Promise<{ project: string; environment: string }> {
-  const { openState, resolveProject } = await import('./context.js');
-  const { project, environment } = splitName(name);
-  const { state } = openState();
-  try {
-    return { project: (await resolveProject(state, project, process.cwd())).name, environment };
-  } finally {
-    state.close();
-  }
 }
 
 function fail(err: unknown): number {

@@ -162,7 +162,10 @@ export class Engine {
     } catch (err) {
       failure = operation.cancelReason ?? toPikoError(err);
     }
-    if (failure) await this.rollback(operation, done, failure);
+    if (failure) {
+      await this.rollback(operation, done, failure);
+      if (operation.rollbackIncomplete) failure = incompleteRollback(failure, operation);
+    }
 
     try {
       operation.settle(failure);
@@ -225,16 +228,15 @@ export class Engine {
     ctx.stderr.flush();
     const durationMs = Math.round(performance.now() - started);
     const ok = error === undefined;
-    if (error && stage.optional && !operation.cancelReason) {
-      const warning = `optional stage ${stage.name} failed (${error.message}); carrying on`;
-      operation.info('piko', `warning: ${warning}`, 'stderr');
-      operation.emit({ type: 'stage', name: stage.name, state: 'end', ok, durationMs, warning });
-      await this.hooks.stageEnd.promise(stage, operation, { ok, durationMs, error });
-      return;
-    }
-    operation.emit({ type: 'stage', name: stage.name, state: 'end', ok, durationMs });
+    // An optional stage's failure is a warning, unless the whole operation was cancelled.
+    const warning =
+      error && stage.optional && !operation.cancelReason
+        ? `optional stage ${stage.name} failed (${error.message}); carrying on`
+        : undefined;
+    if (warning) operation.info('piko', `warning: ${warning}`, 'stderr');
+    operation.emit({ type: 'stage', name: stage.name, state: 'end', ok, durationMs, ...(warning ? { warning } : {}) });
     await this.hooks.stageEnd.promise(stage, operation, error ? { ok, durationMs, error } : { ok, durationMs });
-    if (error) throw error;
+    if (error && !warning) throw error;
   }
 
   private async rollback(operation: Operation, done: StageDefinition[], error: PikoError): Promise<void> {
@@ -252,11 +254,8 @@ export class Engine {
       try {
         await stage.rollback!(ctx);
       } catch (err) {
-        operation.info(
-          'piko',
-          `warning: rollback of ${stage.name} failed: ${(err as Error).message}; it may need cleaning up by hand`,
-          'stderr',
-        );
+        operation.rollbackIncomplete = true;
+        operation.info('piko', `warning: rollback of ${stage.name} failed: ${(err as Error).message}`, 'stderr');
       }
       ctx.stdout.flush();
       ctx.stderr.flush();
@@ -285,6 +284,7 @@ export class Engine {
           stdout,
           stderr,
           signal,
+          onProcess: (pid) => operation.state.setOperationChild(operation.id, pid),
           ...(timeout === undefined ? {} : { timeoutMs: timeout }),
         });
         const ok = result.exitCode === 0;
@@ -325,6 +325,18 @@ function stageError(stage: StageDefinition, err: unknown): PikoError {
     stage: stage.name,
     cause: err,
   });
+}
+
+function incompleteRollback(err: PikoError, operation: Operation): PikoError {
+  return new PikoError(
+    err.code,
+    `${err.message}; the rollback could not undo everything (see the warnings above): \`piko destroy --force ${operation.environment.name}\` finishes the cleanup`,
+    {
+      cause: err.cause,
+      ...(err.stage === undefined ? {} : { stage: err.stage }),
+      ...(err.exitCode === undefined ? {} : { exitCode: err.exitCode }),
+    },
+  );
 }
 
 function withStage(err: PikoError, stage: string): PikoError {

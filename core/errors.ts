@@ -3,7 +3,7 @@
 // test/core/errors.test.ts, so the two cannot drift apart.
 
 export const ERRORS = {
-  PIKO_ERR_NAME_INVALID: 'Use lowercase letters, digits, `-`, `_` or `.`, starting with a letter or digit (at most 63).',
+  PIKO_ERR_NAME_INVALID: 'Use lowercase letters, digits, `-` or `_`, starting with a letter or digit (at most 63).',
   PIKO_ERR_ENV_EXISTS: 'Pick another name, or `piko destroy <name>` first.',
   PIKO_ERR_ENV_NOT_FOUND: 'See `piko list` for the environments that exist.',
   PIKO_ERR_ENV_BUSY: 'Wait for the running operation on it to finish.',

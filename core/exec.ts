@@ -15,6 +15,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Kill the process group after this many ms; the result then has `timedOut` set. */
   timeoutMs?: number;
+  /** Told the process group's id when the command starts, and undefined when it ends. */
+  onProcess?: (pid: number | undefined) => void;
 }
 
 export interface RunResult {
@@ -31,13 +33,24 @@ const OUTPUT_GRACE_MS = 500;
 /** How long a killed process group gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 3000;
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, signal);
   } catch {
     // Already gone.
   }
+}
+
+/** Process groups of the commands running now, for `killRunningCommands`. */
+const running = new Set<number>();
+
+/**
+ * SIGKILLs the process group of every command still running, for a process about to exit
+ * without waiting (a second Ctrl-C): its commands must not outlive it.
+ */
+export function killRunningCommands(): void {
+  for (const pid of running) killGroup(pid, 'SIGKILL');
 }
 
 export async function run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
@@ -52,6 +65,10 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   });
   child.stdout.pipe(options.stdout, { end: false });
   child.stderr.pipe(options.stderr, { end: false });
+  if (child.pid !== undefined) {
+    running.add(child.pid);
+    options.onProcess?.(child.pid);
+  }
 
   let timedOut = false;
   let killed = false;
@@ -90,6 +107,10 @@ export async function run(file: string, args: readonly string[], options: RunOpt
       result.exitCode === undefined && result.signal === undefined ? result.shortMessage : undefined;
     return { exitCode: result.exitCode, signal: result.signal, timedOut, killed, spawnError };
   } finally {
+    if (child.pid !== undefined) {
+      running.delete(child.pid);
+      options.onProcess?.(undefined);
+    }
     clearTimeout(timer);
     clearTimeout(grace);
     clearTimeout(forceKill);

@@ -49,6 +49,8 @@ export class Operation {
   readonly settle: (failure: PikoError | undefined) => void;
   /** Free space for plugins to keep per-operation data, keyed by plugin name. */
   readonly data = new Map<string, unknown>();
+  /** Set by the engine when a rollback step failed, so something it made may still be there. */
+  rollbackIncomplete = false;
 
   private nextSeq = 0;
   private readonly abort = new AbortController();

@@ -1,13 +1,14 @@
 // Turning a request into an operation: everything that can be checked is checked before
 // anything runs, so bad input changes nothing; then the environment row is claimed (atomically)
 // and the engine takes over. `settle` writes the outcome back to state.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from './config.js';
 import type { Engine } from './engine.js';
 import { branchExists, git } from './git.js';
 import { PikoError, toPikoError } from './errors.js';
 import { assertEnvironmentName } from './names.js';
-import type { Operation } from './operation.js';
+import { newOperationId, type Operation } from './operation.js';
 import { environmentPaths } from './paths.js';
 import { PIKO_COMPOSE_FILE } from './compose.js';
 import {
@@ -72,7 +73,7 @@ async function assertBase(project: ProjectRow, base: string | undefined): Promis
 
 async function prepareCreate(services: Services, request: CreateRequest): Promise<Operation> {
   const { engine, state, home } = services;
-  await assertEnvironmentName(request.environment);
+  assertEnvironmentName(request.environment);
   const project = requestProject(state, request.project);
   await assertRepository(project);
   await assertBase(project, request.branch);
@@ -86,6 +87,10 @@ async function prepareCreate(services: Services, request: CreateRequest): Promis
     );
   }
   const paths = environmentPaths(project.root, name);
+  const pikoDir = join(project.root, '.piko');
+  if (existsSync(pikoDir) && lstatSync(pikoDir).isSymbolicLink()) {
+    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${pikoDir} is a symbolic link; piko keeps its worktrees and data there and will not follow it`);
+  }
   if (existsSync(paths.worktree)) {
     throw new PikoError('PIKO_ERR_PATH_EXISTS', `${paths.worktree} already exists but is no piko environment`);
   }
@@ -95,14 +100,13 @@ async function prepareCreate(services: Services, request: CreateRequest): Promis
       `branch ${JSON.stringify(name)} already exists, so it cannot be made from ${JSON.stringify(request.branch)}; leave out --branch to use it as it is`,
     );
   }
-  const environment = state.reserveEnvironment({
-    projectId: project.id,
-    name,
-    branch: name,
-    path: paths.worktree,
-    dataDir: paths.dataDir,
-  });
-  const operation = engine.operation({
+  const id = newOperationId();
+  const environment = state.reserveEnvironment(
+    { projectId: project.id, name, branch: name, path: paths.worktree, dataDir: paths.dataDir },
+    id,
+  );
+  return engine.operation({
+    id,
     kind: 'create',
     request,
     project,
@@ -111,17 +115,16 @@ async function prepareCreate(services: Services, request: CreateRequest): Promis
     home,
     state,
     settle(op, failure) {
-      if (failure) {
+      if (failure && !op.rollbackIncomplete) {
         state.deleteEnvironment(op.environment.id);
         return;
       }
-      op.environment.status = op.environment.mode === 'docker' ? 'running' : 'ready';
+      // A rollback that could not undo everything keeps the row, so `piko destroy` can finish it.
+      op.environment.status = failure ? 'failed' : op.environment.mode === 'docker' ? 'running' : 'ready';
       const { status, mode, composeProject, composeFile, ports } = op.environment;
       state.updateEnvironment(op.environment.id, { status, mode, composeProject, composeFile, ports });
     },
   });
-  state.insertOperation({ id: operation.id, kind: 'create', projectId: project.id, environment: name, envId: environment.id });
-  return operation;
 }
 
 /** What would be lost by removing the worktree: changes other than the file piko wrote itself. */
@@ -145,7 +148,14 @@ async function prepareDestroy(services: Services, request: DestroyRequest): Prom
       `no environment ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}${known.length ? ` (environments: ${known.join(', ')})` : ''}`,
     );
   }
-  const { config } = await loadConfig(project.root);
+  // A forced destroy must work even when the config no longer does: it then runs no destroy script.
+  const config = await loadConfig(project.root).then(
+    (loaded) => loaded.config,
+    (err: unknown) => {
+      if (request.force) return {};
+      throw err;
+    },
+  );
   if (!request.force && existsSync(row.path)) {
     const changes = await uncommittedChanges(row.path);
     if (changes.length > 0) {
@@ -153,8 +163,10 @@ async function prepareDestroy(services: Services, request: DestroyRequest): Prom
       throw new PikoError('PIKO_ERR_WORKTREE_DIRTY', `worktree ${row.path} has uncommitted changes: ${shown}`);
     }
   }
-  const before = state.claimEnvironment(row.id, 'destroying');
-  const operation = engine.operation({
+  const id = newOperationId();
+  const before = state.claimEnvironment(row.id, 'destroying', { id, kind: 'destroy' });
+  return engine.operation({
+    id,
     kind: 'destroy',
     request,
     project,
@@ -172,8 +184,6 @@ async function prepareDestroy(services: Services, request: DestroyRequest): Prom
       op.environment.status = 'destroyed';
     },
   });
-  state.insertOperation({ id: operation.id, kind: 'destroy', projectId: project.id, environment: name, envId: row.id });
-  return operation;
 }
 
 /**

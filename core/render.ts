@@ -18,6 +18,16 @@ export interface TerminalRendererOptions {
   logHint?: (operation: string) => string;
 }
 
+/**
+ * Colour on a terminal only: never with NO_COLOR, always with FORCE_COLOR (other than 0), and
+ * otherwise when `stream` is a TTY that is not `dumb`.
+ */
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if ('NO_COLOR' in env) return false;
+  if ('FORCE_COLOR' in env) return env.FORCE_COLOR !== '0';
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as DB } from 'better-sqlite3';
 import { PikoError } from './errors.js';
+import { killGroup } from './exec.js';
 import { stateDbPath } from './paths.js';
 import type {
   EnvironmentInfo,
@@ -17,8 +18,9 @@ import type {
 /** Each id owns the host ports 10000 + 100 × id … + 99; past this id they would pass 65535. */
 export const MAX_ENVIRONMENT_ID = Math.floor((65535 - 10000 - 99) / 100);
 
-const SCHEMA_VERSION = 1;
-const SCHEMA = `
+/** Each entry moves the schema one version up; `user_version` says how many have run. */
+const MIGRATIONS = [
+  `
 CREATE TABLE projects (
   id         INTEGER PRIMARY KEY AUTOINCREMENT,
   name       TEXT NOT NULL UNIQUE,
@@ -56,7 +58,11 @@ CREATE TABLE operations (
   exit_code   INTEGER
 );
 CREATE INDEX operations_env ON operations (project_id, environment, started_at);
-`;
+`,
+  // The process group of the command an operation is running, so a server that starts after
+  // a crash can stop what the dead process left running.
+  `ALTER TABLE operations ADD COLUMN child_pid INTEGER;`,
+];
 
 export interface ProjectRow {
   id: number;
@@ -173,9 +179,8 @@ export class State {
   private migrate(): void {
     const migrate = this.db.transaction(() => {
       const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version >= SCHEMA_VERSION) return;
-      this.db.exec(SCHEMA);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      for (const sql of MIGRATIONS.slice(version)) this.db.exec(sql);
+      if (version < MIGRATIONS.length) this.db.pragma(`user_version = ${MIGRATIONS.length}`);
     });
     migrate.immediate();
   }
@@ -224,15 +229,13 @@ export class State {
 
   /**
    * Claims `name` in the project with status `creating` and the smallest free id (ids are
-   * global because they pick host ports). Throws PIKO_ERR_ENV_EXISTS when the name is taken.
+   * global because they pick host ports), and records `operation` as running on it, in one
+   * transaction. Throws PIKO_ERR_ENV_EXISTS when the name is taken.
    */
-  reserveEnvironment(input: {
-    projectId: number;
-    name: string;
-    branch: string;
-    path: string;
-    dataDir: string;
-  }): EnvironmentRow {
+  reserveEnvironment(
+    input: { projectId: number; name: string; branch: string; path: string; dataDir: string },
+    operation: string,
+  ): EnvironmentRow {
     const reserve = this.db.transaction((): EnvironmentRow => {
       const existing = this.environment(input.projectId, input.name);
       if (existing) {
@@ -261,6 +264,7 @@ export class State {
            VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?)`,
         )
         .run(id, input.projectId, input.name, input.branch, input.path, input.dataDir, at, at);
+      this.insertOperation({ id: operation, kind: 'create', projectId: input.projectId, environment: input.name, envId: id });
       return this.environmentById(id)!;
     });
     return reserve.immediate();
@@ -302,12 +306,12 @@ export class State {
   }
 
   /**
-   * Moves an environment to `next` only if nothing else holds it, so a destroy cannot start
-   * while a create or another destroy of it runs. An environment left `creating` or
-   * `destroying` by a process that died is not held: claiming it is how it gets cleaned up.
-   * Returns the row as it was before.
+   * Moves an environment to `next` and records `operation` as running on it, only if nothing
+   * else holds it, so a destroy cannot start while a create or another destroy of it runs. An
+   * environment left `creating` or `destroying` by a process that died is not held: claiming
+   * it is how it gets cleaned up. Returns the row as it was before.
    */
-  claimEnvironment(id: number, next: EnvironmentStatus): EnvironmentRow {
+  claimEnvironment(id: number, next: EnvironmentStatus, operation: { id: string; kind: OperationKind }): EnvironmentRow {
     const claim = this.db.transaction((): EnvironmentRow => {
       const row = this.environmentById(id);
       if (!row) throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `environment ${id} no longer exists`);
@@ -320,6 +324,7 @@ export class State {
       this.db
         .prepare('UPDATE environments SET status = ?, updated_at = ? WHERE id = ?')
         .run(next, now(), id);
+      this.insertOperation({ id: operation.id, kind: operation.kind, projectId: row.projectId, environment: row.name, envId: id });
       return row;
     });
     return claim.immediate();
@@ -353,6 +358,11 @@ export class State {
       .run(op.id, op.kind, op.projectId, op.environment, op.envId, process.pid, now());
   }
 
+  /** The process group an operation's current command runs in (undefined when none runs). */
+  setOperationChild(id: string, pid: number | undefined): void {
+    this.db.prepare('UPDATE operations SET child_pid = ? WHERE id = ?').run(pid ?? null, id);
+  }
+
   finishOperation(
     id: string,
     result: { success: boolean; error?: string; stage?: string; exitCode?: number },
@@ -378,18 +388,22 @@ export class State {
    */
   failInterruptedOperations(): OperationRow[] {
     const fail = this.db.transaction((): OperationRow[] => {
-      const dead = (this.db.prepare(`SELECT id, pid FROM operations WHERE status = 'running'`).all() as { id: string; pid: number }[])
-        .filter(({ pid }) => !processAlive(pid))
-        .map(({ id }) => this.operation(id)!);
-      for (const op of dead) {
-        this.finishOperation(op.id, { success: false, error: `interrupted: the piko process running it (pid ${op.pid}) stopped` });
-        if (op.envId !== null && !this.heldByLiveOperation(op.envId)) {
+      const running = this.db
+        .prepare(`SELECT id, pid, child_pid AS child FROM operations WHERE status = 'running'`)
+        .all() as { id: string; pid: number; child: number | null }[];
+      const dead = running.filter(({ pid }) => !processAlive(pid));
+      for (const { id, pid, child } of dead) {
+        // The command it was running lives on in its own process group: stop it.
+        if (child !== null) killGroup(child, 'SIGKILL');
+        this.finishOperation(id, { success: false, error: `interrupted: the piko process running it (pid ${pid}) stopped` });
+        const envId = this.operation(id)!.envId;
+        if (envId !== null && !this.heldByLiveOperation(envId)) {
           this.db
             .prepare(`UPDATE environments SET status = 'failed', updated_at = ? WHERE id = ? AND status IN ('creating', 'destroying')`)
-            .run(now(), op.envId);
+            .run(now(), envId);
         }
       }
-      return dead;
+      return dead.map(({ id }) => this.operation(id)!);
     });
     return fail.immediate();
   }

@@ -42,15 +42,17 @@ function createStage(): StageDefinition {
         );
       }
       const existing = await branchExists(root, environment.name);
+      // The path was free and the branch absent (or kept) a moment ago, so from here on whatever
+      // appears there is ours to remove, even if `worktree add` fails halfway (a failing hook).
+      made.worktree = true;
+      made.branch = !existing;
       if (existing) {
         ctx.info(`using the existing branch '${environment.name}'`);
         await ctx.exec('git', ['worktree', 'add', environment.path, environment.name], { cwd: root });
       } else {
         const base = request.branch ?? 'HEAD';
         await ctx.exec('git', ['worktree', 'add', '-b', environment.name, environment.path, base], { cwd: root });
-        made.branch = true;
       }
-      made.worktree = true;
       if (!existsSync(environment.dataDir)) {
         await mkdir(environment.dataDir, { recursive: true });
         made.dataDir = true;
@@ -62,7 +64,9 @@ function createStage(): StageDefinition {
       const root = project.root;
       if (made.dataDir) await rm(environment.dataDir, { recursive: true, force: true });
       if (made.worktree) await removeWorktree(ctx, root, environment.path);
-      if (made.branch) await ctx.exec('git', ['branch', '-D', environment.name], { cwd: root });
+      if (made.branch && (await branchExists(root, environment.name))) {
+        await ctx.exec('git', ['branch', '-D', environment.name], { cwd: root });
+      }
     },
   };
 }
@@ -76,6 +80,11 @@ function destroyStage(): StageDefinition {
       const { project, environment } = ctx.operation;
       const request = ctx.operation.request as DestroyRequest;
       const root = project.root;
+      if (!existsSync(root)) {
+        // The repository was moved or deleted, and the worktree and data dir with it.
+        ctx.warn(`the repository ${root} is gone; nothing left to remove there`);
+        return;
+      }
       if (existsSync(environment.path)) {
         // Whether the worktree may be thrown away was decided before the operation started.
         await removeWorktree(ctx, root, environment.path);

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, git, makeRepo, sandbox, tempDir, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, git, makeRepo, pathWithoutDocker, sandbox, tempDir, type Sandbox } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -31,11 +31,11 @@ describe('bad input', () => {
     ['../x', /not allowed/],
     ['-rf', /not allowed/],
     ['a;b', /not allowed/],
-    ['x..y', /contains `\.\.`/],
+    ['x..y', /not allowed/],
     ['bad name', /not allowed/],
     ['', /empty/],
     ['Upper', /lowercase/],
-    ['x.lock', /\.lock/],
+    ['v1.2', /not allowed/],
     ['a'.repeat(64), /longer than 63/],
   ])('refuses the name %j and changes nothing', async (name, reason) => {
     const box = sandbox();
@@ -158,7 +158,7 @@ describe('a failing stage rolls back', () => {
     const box = sandbox();
     const repo = makeRepo({ 'compose.yaml': COMPOSE });
     await box.piko(['init'], repo);
-    const result = await box.piko(['create', 'nodocker'], repo, { PATH: '/usr/bin:/bin' });
+    const result = await box.piko(['create', 'nodocker'], repo, { PATH: pathWithoutDocker() });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('docker is not installed (not found on PATH)');
     expect(await leftovers(box, repo)).toEqual(NOTHING);

@@ -89,7 +89,7 @@ describe('streaming', () => {
     const codes = [a.exitCode, b.exitCode].sort();
     expect(codes).toEqual([0, 1]);
     const loser = a.exitCode === 1 ? a : b;
-    expect(loser.stderr).toMatch(/environment "race" already exists|already exists/);
+    expect(loser.stderr).toContain('environment "race" already exists in project "app"');
     const listed = JSON.parse((await box.piko(['list', '--json'], repo)).stdout);
     expect(listed).toEqual([expect.objectContaining({ name: 'race', status: 'ready' })]);
     expect(existsSync(join(repo, '.piko', 'worktrees', 'race'))).toBe(true);

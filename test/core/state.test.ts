@@ -7,7 +7,8 @@ afterEach(cleanup);
 function fresh() {
   const state = new State(tempDir('piko-home-'));
   const project = state.addProject('app', '/repo/app');
-  const reserve = (name: string) => state.reserveEnvironment({ projectId: project.id, name, branch: name, path: `/w/${name}`, dataDir: `/d/${name}` });
+  const reserve = (name: string) =>
+    state.reserveEnvironment({ projectId: project.id, name, branch: name, path: `/w/${name}`, dataDir: `/d/${name}` }, `op_${name}`);
   return { state, project, reserve };
 }
 
@@ -43,11 +44,31 @@ describe('State', () => {
   it('will not let a destroy claim an environment a live operation holds, but will take one a dead process left', () => {
     const { state, project, reserve } = fresh();
     const env = reserve('busy');
-    state.insertOperation({ id: 'op_live', kind: 'create', projectId: project.id, environment: 'busy', envId: env.id });
-    expect(() => state.claimEnvironment(env.id, 'destroying')).toThrow(expect.objectContaining({ code: 'PIKO_ERR_ENV_BUSY' }));
+    expect(state.operation('op_busy')).toMatchObject({ status: 'running', pid: process.pid, envId: env.id });
+    const destroy = { id: 'op_destroy', kind: 'destroy' } as const;
+    expect(() => state.claimEnvironment(env.id, 'destroying', destroy)).toThrow(expect.objectContaining({ code: 'PIKO_ERR_ENV_BUSY' }));
+    expect(state.operation('op_destroy')).toBeUndefined();
     // The same row, as left behind by a process that no longer exists.
-    state.db.prepare('UPDATE operations SET pid = ? WHERE id = ?').run(2 ** 22 + 12345, 'op_live');
-    expect(state.claimEnvironment(env.id, 'destroying').status).toBe('creating');
+    state.db.prepare('UPDATE operations SET pid = ? WHERE id = ?').run(2 ** 22 + 12345, 'op_busy');
+    expect(state.claimEnvironment(env.id, 'destroying', destroy).status).toBe('creating');
     expect(state.environmentById(env.id)!.status).toBe('destroying');
+    expect(state.operation('op_destroy')).toMatchObject({ status: 'running', kind: 'destroy' });
+  });
+
+  it('marks what a dead process left running as failed, and stops the command it was running', async () => {
+    const { state, reserve } = fresh();
+    const env = reserve('crashed');
+    const { execa } = await import('execa');
+    const orphan = execa('sleep', ['30'], { detached: true, reject: false });
+    state.setOperationChild('op_crashed', orphan.pid);
+    state.db.prepare('UPDATE operations SET pid = ? WHERE id = ?').run(2 ** 22 + 999, 'op_crashed');
+    const failed = state.failInterruptedOperations();
+    expect(failed.map((op) => op.id)).toEqual(['op_crashed']);
+    expect(state.operation('op_crashed')).toMatchObject({ status: 'failed', error: expect.stringContaining('interrupted') });
+    expect(state.environmentById(env.id)!.status).toBe('failed');
+    expect((await orphan).signal).toBe('SIGKILL');
+    // Operations of live processes are left alone.
+    reserve('alive');
+    expect(state.failInterruptedOperations()).toEqual([]);
   });
 });

@@ -77,6 +77,26 @@ describe('StreamWriter', () => {
     for (const m of messages) expect(m.data).toMatch(m.stream === 'stdout' ? /^out \d+ end\n$/ : /^err \d+ end\n$/);
   });
 
+  it('keeps every line of a real child writing to stdout and stderr at the same time intact', async () => {
+    const { execa } = await import('execa');
+    const messages: Unsequenced<LogMessage>[] = [];
+    const sink = (m: Unsequenced<LogMessage>) => messages.push(m);
+    const out = new StreamWriter({ source: 'git', stream: 'stdout', sink });
+    const err = new StreamWriter({ source: 'git', stream: 'stderr', sink });
+    // Two writers racing, with long lines so they cross pipe-buffer boundaries.
+    const script = 'pad=$(printf "%0300d" 0); (for i in $(seq 1 2000); do echo "out $i $pad"; done) & (for i in $(seq 1 2000); do echo "err $i $pad" >&2; done); wait';
+    const child = execa('sh', ['-c', script], { buffer: false, encoding: 'buffer' });
+    const finished = Promise.all([new Promise((r) => out.on('finish', r)), new Promise((r) => err.on('finish', r))]);
+    child.stdout.pipe(out);
+    child.stderr.pipe(err);
+    await child;
+    await finished;
+    const lines = (stream: string) => messages.filter((m) => m.stream === stream).map((m) => m.data);
+    const expected = (tag: string) => Array.from({ length: 2000 }, (_, i) => `${tag} ${i + 1} ${'0'.repeat(300)}\n`);
+    expect(lines('stdout')).toEqual(expected('out'));
+    expect(lines('stderr')).toEqual(expected('err'));
+  });
+
   it('finds UTF-8 boundaries', () => {
     const bytes = Buffer.from('aé✓');
     expect(utf8Boundary(bytes, 2)).toBe(1);

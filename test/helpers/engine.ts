@@ -1,7 +1,7 @@
 // A real engine with real state in a temporary PIKO_HOME, for tests of the engine itself.
 import { Engine, type PikoPlugin, type StageDefinition } from '../../core/engine.js';
 import type { PikoError } from '../../core/errors.js';
-import type { Operation } from '../../core/operation.js';
+import { newOperationId, type Operation } from '../../core/operation.js';
 import type { OperationKind, OperationMessage } from '../../core/protocol.js';
 import { State } from '../../core/state.js';
 import { makeRepo, tempDir } from './fixtures.js';
@@ -45,8 +45,10 @@ export function engineHarness(...plugins: PikoPlugin[]): EngineHarness {
     settled,
     operation(kind = 'create') {
       const name = `env${n++}`;
-      const environment = state.reserveEnvironment({ projectId: project.id, name, branch: name, path: root, dataDir: root });
+      const id = newOperationId();
+      const environment = state.reserveEnvironment({ projectId: project.id, name, branch: name, path: root, dataDir: root }, id);
       return engine.operation({
+        id,
         kind,
         request: { action: 'create', project: 'app', environment: name },
         project,
@@ -54,7 +56,10 @@ export function engineHarness(...plugins: PikoPlugin[]): EngineHarness {
         config: {},
         home,
         state,
-        settle: (_op, failure) => void settled.push(failure),
+        settle: (op, failure) => {
+          settled.push(failure);
+          if (!failure) op.environment.status = 'ready';
+        },
       });
     },
   };

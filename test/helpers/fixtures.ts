@@ -1,6 +1,6 @@
 // Real fixtures for tests: temporary git repositories built from a file map, a private
 // PIKO_HOME, a stand-in `docker` on PATH that records its arguments, and the real CLI.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,8 @@ export interface FakeDocker {
 /**
  * A `docker` that records each call and answers like a daemonless-but-working docker would:
  * `version` prints a server version (or fails like a missing daemon when FAKE_DOCKER_NO_DAEMON
- * is set), `compose … up -d` prints container lines (exits FAKE_DOCKER_UP_EXIT when set).
+ * is set), `compose … up -d` and `down` print container lines (and exit FAKE_DOCKER_UP_EXIT or
+ * FAKE_DOCKER_DOWN_EXIT when set).
  */
 export function fakeDocker(): FakeDocker {
   const bin = tempDir('piko-docker-');
@@ -86,7 +87,7 @@ if (args[0] === 'compose') {
   }
   if (args.includes('down')) {
     console.error(' Container ' + project + '-web-1 Removed');
-    process.exit(0);
+    process.exit(Number(process.env.FAKE_DOCKER_DOWN_EXIT || 0));
   }
 }
 `,
@@ -102,6 +103,20 @@ if (args[0] === 'compose') {
             .map((line) => JSON.parse(line) as { args: string[]; cwd: string })
         : [],
   };
+}
+
+/**
+ * A PATH holding only node, git and sh (links to the real ones): no docker, whatever the
+ * machine has installed.
+ */
+export function pathWithoutDocker(): string {
+  const bin = tempDir('piko-bin-');
+  for (const tool of ['git', 'sh']) {
+    const real = execaSync('sh', ['-c', `command -v ${tool}`]).stdout.trim();
+    symlinkSync(real, join(bin, tool));
+  }
+  symlinkSync(process.execPath, join(bin, 'node'));
+  return bin;
 }
 
 export interface PikoRun {

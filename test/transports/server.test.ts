@@ -137,7 +137,7 @@ describe('piko server over WebSocket', () => {
     ['an unknown action', { action: 'explode', environment: 'x' }, /unknown action "explode"/],
     ['no environment', { action: 'create' }, /bad request: environment: required string/],
     ['an unsafe name', { action: 'create', environment: '../../etc' }, /environment name "..\/..\/etc" is not allowed/],
-    ['a name git rejects', { action: 'create', environment: 'x..y' }, /contains `..`/],
+    ['a name git rejects', { action: 'create', environment: 'x..y' }, /environment name "x..y" is not allowed/],
     ['an unknown project', { action: 'create', project: 'ghost', environment: 'x' }, /no project named "ghost" is registered \(projects: app\)/],
     ['an operation not built yet', { action: 'up', environment: 'x' }, /up is not supported yet/],
   ])('answers %s with one failed complete, creates nothing, and keeps serving', async (_what, body, error) => {
