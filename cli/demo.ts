@@ -1,7 +1,8 @@
 // `npm run demo`: a throwaway git repository with a .piko.yml whose setup script prints for a
-// few seconds, then the real `piko` command creating, listing and destroying an environment in
-// it. Everything lives in a temporary folder (PIKO_HOME too) and is removed at the end.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// few seconds, a `piko server`, and the real `piko` command creating an environment through it
+// (every line streamed as it is printed), listing it and destroying it. Everything lives in a
+// temporary folder (PIKO_HOME too) and is removed at the end.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,9 +38,13 @@ async function piko(...args: string[]): Promise<void> {
   await sh(process.execPath, [PIKO, ...args]);
 }
 
+const server = execa(process.execPath, [PIKO, 'server', '--port', '0'], { cwd: work, env, buffer: false, reject: false });
+let serverLog = '';
+server.stdout.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
+
 try {
   console.log(pc.bold(`A throwaway repository at ${repo}`));
-  await execa('mkdir', ['-p', repo]);
+  mkdirSync(repo, { recursive: true });
   await sh('git', ['init', '-q', '-b', 'main']);
   writeFileSync(join(repo, 'README.md'), '# demo shop\n');
   writeFileSync(join(repo, '.piko.yml'), CONFIG);
@@ -47,13 +52,23 @@ try {
   await sh('git', ['-c', 'user.name=piko demo', '-c', 'user.email=demo@example.com', 'commit', '-q', '-m', 'demo shop']);
 
   await piko('init');
+  // Wait for the server to say where it listens; the CLI finds it through $PIKO_HOME/server.json.
+  for (let i = 0; i < 100 && !serverLog.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 50));
+  console.log(pc.bold(`\n$ piko server --port 0   ${pc.dim('(in the background)')}`));
+  console.log(serverLog.trim());
+
   await piko('create', 'feature-demo');
   await piko('list');
   await piko('destroy', 'feature-demo', '--force');
-  console.log(pc.bold('\nThat was all real: a git worktree, a data directory, scripts streamed line by line.'));
+
+  console.log(pc.bold('\nWhat the server printed meanwhile (access log, and every line it streamed):'));
+  console.log(serverLog.trim().split('\n').slice(1).join('\n'));
+  console.log(pc.bold('\nThat was all real: a git worktree, a data directory, scripts streamed line by line over a WebSocket.'));
 } catch (err) {
   console.error(pc.red(`demo failed: ${(err as Error).message}`));
   process.exitCode = 1;
 } finally {
+  server.kill('SIGTERM');
+  await server;
   rmSync(work, { recursive: true, force: true });
 }
