@@ -245,3 +245,20 @@ describe('keep-alive and slow clients', () => {
     expect(all.at(-1)).toMatchObject({ type: 'complete', success: true });
   });
 });
+
+describe('binding', () => {
+  it('warns when told to listen beyond this machine', async () => {
+    const box = sandbox();
+    const child = box.spawn(['server', '--port', '0', '--host', '0.0.0.0'], box.home);
+    const warned = await new Promise<string>((resolve) => {
+      let seen = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('warning')) resolve(seen);
+      });
+    });
+    child.kill('SIGTERM');
+    await child;
+    expect(warned).toContain('piko: warning: listening on 0.0.0.0, not just this machine');
+  });
+});

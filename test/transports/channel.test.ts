@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { OperationMessage, ServerMessage } from '../../core/protocol.js';
+import { Channel } from '../../transports/channel.js';
+
+class TestChannel extends Channel {
+  queued = 0;
+  sent: ServerMessage[] = [];
+  protected buffered(): number {
+    return this.queued;
+  }
+  protected write(message: ServerMessage): void {
+    this.sent.push(message);
+  }
+  get open(): boolean {
+    return true;
+  }
+  close(): void {}
+}
+
+let seq = 0;
+const log = (): OperationMessage => ({ type: 'log', source: 'script:setup', stream: 'stdout', data: 'x\n', seq: seq++ });
+const complete = (): OperationMessage => ({ type: 'complete', success: false, error: 'e', seq: seq++ });
+
+beforeEach(() => {
+  jest.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('Channel backpressure', () => {
+  it('sends everything while the client keeps up', () => {
+    const c = new TestChannel('op_1');
+    for (let i = 0; i < 5; i++) c.send(log());
+    expect(c.sent).toHaveLength(5);
+  });
+
+  it('drops log lines only after the queue stayed above the soft limit for longer than the bound, then reports the count', () => {
+    const c = new TestChannel('op_1', { softLimitBytes: 100, slowClientMs: 5000, hardLimitBytes: 1000 });
+    c.queued = 500;
+    c.send(log());
+    jest.setSystemTime(4000);
+    c.send(log());
+    expect(c.sent).toHaveLength(2); // above the limit, but not for 5 s yet
+    jest.setSystemTime(5001);
+    c.send(log());
+    c.send(log());
+    expect(c.sent).toHaveLength(2);
+    // Stage messages still go out; the client catches up, is told, and gets lines again.
+    c.send({ type: 'stage', name: 'git', state: 'start', seq: seq++ });
+    expect(c.sent).toHaveLength(3);
+    c.queued = 10;
+    c.send(log());
+    expect(c.sent.slice(3)).toEqual([{ type: 'dropped', operation: 'op_1', count: 2 }, expect.objectContaining({ type: 'log' })]);
+  });
+
+  it('drops at once past the hard limit, and reports before complete', () => {
+    const c = new TestChannel('op_1', { softLimitBytes: 100, hardLimitBytes: 1000 });
+    c.queued = 2000;
+    c.send(log());
+    c.send(log());
+    c.send(complete());
+    expect(c.sent).toEqual([{ type: 'dropped', operation: 'op_1', count: 2 }, expect.objectContaining({ type: 'complete' })]);
+  });
+
+  it('forgets the slow clock when the client catches up in time', () => {
+    const c = new TestChannel('op_1', { softLimitBytes: 100, slowClientMs: 5000 });
+    c.queued = 500;
+    c.send(log());
+    jest.setSystemTime(3000);
+    c.queued = 0;
+    c.send(log());
+    c.queued = 500;
+    jest.setSystemTime(7000);
+    c.send(log()); // above again, but only just now
+    expect(c.sent).toHaveLength(3);
+  });
+});
