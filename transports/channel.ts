@@ -37,8 +37,10 @@ export abstract class Channel {
   /** Queues one message; never blocks. */
   protected abstract write(message: ServerMessage): void;
   abstract get open(): boolean;
-  /** Ends the stream after `complete`. */
+  /** Ends the stream (after `complete`, or at the end of a replay). */
   abstract close(): void;
+  /** Calls `listener` once the client's connection is gone, whoever closed it. */
+  abstract onClose(listener: () => void): void;
 
   send(message: OperationMessage): void {
     if (!this.open) return;

@@ -13,13 +13,16 @@ import { PikoError } from '../core/errors.js';
 import { CoalescingWriter } from '../core/output.js';
 import type { Operation } from '../core/operation.js';
 import { parseOperationRequest, prepareOperation, rejection } from '../core/operations.js';
-import type { CompleteMessage, OperationKind } from '../core/protocol.js';
+import { operationLogPath } from '../core/paths.js';
+import type { CompleteFailureMessage, CompleteMessage, OperationKind } from '../core/protocol.js';
 import { environmentInfo, processAlive, State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
-import type { BackpressureOptions } from './channel.js';
+import type { BackpressureOptions, Channel } from './channel.js';
 import { checkRequest, LOOPBACK_HOSTS, type GuardOptions } from './guard.js';
 import { ServerLogPlugin, type ServerLogOutput } from './server-log.js';
-import { CLOSE, keepAlive, refuse, WebSocketTransport } from './websocket.js';
+import { OperationHub } from './hub.js';
+import { refuseEvents, SseChannel, startEventStream } from './sse.js';
+import { CLOSE, keepAlive, refuse, WebSocketChannel } from './websocket.js';
 
 export const DEFAULT_PORT = 19876;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -60,7 +63,60 @@ export interface ServerOptions {
   version?: string;
 }
 
-const STREAM_PATH = /^\/api\/environments\/(create|destroy|up|down|restart)\/stream$/;
+/** `/api/environments/<action>/stream` (WebSocket) and `/api/environments/<action>/events` (SSE). */
+const START_PATH = /^\/api\/environments\/(create|destroy|up|down|restart)\/(stream|events)$/;
+/** `/api/operations/<id>`, `…/stream` (WebSocket), `…/events` (SSE), `…/cancel`. */
+const OPERATION_PATH = /^\/api\/operations\/([^/]+)(?:\/(stream|events|cancel))?$/;
+const OPERATION_ID = /^op_[0-9a-f]{12}$/;
+
+type Route =
+  | { kind: 'start'; action: OperationKind; transport: 'websocket' | 'sse' }
+  | { kind: 'attach'; operation: string; transport: 'websocket' | 'sse' }
+  | { kind: 'cancel'; operation: string }
+  | { kind: 'operation'; operation: string }
+  | { kind: 'health' | 'projects' | 'environments' }
+  | { kind: 'unknown' };
+
+function route(path: string): Route {
+  const start = START_PATH.exec(path);
+  if (start) return { kind: 'start', action: start[1] as OperationKind, transport: start[2] === 'stream' ? 'websocket' : 'sse' };
+  const op = OPERATION_PATH.exec(path);
+  if (op) {
+    const operation = op[1]!;
+    if (!op[2]) return { kind: 'operation', operation };
+    if (op[2] === 'cancel') return { kind: 'cancel', operation };
+    return { kind: 'attach', operation, transport: op[2] === 'stream' ? 'websocket' : 'sse' };
+  }
+  if (path === '/api/health') return { kind: 'health' };
+  if (path === '/api/projects') return { kind: 'projects' };
+  if (path === '/api/environments') return { kind: 'environments' };
+  return { kind: 'unknown' };
+}
+
+/** `since` from `?since=N` or a `Last-Event-ID` header: messages numbered after it are replayed. */
+function sinceOf(url: URL, req: IncomingMessage): number {
+  const raw = url.searchParams.get('since') ?? req.headers['last-event-id'];
+  const since = Number(Array.isArray(raw) ? raw[0] : raw);
+  return raw === undefined || raw === null || !Number.isInteger(since) ? -1 : since;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > MAX_BODY_BYTES) {
+        reject(new PikoError('PIKO_ERR_USAGE', `the request body is larger than ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+      }
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
 
 /** The server's stdout: coalesced, and dropping operation output when its reader falls 4 MiB behind. */
 export function serverOutput(): CoalescingWriter {
@@ -92,7 +148,8 @@ export class PikoServer {
   readonly engine: Engine;
   private readonly options: Required<Omit<ServerOptions, 'backpressure' | 'version'>> & { version: string };
   private readonly out: ServerLogOutput;
-  private readonly websocket: WebSocketTransport;
+  private readonly hub = new OperationHub();
+  private readonly backpressure: BackpressureOptions;
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly running = new Map<string, { operation: Operation; done: Promise<CompleteMessage> }>();
@@ -117,8 +174,8 @@ export class PikoServer {
       version: options.version ?? '0.0.0',
     };
     this.state = new State(options.home);
-    this.websocket = new WebSocketTransport(options.backpressure);
-    this.engine = new Engine().use(...builtinStagePlugins(), this.websocket, new ServerLogPlugin(output), ...plugins);
+    this.backpressure = options.backpressure ?? {};
+    this.engine = new Engine().use(...builtinStagePlugins(), this.hub, new ServerLogPlugin(output), ...plugins);
     this.http = createServer((req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.wss.on('connection', (socket) => socket.on('error', () => undefined));
@@ -198,17 +255,27 @@ export class PikoServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = Date.now();
-    const path = new URL(req.url ?? '/', 'http://piko').pathname;
-    res.on('finish', () => this.access(req.method, path, res.statusCode, 'http', started));
+    const url = new URL(req.url ?? '/', 'http://piko');
+    const target = route(url.pathname);
+    const transport = (target.kind === 'start' || target.kind === 'attach') && target.transport === 'sse' ? 'sse' : 'http';
+    res.on('finish', () => this.access(req.method, url.pathname, res.statusCode, transport, started));
+    res.on('close', () => {
+      if (!res.writableFinished) this.access(req.method, url.pathname, res.statusCode, `${transport} (client gone)`, started);
+    });
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       res.end(`${JSON.stringify(body)}\n`);
     };
     const verdict = checkRequest(req.headers, this.guard!);
     if (!verdict.ok) return send(verdict.status, { error: verdict.reason });
-    if (req.method !== 'GET') return send(405, { error: `${req.method} is not allowed on ${path}` });
-    switch (path) {
-      case '/api/health':
+    const method = (allowed: string): boolean => {
+      if (req.method === allowed) return true;
+      send(405, { error: `${req.method} is not allowed on ${url.pathname}: use ${allowed}` });
+      return false;
+    };
+    switch (target.kind) {
+      case 'health':
+        if (!method('GET')) return;
         return send(200, {
           ok: true,
           version: this.options.version,
@@ -216,14 +283,66 @@ export class PikoServer {
           uptimeMs: Date.now() - this.startedAt,
           operations: this.running.size,
         });
-      case '/api/projects':
+      case 'projects':
+        if (!method('GET')) return;
         return send(200, this.state.listProjects());
-      case '/api/environments':
+      case 'environments':
+        if (!method('GET')) return;
         return send(200, this.state.listEnvironments().map(environmentInfo));
-      default:
-        if (STREAM_PATH.test(path)) return send(426, { error: `${path} speaks WebSocket: send an Upgrade request` });
-        return send(404, { error: `no endpoint ${path}` });
+      case 'operation': {
+        if (!method('GET')) return;
+        const row = OPERATION_ID.test(target.operation) ? this.state.operation(target.operation) : undefined;
+        return row ? send(200, row) : send(404, { error: `no operation ${target.operation}` });
+      }
+      case 'cancel':
+        if (!method('POST')) return;
+        void readBody(req).then(
+          (body) => {
+            const { status, reply } = this.cancel(target.operation, body);
+            send(status, reply);
+          },
+          (err: unknown) => send(400, { error: (err as Error).message }),
+        );
+        return;
+      case 'start':
+        if (target.transport === 'websocket') return send(426, { error: `${url.pathname} speaks WebSocket: send an Upgrade request` });
+        if (!method('POST')) return;
+        startEventStream(res, this.options.pingIntervalMs);
+        void readBody(req).then(
+          (body) => this.begin(body, target.action, (op) => new SseChannel(op, res, this.backpressure), (c) => refuseEvents(res, c)),
+          (err: unknown) => refuseEvents(res, rejection(err)),
+        );
+        return;
+      case 'attach':
+        if (target.transport === 'websocket') return send(426, { error: `${url.pathname} speaks WebSocket: send an Upgrade request` });
+        if (!method('GET')) return;
+        startEventStream(res, this.options.pingIntervalMs);
+        this.reattach(target.operation, url, req, new SseChannel(target.operation, res, this.backpressure), (c) => refuseEvents(res, c));
+        return;
+      case 'unknown':
+        return send(404, { error: `no endpoint ${url.pathname}` });
     }
+  }
+
+  /** Cancels a running operation; `body` may say who asks (`{"by": "…"}`). */
+  private cancel(operation: string, body: string): { status: number; reply: object } {
+    const running = this.running.get(operation);
+    if (!running) {
+      const row = OPERATION_ID.test(operation) ? this.state.operation(operation) : undefined;
+      return row
+        ? { status: 409, reply: { error: `operation ${operation} is not running (it ${row.status})` } }
+        : { status: 404, reply: { error: `no operation ${operation}` } };
+    }
+    let by = 'a cancel request to the server';
+    try {
+      const asked = (JSON.parse(body || '{}') as { by?: unknown }).by;
+      if (typeof asked === 'string' && asked.trim() !== '') by = asked.slice(0, 200);
+    } catch {
+      // No (valid) body: who asked stays unnamed.
+    }
+    this.log(`${operation}: cancel requested by ${by}`);
+    running.operation.cancel(by);
+    return { status: 202, reply: { operation, cancelling: true } };
   }
 
   // ---- WebSocket ---------------------------------------------------------------------------
@@ -231,32 +350,37 @@ export class PikoServer {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const started = Date.now();
     socket.on('error', () => undefined);
-    const path = new URL(req.url ?? '/', 'http://piko').pathname;
+    const url = new URL(req.url ?? '/', 'http://piko');
     const verdict = checkRequest(req.headers, this.guard!);
-    const match = STREAM_PATH.exec(path);
+    const target = route(url.pathname);
+    const streams = (target.kind === 'start' || target.kind === 'attach') && target.transport === 'websocket';
     const [status, error] = this.closing
       ? [503, 'the server is shutting down']
       : !verdict.ok
         ? [verdict.status, verdict.reason]
-        : !match
-          ? [404, `no WebSocket endpoint ${path}`]
+        : !streams
+          ? [404, `no WebSocket endpoint ${url.pathname}`]
           : [0, ''];
     if (status !== 0) {
       const body = `${JSON.stringify({ error })}\n`;
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
-      this.access(req.method, path, status, 'websocket', started);
+      this.access(req.method, url.pathname, status, 'websocket', started);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.wss.emit('connection', ws, req);
-      this.access(req.method, path, 101, 'websocket', started);
-      this.onStream(ws, match![1] as OperationKind);
+      this.access(req.method, url.pathname, 101, 'websocket', started);
+      if (target.kind === 'attach') {
+        this.reattach(target.operation, url, req, new WebSocketChannel(target.operation, ws, this.backpressure), (c) => refuse(ws, c));
+      } else if (target.kind === 'start') {
+        this.awaitRequest(ws, target.action);
+      }
     });
   }
 
-  private onStream(ws: WebSocket, action: OperationKind): void {
+  private awaitRequest(ws: WebSocket, action: OperationKind): void {
     const timer = setTimeout(
       () => refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', `no request arrived within ${this.options.requestTimeoutMs / 1000}s`))),
       this.options.requestTimeoutMs,
@@ -264,30 +388,54 @@ export class PikoServer {
     ws.once('close', () => clearTimeout(timer));
     ws.once('message', (data: RawData, isBinary: boolean) => {
       clearTimeout(timer);
-      void this.begin(ws, action, data, isBinary);
+      if (isBinary) return refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', 'the request must be a JSON text frame')));
+      void this.begin(String(data), action, (op) => new WebSocketChannel(op, ws, this.backpressure), (c) => refuse(ws, c));
     });
   }
 
-  private async begin(ws: WebSocket, action: OperationKind, data: RawData, isBinary: boolean): Promise<void> {
+  // ---- operations --------------------------------------------------------------------------
+
+  /** Turns a request into a running operation streamed to the channel `open` makes, or refuses it. */
+  private async begin(
+    text: string,
+    action: OperationKind,
+    open: (operation: string) => Channel,
+    refuseWith: (complete: CompleteFailureMessage) => void,
+  ): Promise<void> {
     let operation: Operation;
     try {
-      if (isBinary) throw new PikoError('PIKO_ERR_USAGE', 'the request must be a JSON text frame');
       if (this.closing) throw new PikoError('PIKO_ERR_USAGE', 'the server is shutting down');
-      const request = parseOperationRequest(String(data), action);
+      const request = parseOperationRequest(text, action);
       operation = await prepareOperation({ engine: this.engine, state: this.state, home: this.options.home }, request);
     } catch (err) {
       const complete = rejection(err);
       this.log(`refused ${action} request: ${complete.error}`);
-      refuse(ws, complete);
+      refuseWith(complete);
       return;
     }
-    this.websocket.attach(operation.id, ws);
-    ws.once('close', (code) => {
-      if (this.running.has(operation.id)) {
-        this.log(`${operation.id}: client disconnected (code ${code}); the operation goes on`);
-      }
+    const channel = open(operation.id);
+    this.hub.attach(operation.id, channel);
+    channel.onClose(() => {
+      if (this.running.has(operation.id)) this.log(`${operation.id}: a client disconnected; the operation goes on`);
     });
     const done = this.engine.run(operation).finally(() => this.running.delete(operation.id));
     this.running.set(operation.id, { operation, done });
+  }
+
+  /** Replays an operation's log after `since` and, while it runs, follows it live. */
+  private reattach(
+    operation: string,
+    url: URL,
+    req: IncomingMessage,
+    channel: Channel,
+    refuseWith: (complete: CompleteFailureMessage) => void,
+  ): void {
+    const known = OPERATION_ID.test(operation) && this.state.operation(operation) !== undefined;
+    if (!known) {
+      refuseWith(rejection(new PikoError('PIKO_ERR_USAGE', `no operation ${operation} on this server`)));
+      return;
+    }
+    const follow = url.searchParams.get('follow') !== 'false';
+    this.hub.replay(operationLogPath(this.options.home, operation), sinceOf(url, req), channel, this.running.get(operation)?.operation, follow);
   }
 }

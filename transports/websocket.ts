@@ -1,21 +1,18 @@
-// The WebSocket transport: carries an operation's messages, one JSON text frame each, to the
-// sockets attached to it, and closes them after `complete`. It taps the engine's `message`
-// hook and never sees a child process.
+// The WebSocket transport: one JSON text frame per message, to each socket attached to an
+// operation through the hub; the socket is closed after `complete`. It never sees a child
+// process.
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { Engine, PikoPlugin } from '../core/engine.js';
 import type { CompleteFailureMessage, ServerMessage } from '../core/protocol.js';
 import { Channel, type BackpressureOptions } from './channel.js';
-
-const PLUGIN_NAME = 'WebSocketTransport';
 
 /** Close codes the server uses (RFC 6455 section 7.4). */
 export const CLOSE = { DONE: 1000, GOING_AWAY: 1001, BAD_REQUEST: 1008 } as const;
 
-class WebSocketChannel extends Channel {
+export class WebSocketChannel extends Channel {
   constructor(
     operation: string,
     private readonly socket: WebSocket,
-    options: BackpressureOptions,
+    options: BackpressureOptions = {},
   ) {
     super(operation, options);
   }
@@ -33,35 +30,11 @@ class WebSocketChannel extends Channel {
   }
 
   close(): void {
-    this.socket.close(CLOSE.DONE, 'operation complete');
-  }
-}
-
-export class WebSocketTransport implements PikoPlugin {
-  readonly name = PLUGIN_NAME;
-  private readonly channels = new Map<string, Set<WebSocketChannel>>();
-
-  constructor(private readonly options: BackpressureOptions = {}) {}
-
-  apply(engine: Engine): void {
-    engine.hooks.message.tap(PLUGIN_NAME, (message, operation) => {
-      const channels = this.channels.get(operation.id);
-      if (!channels) return;
-      for (const channel of channels) channel.send(message);
-      if (message.type === 'complete') {
-        this.channels.delete(operation.id);
-        for (const channel of channels) channel.close();
-      }
-    });
+    this.socket.close(CLOSE.DONE, 'end of the operation');
   }
 
-  /** Sends every later message of `operation` to `socket`, then closes it after `complete`. */
-  attach(operation: string, socket: WebSocket): void {
-    const channel = new WebSocketChannel(operation, socket, this.options);
-    const channels = this.channels.get(operation) ?? new Set();
-    channels.add(channel);
-    this.channels.set(operation, channels);
-    socket.once('close', () => channels.delete(channel));
+  onClose(listener: () => void): void {
+    this.socket.once('close', listener);
   }
 }
 

@@ -15,6 +15,7 @@ class TestChannel extends Channel {
     return true;
   }
   close(): void {}
+  onClose(): void {}
 }
 
 let seq = 0;

@@ -1,0 +1,61 @@
+// The Server-Sent Events transport: an operation's messages as a `text/event-stream` response,
+// each event `id: <seq>` and `data: <the same JSON message>`, with comment lines to keep a
+// quiet stream open. It never sees a child process.
+import type { ServerResponse } from 'node:http';
+import type { CompleteFailureMessage, ServerMessage } from '../core/protocol.js';
+import { Channel, type BackpressureOptions } from './channel.js';
+
+/** One event of the stream: numbered messages carry their seq as the event id. */
+export function sseEvent(message: ServerMessage): string {
+  const id = 'seq' in message ? `id: ${message.seq}\n` : '';
+  return `${id}data: ${JSON.stringify(message)}\n\n`;
+}
+
+/** Starts an event-stream response; comments every `keepAliveMs` keep it open while quiet. */
+export function startEventStream(res: ServerResponse, keepAliveMs: number): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  const timer = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+  timer.unref();
+  res.once('close', () => clearInterval(timer));
+}
+
+export class SseChannel extends Channel {
+  constructor(
+    operation: string,
+    private readonly res: ServerResponse,
+    options: BackpressureOptions = {},
+  ) {
+    super(operation, options);
+  }
+
+  get open(): boolean {
+    return !this.res.writableEnded && !this.res.destroyed;
+  }
+
+  protected buffered(): number {
+    return this.res.writableLength;
+  }
+
+  protected write(message: ServerMessage): void {
+    this.res.write(sseEvent(message));
+  }
+
+  close(): void {
+    if (this.open) this.res.end();
+  }
+
+  onClose(listener: () => void): void {
+    this.res.once('close', listener);
+  }
+}
+
+/** Ends a started event stream with the one failed `complete` of a request that never became an operation. */
+export function refuseEvents(res: ServerResponse, complete: CompleteFailureMessage): void {
+  res.end(sseEvent(complete));
+}
