@@ -6,7 +6,7 @@ import { PikoError } from '../core/errors.js';
 import { git } from '../core/git.js';
 import { requestProject } from '../core/operations.js';
 import { pikoHome } from '../core/paths.js';
-import { State, type ProjectRow } from '../core/state.js';
+import { State, type OperationRow, type ProjectRow } from '../core/state.js';
 
 /** Thrown by commands to leave with a code; only cli/piko.ts turns it into the exit code. */
 export class ExitError extends Error {
@@ -60,4 +60,32 @@ export async function resolveProject(state: State, named: string | undefined, cw
     throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `the repository ${top.stdout.trim()} is not a piko project yet`);
   }
   return requestProject(state, undefined);
+}
+
+const OPERATION_ID = /^op_[0-9a-f]{12}$/;
+
+export interface OperationRef {
+  id: string;
+  /** The operation as this machine's state knows it (absent for one only a remote server knows). */
+  row: OperationRow | undefined;
+  /** `project/env`, for messages. */
+  label: string;
+  /** The project's root, when known here (for its config). */
+  root: string | undefined;
+}
+
+/** An operation id, or the latest operation of an environment (`env` or `project/env`). */
+export async function resolveOperation(state: State, ref: string, cwd: string): Promise<OperationRef> {
+  if (OPERATION_ID.test(ref)) {
+    const row = state.operation(ref);
+    const project = row && state.listProjects().find((p) => p.id === row.projectId);
+    return { id: ref, row, label: row && project ? `${project.name}/${row.environment}` : ref, root: project?.root };
+  }
+  const { project: named, environment } = splitName(ref);
+  const project = await resolveProject(state, named, cwd);
+  const row = state.latestOperation(project.id, environment);
+  if (!row) {
+    throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `no operation was ever recorded for ${project.name}/${environment}`);
+  }
+  return { id: row.id, row, label: `${project.name}/${environment}`, root: project.root };
 }

@@ -1,32 +1,55 @@
 // Runs a create or destroy and shows it as it happens: through `piko server` when one answers
-// (WebSocket), otherwise in this process with the stdout transport. Both render the same way.
+// (WebSocket or SSE), otherwise in this process with the stdout transport. All three render the
+// same way.
+import { loadConfig, type PikoConfig, type TransportName } from '../core/config.js';
 import { Engine } from '../core/engine.js';
-import { PikoError } from '../core/errors.js';
+import { killRunningCommands } from '../core/exec.js';
 import { prepareOperation, rejection } from '../core/operations.js';
 import { CoalescingWriter } from '../core/output.js';
 import { operationLogPath, pikoHome } from '../core/paths.js';
-import type { OperationRequest } from '../core/protocol.js';
+import type { OperationRequest, ServerMessage } from '../core/protocol.js';
 import { colorEnabled, JsonRenderer, TerminalRenderer, type MessageRenderer } from '../core/render.js';
-import { killRunningCommands } from '../core/exec.js';
 import { State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
 import { StdoutTransport } from '../transports/stdout.js';
-import { findServer, streamOperation, type ServerAddress } from './client.js';
+import { findServer, requestCancel, streamOperation, type NetworkTransport, type ServerAddress } from './client.js';
 import { ExitError, resolveProject, splitName } from './context.js';
-
-export type TransportChoice = 'websocket' | 'stdout';
+import { chooseTransport } from './transport.js';
 
 export interface OperateOptions {
   json?: boolean;
-  transport: TransportChoice;
+  /** `--transport`; undefined lets the environment, the config and the default decide. */
+  transport?: TransportName;
 }
 
-interface Output {
+export interface Output {
   home: string;
   renderer: MessageRenderer;
   out: CoalescingWriter;
   /** A line of piko's own to stderr, after whatever output is pending. */
   say(text: string): void;
+}
+
+/** The renderer and streams every command that shows an operation uses. */
+export function output(environment: string, json: boolean | undefined): Output {
+  const home = pikoHome();
+  // A reader that went away (`| head`) is no reason to stop half-way: the operation finishes.
+  process.stdout.on('error', () => undefined);
+  const out = new CoalescingWriter(process.stdout);
+  const say = (text: string): void => {
+    out.flush();
+    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  };
+  const renderer = json
+    ? new JsonRenderer(out.write)
+    : new TerminalRenderer({
+        write: out.write,
+        writeError: say,
+        color: colorEnabled(process.stdout),
+        environment,
+        logHint: (operation) => operationLogPath(home, operation),
+      });
+  return { home, renderer, out, say };
 }
 
 /**
@@ -38,51 +61,42 @@ export async function operate(
   build: (target: { project: string; environment: string }) => OperationRequest,
   options: OperateOptions,
 ): Promise<void> {
-  const home = pikoHome();
-  // A reader that went away (`| head`) is no reason to stop half-way: the operation finishes.
-  process.stdout.on('error', () => undefined);
-  const out = new CoalescingWriter(process.stdout);
-  const say = (text: string): void => {
-    out.flush();
-    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-  };
-  const renderer = options.json
-    ? new JsonRenderer(out.write)
-    : new TerminalRenderer({
-        write: out.write,
-        writeError: say,
-        color: colorEnabled(process.stdout),
-        environment: splitName(name).environment,
-        logHint: (operation) => operationLogPath(home, operation),
-      });
-  const output = { home, renderer, out, say };
+  const { environment } = splitName(name);
+  const shown = output(environment, options.json);
   try {
     let request: OperationRequest;
+    let config: PikoConfig;
+    let transport: TransportName;
     try {
-      request = build(await target(name));
+      const target = await resolveTarget(name);
+      config = target.root ? (await loadConfig(target.root)).config : {};
+      transport = chooseTransport(options.transport, config, environment);
+      request = build(target);
     } catch (err) {
-      renderer.render(rejection(err));
+      shown.renderer.render(rejection(err));
       throw new ExitError(1);
     }
-    const address = options.transport === 'stdout' ? undefined : findServer(home);
-    const code = address ? await viaServer(address, request, output) : undefined;
+    const address = transport === 'stdout' ? undefined : findServer(shown.home, config);
+    const code = address ? await viaServer(address, transport as NetworkTransport, request, config, shown) : undefined;
     // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
-    if (code === undefined) await locally(request, output);
+    if (code === undefined) await locally(request, shown);
     else if (code !== 0) throw new ExitError(code);
   } finally {
-    out.flush();
+    shown.out.flush();
   }
 }
 
 /**
- * `project/env`, or `env` in the project the user stands in. With PIKO_SERVER_URL the server
- * may know projects this machine's state does not: an unknown one is then left to it.
+ * `project/env`, or `env` in the project the user stands in, and the project's root when this
+ * machine knows it. With PIKO_SERVER_URL the server may know projects this machine does not:
+ * a named one is then left to it.
  */
-async function target(name: string): Promise<{ project: string; environment: string }> {
+async function resolveTarget(name: string): Promise<{ project: string; environment: string; root?: string }> {
   const { project, environment } = splitName(name);
   const state = new State(pikoHome());
   try {
-    return { project: (await resolveProject(state, project, process.cwd())).name, environment };
+    const found = await resolveProject(state, project, process.cwd());
+    return { project: found.name, environment, root: found.root };
   } catch (err) {
     if (project !== undefined && process.env.PIKO_SERVER_URL) return { project, environment };
     throw err;
@@ -91,45 +105,85 @@ async function target(name: string): Promise<{ project: string; environment: str
   }
 }
 
-/** Streams the operation from the server; undefined when no server took the connection. */
-async function viaServer(address: ServerAddress, request: OperationRequest, output: Output): Promise<number | undefined> {
+/**
+ * Streams the operation from the server; undefined when no server took the connection.
+ * Ctrl-C detaches after 2 s; a second Ctrl-C within those 2 s cancels the operation instead.
+ */
+async function viaServer(
+  address: ServerAddress,
+  transport: NetworkTransport,
+  request: OperationRequest,
+  config: PikoConfig,
+  shown: Output,
+): Promise<number | undefined> {
+  const { home, renderer, say } = shown;
   const detach = new AbortController();
-  const onInterrupt = (): void => detach.abort();
-  process.once('SIGINT', onInterrupt);
-  const result = await streamOperation(address, request, (message) => output.renderer.render(message), {
+  let operation: string | undefined;
+  let presses = 0;
+  let detachTimer: NodeJS.Timeout | undefined;
+  const onInterrupt = (): void => {
+    presses++;
+    if (presses === 1 && operation) {
+      say(`\npiko: detaching in 2 s; Ctrl-C again cancels ${operation} instead (it rolls back)`);
+      detachTimer = setTimeout(() => detach.abort(), 2000);
+    } else if (presses === 2 && operation) {
+      clearTimeout(detachTimer);
+      say(`piko: cancelling ${operation}`);
+      void requestCancel(address, operation, 'Ctrl-C').then((answer) => answer.ok || say(`piko: ${answer.message}`));
+    } else {
+      detach.abort();
+    }
+  };
+  process.on('SIGINT', onInterrupt);
+  const result = await streamOperation(address, { start: request }, {
+    transport,
     signal: detach.signal,
-  }).finally(() => process.off('SIGINT', onInterrupt));
-  const log = (operation: string | undefined) =>
-    operation ? `its log: ${operationLogPath(output.home, operation)}` : 'nothing was started';
+    serverAlive: () => findServer(home, config) !== undefined,
+    onMessage: (message: ServerMessage) => {
+      if (message.type === 'accepted') operation = message.operation;
+      renderer.render(message);
+    },
+  }).finally(() => {
+    clearTimeout(detachTimer);
+    process.off('SIGINT', onInterrupt);
+  });
+  const follow = `\`piko logs -f ${request.project ? `${request.project}/` : ''}${request.environment}\``;
   switch (result.kind) {
     case 'unreachable':
       return undefined;
     case 'complete':
-      return result.complete.success ? 0 : 1;
-    case 'refused': {
-      const error = new PikoError('PIKO_ERR_SERVER_UNREACHABLE', result.reason);
-      output.say(`piko: ${error.message}\n  ${error.hint}`);
+      return result.complete.success ? 0 : presses >= 2 ? 130 : 1;
+    case 'refused':
+      say(`piko: ${result.reason}\n  Check that \`piko server\` runs and that PIKO_SERVER_URL and PIKO_TOKEN (or $PIKO_HOME/server.json) match it.`);
       return 1;
-    }
-    case 'lost': {
-      const error = new PikoError(
-        'PIKO_ERR_SERVER_LOST',
-        `lost the connection to the piko server at ${address.url} during ${result.operation ?? 'the request'}: ${result.reason}`,
+    case 'lost':
+      say(
+        `piko: lost the connection to the piko server at ${address.url} during ${result.operation ?? 'the request'}: ${result.reason}\n` +
+          `  The operation may still be running there: ${follow} follows it; its log: ${result.operation ? operationLogPath(home, result.operation) : 'none'}`,
       );
-      output.say(`piko: ${error.message}\n  ${error.hint}\n  ${log(result.operation)}`);
       return 1;
-    }
     case 'detached':
-      output.say(
-        `\npiko: detached; ${result.operation ?? 'the operation'} goes on in the server (${address.url}).\n  ${log(result.operation)}`,
-      );
+    case 'ended':
+      say(`\npiko: detached; ${result.operation ?? 'the operation'} goes on in the server (${address.url}). Follow it: ${follow}`);
       return 130;
   }
 }
 
-/** Runs the operation in this process, rendering through the stdout transport. */
-async function locally(request: OperationRequest, output: Output): Promise<void> {
-  const { home, renderer, say } = output;
+/** The signals that stop a local run, and who the cancellation is then said to come from. */
+const STOP_SIGNALS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGINT: 'Ctrl-C',
+  SIGTERM: 'SIGTERM',
+  SIGHUP: 'SIGHUP (the terminal closed)',
+  SIGUSR2: 'piko cancel',
+};
+
+/**
+ * Runs the operation in this process, rendering through the stdout transport. Ctrl-C twice
+ * within 2 s (or SIGTERM, SIGHUP, `piko cancel`) cancels it, which rolls back; a further
+ * signal kills what still runs and leaves at once.
+ */
+async function locally(request: OperationRequest, shown: Output): Promise<void> {
+  const { home, renderer, say } = shown;
   const state = new State(home);
   const engine = new Engine().use(...builtinStagePlugins(), new StdoutTransport(renderer));
   try {
@@ -140,24 +194,28 @@ async function locally(request: OperationRequest, output: Output): Promise<void>
       renderer.render(rejection(err));
       throw new ExitError(1);
     }
-    // Ctrl-C (or the terminal closing, or a SIGTERM) stops the running stage and rolls back;
-    // a second one leaves at once, killing what still runs.
-    let interrupted = false;
+    let cancelled = false;
+    let warnedAt = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
-      if (interrupted) {
+      if (cancelled) {
         killRunningCommands();
         say(`\npiko: left without cleaning up; \`piko destroy --force ${request.environment}\` removes what was made`);
         process.exit(130);
       }
-      interrupted = true;
-      say(`\npiko: cancelling, rolling back what was done (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to leave at once)`);
-      operation.cancel(signal === 'SIGINT' ? 'Ctrl-C' : signal);
+      if (signal === 'SIGINT' && Date.now() - warnedAt > 2000) {
+        warnedAt = Date.now();
+        say('\npiko: this operation runs in this process: Ctrl-C again within 2 s cancels it (and rolls back)');
+        return;
+      }
+      cancelled = true;
+      say('\npiko: cancelling, rolling back what was done (once more leaves at once)');
+      operation.cancel(STOP_SIGNALS[signal] ?? signal);
     };
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    const signals = Object.keys(STOP_SIGNALS) as NodeJS.Signals[];
     for (const signal of signals) process.on(signal, onSignal);
     const complete = await engine.run(operation);
     for (const signal of signals) process.off(signal, onSignal);
-    if (!complete.success) throw new ExitError(interrupted ? 130 : 1);
+    if (!complete.success) throw new ExitError(cancelled ? 130 : 1);
   } finally {
     state.close();
   }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { PikoError } from '../core/errors.js';
 import { ExitError } from './context.js';
-import type { TransportChoice } from './operate.js';
+import type { TransportName } from '../core/config.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -30,7 +30,7 @@ program
   .option('--no-attach', 'do not attach to the tmux session afterwards')
   .addOption(transportOption())
   .option('--json', 'print protocol messages as NDJSON instead of text', false)
-  .action(async (name: string, options: { branch?: string; attach: boolean; json: boolean; transport: TransportChoice }) => {
+  .action(async (name: string, options: { branch?: string; attach: boolean; json: boolean; transport?: TransportName }) => {
     const { operate } = await import('./operate.js');
     await operate(name, (target) => ({
       action: 'create',
@@ -48,7 +48,7 @@ program
   .option('-f, --force', 'also delete the branch, throw away uncommitted changes, carry on past docker errors', false)
   .addOption(transportOption())
   .option('--json', 'print protocol messages as NDJSON instead of text', false)
-  .action(async (name: string, options: { keepVolumes: boolean; force: boolean; json: boolean; transport: TransportChoice }) => {
+  .action(async (name: string, options: { keepVolumes: boolean; force: boolean; json: boolean; transport?: TransportName }) => {
     const { operate } = await import('./operate.js');
     await operate(name, (target) => ({
       action: 'destroy',
@@ -67,6 +67,23 @@ program
   .action(async (options: { json: boolean }) => (await import('./commands/list.js')).list(options));
 
 program
+  .command('logs')
+  .description("print an operation's log the way it streamed: an environment's latest operation, or one by id")
+  .argument('<name>', 'environment name (or project/name), or an operation id (op_…)')
+  .option('-f, --follow', 'follow a running operation to its end', false)
+  .addOption(transportOption())
+  .option('--json', 'print protocol messages as NDJSON instead of text', false)
+  .action(async (name: string, options: { follow: boolean; json: boolean; transport?: TransportName }) =>
+    (await import('./commands/logs.js')).logs(name, options),
+  );
+
+program
+  .command('cancel')
+  .description('cancel a running operation (on the server or in a local piko): it stops and rolls back')
+  .argument('<name>', 'environment name (or project/name), or an operation id (op_…)')
+  .action(async (name: string) => (await import('./commands/cancel.js')).cancel(name));
+
+program
   .command('server')
   .description('run the piko server in the foreground: operations stream to clients over WebSocket')
   .option('-p, --port <port>', 'port to listen on (0: any free port)', String(19876))
@@ -74,9 +91,10 @@ program
   .action(async (options: { port: string; host: string }) => (await import('./commands/server.js')).server(options, version));
 
 function transportOption(): Option {
-  return new Option('-t, --transport <transport>', 'websocket: through `piko server` when one runs, else here; stdout: always here')
-    .choices(['websocket', 'stdout'])
-    .default('websocket');
+  return new Option(
+    '-t, --transport <transport>',
+    'websocket or sse: through `piko server` when one runs, else here; stdout: always here (default: PIKO_TRANSPORT, then the config, then websocket)',
+  ).choices(['websocket', 'sse', 'stdout']);
 }
 
 function fail(err: unknown): number {

@@ -160,7 +160,7 @@ export class Engine {
       }
       throwIfCancelled(operation);
     } catch (err) {
-      failure = operation.cancelReason ?? toPikoError(err);
+      failure = err instanceof PikoError ? err : (operation.cancelReason ?? toPikoError(err));
     }
     if (failure) {
       await this.rollback(operation, done, failure);
@@ -222,7 +222,8 @@ export class Engine {
     try {
       await stage.run(ctx);
     } catch (err) {
-      error = operation.cancelReason ?? stageError(stage, err);
+      const cancelled = operation.cancelReason;
+      error = cancelled ? withStage(cancelled, stage.name) : stageError(stage, err);
     }
     ctx.stdout.flush();
     ctx.stderr.flush();

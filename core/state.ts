@@ -121,6 +121,9 @@ interface RawEnvironment {
   updated_at: string;
 }
 
+const OPERATION_SELECT = `SELECT id, kind, project_id AS projectId, environment, env_id AS envId, status, pid,
+  started_at AS startedAt, ended_at AS endedAt, error, stage, exit_code AS exitCode FROM operations`;
+
 const ENV_SELECT = `SELECT e.*, p.name AS project FROM environments e JOIN projects p ON p.id = e.project_id`;
 
 function toEnvironment(raw: RawEnvironment): EnvironmentRow {
@@ -409,12 +412,13 @@ export class State {
   }
 
   operation(id: string): OperationRow | undefined {
+    return this.db.prepare(`${OPERATION_SELECT} WHERE id = ?`).get(id) as OperationRow | undefined;
+  }
+
+  /** The newest operation on an environment (running or not), if any was recorded. */
+  latestOperation(projectId: number, environment: string): OperationRow | undefined {
     return this.db
-      .prepare(
-        `SELECT id, kind, project_id AS projectId, environment, env_id AS envId, status, pid,
-                started_at AS startedAt, ended_at AS endedAt, error, stage, exit_code AS exitCode
-         FROM operations WHERE id = ?`,
-      )
-      .get(id) as OperationRow | undefined;
+      .prepare(`${OPERATION_SELECT} WHERE project_id = ? AND environment = ? ORDER BY started_at DESC, rowid DESC LIMIT 1`)
+      .get(projectId, environment) as OperationRow | undefined;
   }
 }

@@ -289,11 +289,11 @@ export class PikoServer {
       case 'environments':
         if (!method('GET')) return;
         return send(200, this.state.listEnvironments().map(environmentInfo));
-      case 'operation': {
+      case 'operation':
         if (!method('GET')) return;
-        const row = OPERATION_ID.test(target.operation) ? this.state.operation(target.operation) : undefined;
-        return row ? send(200, row) : send(404, { error: `no operation ${target.operation}` });
-      }
+        return this.knows(target.operation)
+          ? send(200, this.state.operation(target.operation))
+          : send(404, { error: `no operation ${target.operation}` });
       case 'cancel':
         if (!method('POST')) return;
         void readBody(req).then(
@@ -316,8 +316,9 @@ export class PikoServer {
       case 'attach':
         if (target.transport === 'websocket') return send(426, { error: `${url.pathname} speaks WebSocket: send an Upgrade request` });
         if (!method('GET')) return;
+        if (!this.knows(target.operation)) return send(404, { error: `no operation ${target.operation} on this server` });
         startEventStream(res, this.options.pingIntervalMs);
-        this.reattach(target.operation, url, req, new SseChannel(target.operation, res, this.backpressure), (c) => refuseEvents(res, c));
+        this.reattach(target.operation, url, req, new SseChannel(target.operation, res, this.backpressure));
         return;
       case 'unknown':
         return send(404, { error: `no endpoint ${url.pathname}` });
@@ -328,9 +329,8 @@ export class PikoServer {
   private cancel(operation: string, body: string): { status: number; reply: object } {
     const running = this.running.get(operation);
     if (!running) {
-      const row = OPERATION_ID.test(operation) ? this.state.operation(operation) : undefined;
-      return row
-        ? { status: 409, reply: { error: `operation ${operation} is not running (it ${row.status})` } }
+      return this.knows(operation)
+        ? { status: 409, reply: { error: `operation ${operation} is not running on this server (it is ${this.state.operation(operation)!.status})` } }
         : { status: 404, reply: { error: `no operation ${operation}` } };
     }
     let by = 'a cancel request to the server';
@@ -360,7 +360,9 @@ export class PikoServer {
         ? [verdict.status, verdict.reason]
         : !streams
           ? [404, `no WebSocket endpoint ${url.pathname}`]
-          : [0, ''];
+          : target.kind === 'attach' && !this.knows(target.operation)
+            ? [404, `no operation ${target.operation} on this server`]
+            : [0, ''];
     if (status !== 0) {
       const body = `${JSON.stringify({ error })}\n`;
       socket.end(
@@ -373,7 +375,7 @@ export class PikoServer {
       this.wss.emit('connection', ws, req);
       this.access(req.method, url.pathname, 101, 'websocket', started);
       if (target.kind === 'attach') {
-        this.reattach(target.operation, url, req, new WebSocketChannel(target.operation, ws, this.backpressure), (c) => refuse(ws, c));
+        this.reattach(target.operation, url, req, new WebSocketChannel(target.operation, ws, this.backpressure));
       } else if (target.kind === 'start') {
         this.awaitRequest(ws, target.action);
       }
@@ -422,19 +424,12 @@ export class PikoServer {
     this.running.set(operation.id, { operation, done });
   }
 
+  private knows(operation: string): boolean {
+    return OPERATION_ID.test(operation) && this.state.operation(operation) !== undefined;
+  }
+
   /** Replays an operation's log after `since` and, while it runs, follows it live. */
-  private reattach(
-    operation: string,
-    url: URL,
-    req: IncomingMessage,
-    channel: Channel,
-    refuseWith: (complete: CompleteFailureMessage) => void,
-  ): void {
-    const known = OPERATION_ID.test(operation) && this.state.operation(operation) !== undefined;
-    if (!known) {
-      refuseWith(rejection(new PikoError('PIKO_ERR_USAGE', `no operation ${operation} on this server`)));
-      return;
-    }
+  private reattach(operation: string, url: URL, req: IncomingMessage, channel: Channel): void {
     const follow = url.searchParams.get('follow') !== 'false';
     this.hub.replay(operationLogPath(this.options.home, operation), sinceOf(url, req), channel, this.running.get(operation)?.operation, follow);
   }

@@ -136,18 +136,36 @@ describe('piko create with a server running', () => {
     expect(existsSync(join(repo, '.piko', 'worktrees', 'orphan'))).toBe(false);
   });
 
-  it('Ctrl-C detaches: the operation goes on in the server', async () => {
+  it('Ctrl-C detaches after 2 s: the operation goes on in the server', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 1; echo finished\n' });
+    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 4; echo finished\n' });
     const server = await startServer(box);
     const child = box.spawn(['create', 'detached'], repo);
     await waitForOutput(child.stdout!, /\[setup\] started/);
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(String(result.stderr)).toMatch(/detached; op_\w+ goes on in the server/);
+    expect(String(result.stderr)).toMatch(/detaching in 2 s; Ctrl-C again cancels op_\w+ instead/);
+    expect(String(result.stderr)).toMatch(/detached; op_\w+ goes on in the server .* Follow it: `piko logs -f app\/detached`/);
     await server.waitFor(/create app\/detached: succeeded/);
     expect(server.output()).toMatch(/op_\w+: a client disconnected; the operation goes on/);
+  });
+
+  it('Ctrl-C twice cancels the operation on the server, which rolls back', async () => {
+    const box = sandbox();
+    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const server = await startServer(box);
+    const child = box.spawn(['create', 'cancelled'], repo);
+    await waitForOutput(child.stdout!, /\[setup\] started/);
+    child.kill('SIGINT');
+    await waitForOutput(child.stderr!, /detaching in 2 s/);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stdout)).toContain('[piko] rolling back git');
+    expect(String(result.stderr)).toMatch(/✗ cancelled failed at script:setup in [\d.]+m?s\n  cancelled by Ctrl-C/);
+    expect(server.output()).toMatch(/op_\w+: cancel requested by Ctrl-C/);
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'cancelled'))).toBe(false);
   });
 
   it('on SIGTERM the server lets the running operation finish, then exits and removes server.json', async () => {

@@ -62,12 +62,15 @@ describe('streaming', () => {
     expect(printed.at(-1)).toMatchObject({ type: 'complete', success: true, environment: { name: 'logged', mode: 'simple', status: 'ready' } });
   });
 
-  it('Ctrl-C stops the running script and rolls back', async () => {
+  it('Ctrl-C twice within 2 s stops the running script and rolls back; once only warns', async () => {
     const box = sandbox();
     const repo = makeRepo({ '.piko.yml': 'scripts:\n  setup: echo started; sleep 30; echo never\n' });
     await box.piko(['init'], repo);
     const child = box.spawn(['create', 'interrupted'], repo);
     await waitForOutput(child.stdout!, /\[setup\] started/);
+    child.kill('SIGINT');
+    await waitForOutput(child.stderr!, /Ctrl-C again within 2 s cancels it/);
+    expect(child.exitCode).toBeNull();
     const started = Date.now();
     child.kill('SIGINT');
     const result = await child;
@@ -79,6 +82,18 @@ describe('streaming', () => {
     expect(existsSync(join(repo, '.piko', 'worktrees', 'interrupted'))).toBe(false);
     expect(git(repo, 'branch', '--list', 'interrupted')).toBe('');
     expect(JSON.parse((await box.piko(['list', '--json'], repo)).stdout)).toEqual([]);
+  });
+
+  it('a single Ctrl-C leaves a local run going', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ '.piko.yml': 'scripts:\n  setup: echo started; sleep 2.5; echo finished\n' });
+    await box.piko(['init'], repo);
+    const child = box.spawn(['create', 'kept'], repo);
+    await waitForOutput(child.stdout!, /\[setup\] started/);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stdout)).toContain('[setup] finished');
   });
 
   it('two creates of one name at once: exactly one wins, the other changes nothing', async () => {

@@ -1,0 +1,43 @@
+// `piko cancel <env|operation>`: stop a running operation wherever it runs (the server, or a
+// local `piko` process) and have it roll back.
+import { userInfo, hostname } from 'node:os';
+import { loadConfig } from '../../core/config.js';
+import { PikoError } from '../../core/errors.js';
+import { pikoHome } from '../../core/paths.js';
+import { processAlive, State } from '../../core/state.js';
+import { readServerInfo } from '../../transports/server.js';
+import { findServer, requestCancel } from '../client.js';
+import { resolveOperation } from '../context.js';
+
+export async function cancel(ref: string): Promise<void> {
+  const home = pikoHome();
+  const state = new State(home);
+  try {
+    const op = await resolveOperation(state, ref, process.cwd());
+    const follow = `\`piko logs -f ${op.label}\` shows it rolling back`;
+    if (op.row && op.row.status !== 'running') {
+      throw new PikoError('PIKO_ERR_USAGE', `${op.id} (${op.row.kind} ${op.label}) is not running: it ${op.row.status}`);
+    }
+    const config = op.root ? (await loadConfig(op.root)).config : {};
+    const address = findServer(home, config);
+    const server = readServerInfo(home);
+    if (address && (!op.row || op.row.pid === server?.pid)) {
+      const answer = await requestCancel(address, op.id, `piko cancel (${userInfo().username}@${hostname()})`);
+      if (!answer.ok) throw new PikoError('PIKO_ERR_USAGE', answer.message);
+      console.log(`cancelling ${op.id} (${op.row?.kind ?? 'operation'} ${op.label}) on the server; ${follow}`);
+      return;
+    }
+    if (op.row && processAlive(op.row.pid)) {
+      // A local `piko` runs it: it takes SIGUSR2 as "cancel".
+      process.kill(op.row.pid, 'SIGUSR2');
+      console.log(`cancelling ${op.id} (${op.row.kind} ${op.label}) in the piko process running it (pid ${op.row.pid}); ${follow}`);
+      return;
+    }
+    throw new PikoError(
+      'PIKO_ERR_USAGE',
+      `${op.id} was left running by a piko process that stopped (pid ${op.row?.pid}); \`piko destroy --force ${op.label}\` cleans up after it`,
+    );
+  } finally {
+    state.close();
+  }
+}
