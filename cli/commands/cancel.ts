@@ -16,14 +16,14 @@ export async function cancel(ref: string): Promise<void> {
     const op = await resolveOperation(state, ref, process.cwd());
     const follow = `\`piko logs -f ${op.label}\` shows it rolling back`;
     if (op.row && op.row.status !== 'running') {
-      throw new PikoError('PIKO_ERR_USAGE', `${op.id} (${op.row.kind} ${op.label}) is not running: it ${op.row.status}`);
+      throw new PikoError('PIKO_ERR_NOT_RUNNING', `${op.id} (${op.row.kind} ${op.label}) is not running: it ${op.row.status}`);
     }
     const config = op.root ? (await loadConfig(op.root)).config : {};
     const address = findServer(home, config);
     const server = readServerInfo(home);
     if (address && (!op.row || op.row.pid === server?.pid)) {
       const answer = await requestCancel(address, op.id, `piko cancel (${userInfo().username}@${hostname()})`);
-      if (!answer.ok) throw new PikoError('PIKO_ERR_USAGE', answer.message);
+      if (!answer.ok) throw new PikoError('PIKO_ERR_NOT_RUNNING', answer.message);
       console.log(`cancelling ${op.id} (${op.row?.kind ?? 'operation'} ${op.label}) on the server; ${follow}`);
       return;
     }
@@ -34,7 +34,7 @@ export async function cancel(ref: string): Promise<void> {
       return;
     }
     throw new PikoError(
-      'PIKO_ERR_USAGE',
+      'PIKO_ERR_NOT_RUNNING',
       `${op.id} was left running by a piko process that stopped (pid ${op.row?.pid}); \`piko destroy --force ${op.label}\` cleans up after it`,
     );
   } finally {

@@ -1,0 +1,197 @@
+// The CLI picks its transport, shows the same output through each, survives a dropped
+// connection, and can print, follow and cancel operations.
+import { existsSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { chooseTransport, globMatches } from '../../cli/transport.js';
+import { cleanup, makeRepo, sandbox, type Sandbox } from '../helpers/fixtures.js';
+import { startServer, stopServers } from '../helpers/server.js';
+
+const proxies: Server[] = [];
+
+afterEach(async () => {
+  for (const proxy of proxies.splice(0)) proxy.close();
+  await stopServers();
+  cleanup();
+});
+
+async function project(box: Sandbox, files: Record<string, string>, name = 'app'): Promise<string> {
+  const repo = makeRepo(files, name);
+  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
+  return repo;
+}
+
+function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        stream.off('data', onData);
+        resolve(seen);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => reject(new Error(`ended before ${pattern}: ${seen}`)));
+  });
+}
+
+const normalized = (text: string) =>
+  text
+    .replace(/HEAD is now at \w+/g, 'HEAD is now at <commit>')
+    .replace(/in (\d+(\.\d+)?s|\d+ms)$/gm, 'in <time>')
+    .split('\n');
+
+describe('choosing a transport', () => {
+  it('flag > PIKO_TRANSPORT > environments glob > transport > websocket', () => {
+    const config = { transport: 'sse' as const, environments: { 'ci-*': { transport: 'stdout' as const } } };
+    expect(chooseTransport('websocket', config, 'ci-1', { PIKO_TRANSPORT: 'sse' })).toBe('websocket');
+    expect(chooseTransport(undefined, config, 'ci-1', { PIKO_TRANSPORT: 'websocket' })).toBe('websocket');
+    expect(chooseTransport(undefined, config, 'ci-1', {})).toBe('stdout');
+    expect(chooseTransport(undefined, config, 'feature', {})).toBe('sse');
+    expect(chooseTransport(undefined, {}, 'feature', {})).toBe('websocket');
+    expect(() => chooseTransport(undefined, {}, 'x', { PIKO_TRANSPORT: 'pigeon' })).toThrow('PIKO_TRANSPORT=pigeon is not a transport');
+    expect([globMatches('ci-*', 'ci-12'), globMatches('ci-*', 'xci-1'), globMatches('f?x', 'fix'), globMatches('a.b', 'axb')]).toEqual([true, false, true, false]);
+  });
+
+  it('shows the same lines through websocket, sse and stdout, and the server log says which carried each', async () => {
+    const box = sandbox();
+    const repo = await project(box, {
+      '.piko.yml': 'scripts:\n  prepare: echo preparing\n  setup: echo one; sleep 0.1; echo two >&2; sleep 0.1; printf "no newline"\n' +
+        'environments:\n  "ci-*": {transport: sse}\n',
+    });
+    const server = await startServer(box);
+    const runs: Record<string, string[]> = {};
+    for (const transport of ['websocket', 'sse', 'stdout']) {
+      const result = await box.piko(['create', 'same', '--transport', transport], repo);
+      expect(result.exitCode).toBe(0);
+      runs[transport] = normalized(result.stdout);
+      expect((await box.piko(['destroy', 'same', '--force', '--transport', 'stdout'], repo)).exitCode).toBe(0);
+    }
+    expect(runs.sse).toEqual(runs.websocket);
+    expect(runs.stdout).toEqual(runs.websocket);
+    expect(runs.websocket).toContain('[setup] no newline');
+    const log = server.output();
+    expect(log).toMatch(/GET \/api\/environments\/create\/stream 101 websocket/);
+    expect(log).toMatch(/POST \/api\/environments\/create\/events 200 sse/);
+    expect(log.match(/create app\/same: started/g)).toHaveLength(2);
+
+    // An environment matching `ci-*` goes over SSE by config; PIKO_TRANSPORT beats that.
+    expect((await box.piko(['create', 'ci-7'], repo)).exitCode).toBe(0);
+    expect(await server.waitFor(/POST \/api\/environments\/create\/events 200 sse[^]*create app\/ci-7: succeeded/)).toBeTruthy();
+    expect((await box.piko(['create', 'ci-8'], repo, { PIKO_TRANSPORT: 'websocket' })).exitCode).toBe(0);
+    const lines = server.output().split('\n');
+    const started = lines.findIndex((l) => l.includes('create app/ci-8: started'));
+    expect(lines[started - 1]).toMatch(/GET \/api\/environments\/create\/stream 101 websocket/);
+  });
+});
+
+/** A TCP proxy in front of the server whose connections a test can cut, as a network blip would. */
+async function proxy(target: string): Promise<{ url: string; cut(): void; cuts: number }> {
+  const { port, hostname } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    client.pipe(upstream).pipe(client);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+  });
+  proxies.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const state = {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cuts: 0,
+    cut() {
+      state.cuts++;
+      for (const s of sockets) s.destroy();
+    },
+  };
+  return state;
+}
+
+describe('a dropped connection', () => {
+  it.each(['websocket', 'sse'])('over %s, re-attaches from the last seq it saw: every line once, in order', async (transport) => {
+    const box = sandbox();
+    const repo = await project(box, {
+      '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 30); do echo "line $i"; sleep 0.05; done\n',
+    });
+    const server = await startServer(box);
+    const blip = await proxy(server.url);
+    const child = box.spawn(['create', 'blip', '--transport', transport], repo, { PIKO_SERVER_URL: blip.url, PIKO_TOKEN: server.token });
+    await waitForOutput(child.stdout!, /\[setup\] line 8\n/);
+    blip.cut();
+    await waitForOutput(child.stdout!, /\[setup\] line 20\n/);
+    blip.cut();
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    const setup = String(result.stdout).split('\n').filter((l) => l.startsWith('[setup]'));
+    expect(setup).toEqual(Array.from({ length: 30 }, (_, i) => `[setup] line ${i + 1}`));
+    expect(blip.cuts).toBe(2);
+    expect(server.output()).toMatch(new RegExp(`/api/operations/op_\\w+/${transport === 'sse' ? 'events' : 'stream'}`));
+  });
+});
+
+describe('piko logs and piko cancel', () => {
+  it('prints an environment\'s latest operation from $PIKO_HOME/logs, by name or id, and follows a running one', async () => {
+    const box = sandbox();
+    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo one; echo two >&2\n' });
+    const created = await box.piko(['create', 'logged', '--transport', 'stdout'], repo);
+    const byName = await box.piko(['logs', 'logged'], repo);
+    expect(byName.exitCode).toBe(0);
+    expect(normalized(byName.stdout)).toEqual(normalized(created.stdout));
+    const operation = /op_[0-9a-f]{12}/.exec((await box.piko(['logs', 'logged', '--json'], repo)).stdout)![0];
+    expect((await box.piko(['logs', operation], repo)).stdout).toBe(byName.stdout);
+
+    // -f on a local run in another process: it streams until that run ends.
+    await project(box, { '.piko.yml': 'scripts:\n  setup: echo first; sleep 1; echo last\n' }, 'other');
+    const runner = box.spawn(['create', 'other/tail', '--transport', 'stdout'], repo);
+    await waitForOutput(runner.stdout!, /\[setup\] first/);
+    const followed = await box.piko(['logs', '-f', 'other/tail'], repo);
+    expect(followed.exitCode).toBe(0);
+    expect(followed.stdout).toContain('[setup] last');
+    expect(followed.stdout).toMatch(/✓ tail ready/);
+    await runner;
+  });
+
+  it('follows an operation running on the server, and cancels it from another terminal', async () => {
+    const box = sandbox();
+    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const server = await startServer(box);
+    const creator = box.spawn(['create', 'victim'], repo);
+    await waitForOutput(creator.stdout!, /\[setup\] started/);
+    const follower = box.spawn(['logs', '-f', 'victim'], repo);
+    await waitForOutput(follower.stdout!, /\[setup\] started/);
+
+    const cancelled = await box.piko(['cancel', 'victim'], repo);
+    expect(cancelled.exitCode).toBe(0);
+    expect(cancelled.stdout).toMatch(/cancelling op_\w+ \(create app\/victim\) on the server/);
+    const [created, followed] = await Promise.all([creator, follower]);
+    expect(created.exitCode).toBe(1);
+    expect(String(created.stderr)).toMatch(/cancelled by piko cancel \(\w+@/);
+    expect(followed.exitCode).toBe(1);
+    expect(String(followed.stdout)).toContain('[piko] rolling back git');
+    expect(server.output()).toMatch(/GET \/api\/operations\/op_\w+\/stream 101 websocket/);
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'victim'))).toBe(false);
+
+    const again = await box.piko(['cancel', 'victim'], repo);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(/is not running: it failed/);
+  });
+
+  it('cancels a local run from another terminal', async () => {
+    const box = sandbox();
+    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const runner = box.spawn(['create', 'local-victim', '--transport', 'stdout'], repo);
+    await waitForOutput(runner.stdout!, /\[setup\] started/);
+    const cancelled = await box.piko(['cancel', 'local-victim'], repo);
+    expect(cancelled.stdout).toMatch(/in the piko process running it \(pid \d+\)/);
+    const result = await runner;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toContain('cancelled by piko cancel');
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'local-victim'))).toBe(false);
+  });
+});
