@@ -1,20 +1,21 @@
 // Runs a create or destroy and shows it as it happens: through `piko server` when one answers
 // (WebSocket or SSE), otherwise in this process with the stdout transport. All three render the
 // same way.
-import { loadConfig, type PikoConfig, type TransportName } from '../core/config.js';
-import { Engine } from '../core/engine.js';
+import { loadConfig, type TransportName } from '../core/config.js';
+import { Engine, type PikoPlugin } from '../core/engine.js';
 import { killRunningCommands } from '../core/exec.js';
 import { prepareOperation, rejection } from '../core/operations.js';
 import { CoalescingWriter } from '../core/output.js';
 import { operationLogPath, pikoHome } from '../core/paths.js';
-import type { OperationRequest, ServerMessage } from '../core/protocol.js';
+import { loadPlugins } from '../core/plugins.js';
+import type { OperationRequest } from '../core/protocol.js';
 import { colorEnabled, JsonRenderer, TerminalRenderer, type MessageRenderer } from '../core/render.js';
 import { State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
 import { StdoutTransport } from '../transports/stdout.js';
-import { findServer, requestCancel, streamOperation, type NetworkTransport, type ServerAddress } from './client.js';
+import type { DeliveryContext, Transport } from '../core/transports.js';
 import { ExitError, resolveProject, splitName } from './context.js';
-import { chooseTransport } from './transport.js';
+import { BuiltinTransports, chooseTransport } from './transport.js';
 
 export interface OperateOptions {
   json?: boolean;
@@ -64,23 +65,30 @@ export async function operate(
   const { environment } = splitName(name);
   const shown = output(environment, options.json);
   try {
-    let request: OperationRequest;
-    let config: PikoConfig;
-    let transport: TransportName;
+    let transport: Transport;
+    let context: DeliveryContext;
     try {
       const target = await resolveTarget(name);
-      config = target.root ? (await loadConfig(target.root)).config : {};
-      transport = chooseTransport(options.transport, config, environment);
-      request = build(target);
+      const loaded = target.root ? await loadConfig(target.root) : { config: {}, file: undefined };
+      const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
+      const registry = new Engine().use(new BuiltinTransports(), ...plugins).transports();
+      transport = registry.get(chooseTransport(options.transport, loaded.config, environment));
+      const request = build(target);
+      context = {
+        request,
+        config: loaded.config,
+        home: shown.home,
+        render: (message) => shown.renderer.render(message),
+        say: shown.say,
+        runHere: () => locally(request, shown),
+      };
     } catch (err) {
       shown.renderer.render(rejection(err));
       throw new ExitError(1);
     }
-    const address = transport === 'stdout' ? undefined : findServer(shown.home, config);
-    const code = address ? await viaServer(address, transport as NetworkTransport, request, config, shown) : undefined;
     // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
-    if (code === undefined) await locally(request, shown);
-    else if (code !== 0) throw new ExitError(code);
+    const code = (await transport.deliver(context)) ?? (await context.runHere());
+    if (code !== 0) throw new ExitError(code);
   } finally {
     shown.out.flush();
   }
@@ -105,70 +113,6 @@ async function resolveTarget(name: string): Promise<{ project: string; environme
   }
 }
 
-/**
- * Streams the operation from the server; undefined when no server took the connection.
- * Ctrl-C detaches after 2 s; a second Ctrl-C within those 2 s cancels the operation instead.
- */
-async function viaServer(
-  address: ServerAddress,
-  transport: NetworkTransport,
-  request: OperationRequest,
-  config: PikoConfig,
-  shown: Output,
-): Promise<number | undefined> {
-  const { home, renderer, say } = shown;
-  const detach = new AbortController();
-  let operation: string | undefined;
-  let presses = 0;
-  let detachTimer: NodeJS.Timeout | undefined;
-  const onInterrupt = (): void => {
-    presses++;
-    if (presses === 1 && operation) {
-      say(`\npiko: detaching in 2 s; Ctrl-C again cancels ${operation} instead (it rolls back)`);
-      detachTimer = setTimeout(() => detach.abort(), 2000);
-    } else if (presses === 2 && operation) {
-      clearTimeout(detachTimer);
-      say(`piko: cancelling ${operation}`);
-      void requestCancel(address, operation, 'Ctrl-C').then((answer) => answer.ok || say(`piko: ${answer.message}`));
-    } else {
-      detach.abort();
-    }
-  };
-  process.on('SIGINT', onInterrupt);
-  const result = await streamOperation(address, { start: request }, {
-    transport,
-    signal: detach.signal,
-    serverAlive: () => findServer(home, config) !== undefined,
-    onMessage: (message: ServerMessage) => {
-      if (message.type === 'accepted') operation = message.operation;
-      renderer.render(message);
-    },
-  }).finally(() => {
-    clearTimeout(detachTimer);
-    process.off('SIGINT', onInterrupt);
-  });
-  const follow = `\`piko logs -f ${request.project ? `${request.project}/` : ''}${request.environment}\``;
-  switch (result.kind) {
-    case 'unreachable':
-      return undefined;
-    case 'complete':
-      return result.complete.success ? 0 : presses >= 2 ? 130 : 1;
-    case 'refused':
-      say(`piko: ${result.reason}\n  Check that \`piko server\` runs and that PIKO_SERVER_URL and PIKO_TOKEN (or $PIKO_HOME/server.json) match it.`);
-      return 1;
-    case 'lost':
-      say(
-        `piko: lost the connection to the piko server at ${address.url} during ${result.operation ?? 'the request'}: ${result.reason}\n` +
-          `  The operation may still be running there: ${follow} follows it; its log: ${result.operation ? operationLogPath(home, result.operation) : 'none'}`,
-      );
-      return 1;
-    case 'detached':
-    case 'ended':
-      say(`\npiko: detached; ${result.operation ?? 'the operation'} goes on in the server (${address.url}). Follow it: ${follow}`);
-      return 130;
-  }
-}
-
 /** The signals that stop a local run, and who the cancellation is then said to come from. */
 const STOP_SIGNALS: Partial<Record<NodeJS.Signals, string>> = {
   SIGINT: 'Ctrl-C',
@@ -182,18 +126,20 @@ const STOP_SIGNALS: Partial<Record<NodeJS.Signals, string>> = {
  * within 2 s (or SIGTERM, SIGHUP, `piko cancel`) cancels it, which rolls back; a further
  * signal kills what still runs and leaves at once.
  */
-async function locally(request: OperationRequest, shown: Output): Promise<void> {
+async function locally(request: OperationRequest, shown: Output): Promise<number> {
   const { home, renderer, say } = shown;
   const state = new State(home);
-  const engine = new Engine().use(...builtinStagePlugins(), new StdoutTransport(renderer));
+  const engineFor = (project: PikoPlugin[]): Engine =>
+    new Engine().use(...builtinStagePlugins(), new StdoutTransport(renderer), ...project);
   try {
-    let operation;
+    let prepared;
     try {
-      operation = await prepareOperation({ engine, state, home }, request);
+      prepared = await prepareOperation({ state, home, engineFor }, request);
     } catch (err) {
       renderer.render(rejection(err));
-      throw new ExitError(1);
+      return 1;
     }
+    const { engine, operation } = prepared;
     let cancelled = false;
     let warnedAt = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -215,7 +161,7 @@ async function locally(request: OperationRequest, shown: Output): Promise<void> 
     for (const signal of signals) process.on(signal, onSignal);
     const complete = await engine.run(operation);
     for (const signal of signals) process.off(signal, onSignal);
-    if (!complete.success) throw new ExitError(cancelled ? 130 : 1);
+    return complete.success ? 0 : cancelled ? 130 : 1;
   } finally {
     state.close();
   }

@@ -25,8 +25,9 @@ export const CONFIG_SEARCH_PLACES = [
   'package.json',
 ];
 
-const TRANSPORTS = ['websocket', 'sse', 'stdout'] as const;
-export type TransportName = (typeof TRANSPORTS)[number];
+/** The built-in transports; plugins may add more, so config accepts any name (checked when used). */
+export type TransportName = 'websocket' | 'sse' | 'stdout' | (string & {});
+const Transport = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a transport name (websocket, sse, stdout, or one a plugin adds)');
 
 const StageSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name of letters, digits, `-` or `_`'),
@@ -48,9 +49,9 @@ export const ConfigSchema = z.strictObject({
     })
     .optional(),
   shells: z.record(z.string(), z.string()).optional(),
-  transport: z.enum(TRANSPORTS).optional(),
+  transport: Transport.optional(),
   server: z.strictObject({ url: z.url().optional() }).optional(),
-  environments: z.record(z.string(), z.strictObject({ transport: z.enum(TRANSPORTS).optional() })).optional(),
+  environments: z.record(z.string(), z.strictObject({ transport: Transport.optional() })).optional(),
   stages: z.array(StageSchema).optional(),
   plugins: z.array(z.string().min(1)).optional(),
 });

@@ -14,6 +14,7 @@ import { PikoError, toPikoError } from './errors.js';
 import { Operation, type OperationSpec } from './operation.js';
 import type { CompleteMessage, LogMessage, LogSource, OperationMessage, Unsequenced } from './protocol.js';
 import { orderStages } from './stage-order.js';
+import { TransportRegistry } from './transports.js';
 import { environmentInfo } from './state.js';
 import { StreamWriter } from './stream-writer.js';
 
@@ -114,6 +115,10 @@ export class Engine {
     // -- rollback ---------------------------------------------------------------------------------
     /** A failure is about to undo these stages (last first). */
     rollback: new AsyncSeriesHook<[StageDefinition[], Operation, PikoError]>(['stages', 'operation', 'error']),
+
+    // -- transports -------------------------------------------------------------------------------
+    /** When a command needs its transports: plugins add theirs with registry.add(transport). */
+    registerTransports: new SyncHook<[TransportRegistry]>(['registry']),
   });
 
   constructor() {
@@ -130,6 +135,13 @@ export class Engine {
   /** An operation whose messages go through this engine's hooks. */
   operation(spec: OperationSpec): Operation {
     return new Operation(spec, (op, message) => this.emit(op, message));
+  }
+
+  /** Every transport the plugins on this engine offer. */
+  transports(): TransportRegistry {
+    const registry = new TransportRegistry();
+    this.hooks.registerTransports.call(registry);
+    return registry;
   }
 
   /** The stages `operation` would run, in order. */

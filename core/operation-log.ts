@@ -5,25 +5,29 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs
 import { dirname } from 'node:path';
 import type { OperationMessage } from './protocol.js';
 
+/** The file is created by the first message, so an operation that never starts leaves none. */
 export class OperationLog {
   readonly path: string;
   private fd: number | undefined;
+  private closed = false;
   private pending: string[] = [];
 
   constructor(path: string) {
     this.path = path;
-    mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'a', 0o600);
   }
 
   append(message: OperationMessage): void {
-    if (this.fd === undefined) return;
+    if (this.closed) return;
     if (this.pending.length === 0) queueMicrotask(() => this.flush());
     this.pending.push(JSON.stringify(message));
   }
 
   flush(): void {
-    if (this.fd === undefined || this.pending.length === 0) return;
+    if (this.closed || this.pending.length === 0) return;
+    if (this.fd === undefined) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.fd = openSync(this.path, 'a', 0o600);
+    }
     const text = `${this.pending.join('\n')}\n`;
     this.pending = [];
     writeSync(this.fd, text);
@@ -33,6 +37,7 @@ export class OperationLog {
     this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    this.closed = true;
   }
 }
 

@@ -3,8 +3,9 @@
 // and the engine takes over. `settle` writes the outcome back to state.
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from './config.js';
-import type { Engine } from './engine.js';
+import { loadConfig, type LoadedConfig, type PikoConfig } from './config.js';
+import type { Engine, PikoPlugin } from './engine.js';
+import { loadPlugins } from './plugins.js';
 import { branchExists, git } from './git.js';
 import { PikoError, toPikoError } from './errors.js';
 import { assertEnvironmentName } from './names.js';
@@ -21,12 +22,32 @@ import {
   type OperationRequest,
 } from './protocol.js';
 import { describeIssue } from './validate.js';
-import type { ProjectRow, State } from './state.js';
+import type { EnvironmentRow, ProjectRow, State } from './state.js';
 
 export interface Services {
-  engine: Engine;
   state: State;
   home: string;
+  /** An engine for one operation: the caller's plugins, then the project's own. */
+  engineFor(projectPlugins: PikoPlugin[]): Engine;
+}
+
+/** A request that passed every check, claimed what it works on, and is ready to run. */
+export interface Prepared {
+  engine: Engine;
+  operation: Operation;
+}
+
+/** The project's config and plugins, and an engine for one operation of it. */
+async function projectEngine(services: Services, project: ProjectRow, force = false): Promise<{ engine: Engine; config: PikoConfig }> {
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig(project.root);
+  } catch (err) {
+    // A forced destroy must work even when the config no longer does: it then runs no destroy script.
+    if (force) return { engine: services.engineFor([]), config: {} };
+    throw err;
+  }
+  return { engine: services.engineFor(await loadPlugins(project.root, loaded)), config: loaded.config };
 }
 
 /** The project a request names, or the only one there is. */
@@ -71,13 +92,13 @@ async function assertBase(project: ProjectRow, base: string | undefined): Promis
   }
 }
 
-async function prepareCreate(services: Services, request: CreateRequest): Promise<Operation> {
-  const { engine, state, home } = services;
+async function prepareCreate(services: Services, request: CreateRequest): Promise<Prepared> {
+  const { state, home } = services;
   assertEnvironmentName(request.environment);
   const project = requestProject(state, request.project);
   await assertRepository(project);
   await assertBase(project, request.branch);
-  const { config } = await loadConfig(project.root);
+  const { engine, config } = await projectEngine(services, project);
   const name = request.environment;
   const existing = state.environment(project.id, name);
   if (existing) {
@@ -100,12 +121,21 @@ async function prepareCreate(services: Services, request: CreateRequest): Promis
       `branch ${JSON.stringify(name)} already exists, so it cannot be made from ${JSON.stringify(request.branch)}; leave out --branch to use it as it is`,
     );
   }
+  // Stages that cannot be ordered (an unknown before/after, a cycle) are a config error: found
+  // now, before anything is claimed, by ordering them for an operation that never runs.
+  const settle = (): void => undefined;
+  const draft: EnvironmentRow = {
+    id: 0, name, project: project.name, projectId: project.id, mode: 'simple', status: 'creating', branch: name,
+    path: paths.worktree, dataDir: paths.dataDir, ports: [], composeProject: null, composeFile: null, createdAt: '', updatedAt: '',
+  };
+  engine.stagesFor(engine.operation({ kind: 'create', request, project, environment: draft, config, home, state, settle }));
+
   const id = newOperationId();
   const environment = state.reserveEnvironment(
     { projectId: project.id, name, branch: name, path: paths.worktree, dataDir: paths.dataDir },
     id,
   );
-  return engine.operation({
+  const operation = engine.operation({
     id,
     kind: 'create',
     request,
@@ -125,6 +155,7 @@ async function prepareCreate(services: Services, request: CreateRequest): Promis
       state.updateEnvironment(op.environment.id, { status, mode, composeProject, composeFile, ports });
     },
   });
+  return { engine, operation };
 }
 
 /** What would be lost by removing the worktree: changes other than the file piko wrote itself. */
@@ -136,8 +167,8 @@ async function uncommittedChanges(path: string): Promise<string[]> {
     .filter((line) => line.trim() !== '' && !line.endsWith(` ${PIKO_COMPOSE_FILE}`));
 }
 
-async function prepareDestroy(services: Services, request: DestroyRequest): Promise<Operation> {
-  const { engine, state, home } = services;
+async function prepareDestroy(services: Services, request: DestroyRequest): Promise<Prepared> {
+  const { state, home } = services;
   const project = requestProject(state, request.project);
   const name = request.environment;
   const row = state.environment(project.id, name);
@@ -148,14 +179,7 @@ async function prepareDestroy(services: Services, request: DestroyRequest): Prom
       `no environment ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}${known.length ? ` (environments: ${known.join(', ')})` : ''}`,
     );
   }
-  // A forced destroy must work even when the config no longer does: it then runs no destroy script.
-  const config = await loadConfig(project.root).then(
-    (loaded) => loaded.config,
-    (err: unknown) => {
-      if (request.force) return {};
-      throw err;
-    },
-  );
+  const { engine, config } = await projectEngine(services, project, request.force);
   if (!request.force && existsSync(row.path)) {
     const changes = await uncommittedChanges(row.path);
     if (changes.length > 0) {
@@ -165,7 +189,7 @@ async function prepareDestroy(services: Services, request: DestroyRequest): Prom
   }
   const id = newOperationId();
   const before = state.claimEnvironment(row.id, 'destroying', { id, kind: 'destroy' });
-  return engine.operation({
+  const operation = engine.operation({
     id,
     kind: 'destroy',
     request,
@@ -184,13 +208,14 @@ async function prepareDestroy(services: Services, request: DestroyRequest): Prom
       op.environment.status = 'destroyed';
     },
   });
+  return { engine, operation };
 }
 
 /**
  * Checks a request and claims what it works on. Throws a PikoError (and changes nothing) when
  * the request cannot run.
  */
-export async function prepareOperation(services: Services, request: OperationRequest): Promise<Operation> {
+export async function prepareOperation(services: Services, request: OperationRequest): Promise<Prepared> {
   switch (request.action) {
     case 'create':
       return prepareCreate(services, request);

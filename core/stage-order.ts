@@ -39,17 +39,19 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
     byName.set(stage.name, stage);
   }
   const known = [...byName.keys()].join(', ');
-  const anchorOf = (stage: S): string | undefined => stage.after ?? stage.before;
-  for (const stage of stages) {
-    for (const anchor of [stage.before, stage.after]) {
-      if (anchor !== undefined && !byName.has(anchor)) {
-        throw new PikoError(
-          'PIKO_ERR_CONFIG_INVALID',
-          `stage ${JSON.stringify(stage.name)} refers to unknown stage ${JSON.stringify(anchor)} (stages: ${known})`,
-        );
-      }
-    }
-  }
+  // `after: setup` means the stage `script:setup`: scripts are named as people see them.
+  const resolve = (stage: S, anchor: string | undefined): string | undefined => {
+    if (anchor === undefined) return undefined;
+    if (byName.has(anchor)) return anchor;
+    if (byName.has(`script:${anchor}`)) return `script:${anchor}`;
+    throw new PikoError(
+      'PIKO_ERR_CONFIG_INVALID',
+      `stage ${JSON.stringify(stage.name)} refers to unknown stage ${JSON.stringify(anchor)} (stages: ${known})`,
+    );
+  };
+  const before = new Map(stages.map((s) => [s.name, resolve(s, s.before)]));
+  const after = new Map(stages.map((s) => [s.name, resolve(s, s.after)]));
+  const anchorOf = (stage: S): string | undefined => after.get(stage.name) ?? before.get(stage.name);
 
   // Edges: anchor → stage for `after`, stage → anchor for `before`.
   const incoming = new Map<string, number>(stages.map((s) => [s.name, 0]));
@@ -59,8 +61,10 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
     incoming.set(to, incoming.get(to)! + 1);
   };
   for (const stage of stages) {
-    if (stage.after !== undefined) edge(stage.after, stage.name);
-    if (stage.before !== undefined) edge(stage.name, stage.before);
+    const a = after.get(stage.name);
+    const b = before.get(stage.name);
+    if (a !== undefined) edge(a, stage.name);
+    if (b !== undefined) edge(stage.name, b);
   }
 
   // A stage anchored to another takes its position (just after or just before it).
@@ -72,7 +76,7 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
     let value = stage.order;
     if (anchor !== undefined && !seen.has(anchor)) {
       seen.add(stage.name);
-      value = positionOf(byName.get(anchor)!, seen) + (stage.after !== undefined ? 0.5 : -0.5);
+      value = positionOf(byName.get(anchor)!, seen) + (after.get(stage.name) !== undefined ? 0.5 : -0.5);
     }
     position.set(stage.name, value);
     return value;

@@ -1,9 +1,10 @@
 import type { PikoPlugin } from '../core/engine.js';
+import { ConfigStagesPlugin } from './config-stages.js';
 import { DockerStagePlugin } from './docker.js';
 import { GitStagePlugin } from './git.js';
 import { destroyScript, prepareScript, setupScript } from './script.js';
 
 /** The stage plugins every engine starts with; their order comes from STAGE_ORDER, not from this list. */
 export function builtinStagePlugins(): PikoPlugin[] {
-  return [new GitStagePlugin(), prepareScript(), new DockerStagePlugin(), setupScript(), destroyScript()];
+  return [new GitStagePlugin(), prepareScript(), new DockerStagePlugin(), setupScript(), destroyScript(), new ConfigStagesPlugin()];
 }

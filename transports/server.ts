@@ -12,7 +12,7 @@ import { Engine, type PikoPlugin } from '../core/engine.js';
 import { PikoError } from '../core/errors.js';
 import { CoalescingWriter } from '../core/output.js';
 import type { Operation } from '../core/operation.js';
-import { parseOperationRequest, prepareOperation, rejection } from '../core/operations.js';
+import { parseOperationRequest, prepareOperation, rejection, type Prepared } from '../core/operations.js';
 import { operationLogPath } from '../core/paths.js';
 import type { CompleteFailureMessage, CompleteMessage, OperationKind } from '../core/protocol.js';
 import { environmentInfo, processAlive, State } from '../core/state.js';
@@ -145,7 +145,8 @@ function hostsFor(host: string): string[] {
 
 export class PikoServer {
   readonly state: State;
-  readonly engine: Engine;
+  /** Plugins every operation's engine gets, after the built-in ones and before the project's own. */
+  private readonly plugins: PikoPlugin[];
   private readonly options: Required<Omit<ServerOptions, 'backpressure' | 'version'>> & { version: string };
   private readonly out: ServerLogOutput;
   private readonly hub = new OperationHub();
@@ -175,7 +176,7 @@ export class PikoServer {
     };
     this.state = new State(options.home);
     this.backpressure = options.backpressure ?? {};
-    this.engine = new Engine().use(...builtinStagePlugins(), this.hub, new ServerLogPlugin(output), ...plugins);
+    this.plugins = [...builtinStagePlugins(), this.hub, new ServerLogPlugin(output), ...plugins];
     this.http = createServer((req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.wss.on('connection', (socket) => socket.on('error', () => undefined));
@@ -404,23 +405,27 @@ export class PikoServer {
     open: (operation: string) => Channel,
     refuseWith: (complete: CompleteFailureMessage) => void,
   ): Promise<void> {
-    let operation: Operation;
+    let prepared: Prepared;
     try {
       if (this.closing) throw new PikoError('PIKO_ERR_USAGE', 'the server is shutting down');
       const request = parseOperationRequest(text, action);
-      operation = await prepareOperation({ engine: this.engine, state: this.state, home: this.options.home }, request);
+      prepared = await prepareOperation(
+        { state: this.state, home: this.options.home, engineFor: (project) => new Engine().use(...this.plugins, ...project) },
+        request,
+      );
     } catch (err) {
       const complete = rejection(err);
       this.log(`refused ${action} request: ${complete.error}`);
       refuseWith(complete);
       return;
     }
+    const { engine, operation } = prepared;
     const channel = open(operation.id);
     this.hub.attach(operation.id, channel);
     channel.onClose(() => {
       if (this.running.has(operation.id)) this.log(`${operation.id}: a client disconnected; the operation goes on`);
     });
-    const done = this.engine.run(operation).finally(() => this.running.delete(operation.id));
+    const done = engine.run(operation).finally(() => this.running.delete(operation.id));
     this.running.set(operation.id, { operation, done });
   }
 

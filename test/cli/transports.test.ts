@@ -51,7 +51,7 @@ describe('choosing a transport', () => {
     expect(chooseTransport(undefined, config, 'ci-1', {})).toBe('stdout');
     expect(chooseTransport(undefined, config, 'feature', {})).toBe('sse');
     expect(chooseTransport(undefined, {}, 'feature', {})).toBe('websocket');
-    expect(() => chooseTransport(undefined, {}, 'x', { PIKO_TRANSPORT: 'pigeon' })).toThrow('PIKO_TRANSPORT=pigeon is not a transport');
+    expect(chooseTransport(undefined, {}, 'x', { PIKO_TRANSPORT: 'pigeon' })).toBe('pigeon');
     expect([globMatches('ci-*', 'ci-12'), globMatches('ci-*', 'xci-1'), globMatches('f?x', 'fix'), globMatches('a.b', 'axb')]).toEqual([true, false, true, false]);
   });
 
@@ -84,6 +84,12 @@ describe('choosing a transport', () => {
     const lines = server.output().split('\n');
     const started = lines.findIndex((l) => l.includes('create app/ci-8: started'));
     expect(lines[started - 1]).toMatch(/GET \/api\/environments\/create\/stream 101 websocket/);
+
+    // A transport nobody offers is refused before anything runs.
+    const unknown = await box.piko(['create', 'nowhere'], repo, { PIKO_TRANSPORT: 'pigeon' });
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain('no transport named "pigeon" (transports: websocket, sse, stdout)');
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'nowhere'))).toBe(false);
   });
 });
 

@@ -30,7 +30,7 @@ describe('config', () => {
   it.each([
     ['stages:\n  - name: migrate\n', '.piko.yml: stages[0].run: required string'],
     ['scripts:\n  setup: [npm, install]\n', '.piko.yml: scripts.setup: expected string, got a list'],
-    ['transport: carrier-pigeon\n', '.piko.yml: transport: expected one of "websocket", "sse", "stdout", got string "carrier-pigeon"'],
+    ['transport: Carrier Pigeon\n', '.piko.yml: transport: expected a transport name (websocket, sse, stdout, or one a plugin adds), got string "Carrier Pigeon"'],
     ['scripts:\n  setpu: npm install\n', '.piko.yml: scripts: unknown key "setpu"'],
     ['stages:\n  - name: x\n    run: y\n    timeout: -1\n', '.piko.yml: stages[0].timeout: expected a number of seconds above 0, got number -1'],
     ['- just\n- a list\n', '.piko.yml: expected a mapping, got a list'],

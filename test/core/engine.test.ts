@@ -205,7 +205,7 @@ describe('Engine', () => {
     const h = engineHarness();
     expect(Object.isFrozen(h.engine.hooks)).toBe(true);
     expect(Object.keys(h.engine.hooks)).toEqual([
-      'operationStart', 'operationEnd', 'registerStages', 'orderStages', 'skipStage', 'stageStart', 'stageEnd', 'log', 'message', 'rollback',
+      'operationStart', 'operationEnd', 'registerStages', 'orderStages', 'skipStage', 'stageStart', 'stageEnd', 'log', 'message', 'rollback', 'registerTransports',
     ]);
   });
 });
