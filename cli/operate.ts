@@ -80,7 +80,7 @@ export async function operate(
         home: shown.home,
         render: (message) => shown.renderer.render(message),
         say: shown.say,
-        runHere: () => locally(request, shown),
+        runHere: (extra = []) => locally(request, shown, extra),
       };
     } catch (err) {
       shown.renderer.render(rejection(err));
@@ -126,11 +126,11 @@ const STOP_SIGNALS: Partial<Record<NodeJS.Signals, string>> = {
  * within 2 s (or SIGTERM, SIGHUP, `piko cancel`) cancels it, which rolls back; a further
  * signal kills what still runs and leaves at once.
  */
-async function locally(request: OperationRequest, shown: Output): Promise<number> {
+async function locally(request: OperationRequest, shown: Output, extra: PikoPlugin[]): Promise<number> {
   const { home, renderer, say } = shown;
   const state = new State(home);
   const engineFor = (project: PikoPlugin[]): Engine =>
-    new Engine().use(...builtinStagePlugins(), new StdoutTransport(renderer), ...project);
+    new Engine().use(...builtinStagePlugins(), new StdoutTransport(renderer), ...extra, ...project);
   try {
     let prepared;
     try {

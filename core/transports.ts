@@ -2,6 +2,7 @@
 // the engine's `registerTransports` hook, the built-in ones (websocket, sse, stdout) exactly
 // like one a team adds, and a command picks one by name.
 import type { PikoConfig } from './config.js';
+import type { PikoPlugin } from './engine.js';
 import { PikoError } from './errors.js';
 import type { OperationRequest, ServerMessage } from './protocol.js';
 
@@ -13,8 +14,11 @@ export interface DeliveryContext {
   render(message: ServerMessage): void;
   /** A line of piko's own on stderr. */
   say(text: string): void;
-  /** Runs the operation in this process, every message rendered; resolves with the exit code. */
-  runHere(): Promise<number>;
+  /**
+   * Runs the operation in this process, every message rendered; `plugins` are applied to its
+   * engine too (to tap its messages, say). Resolves with the exit code.
+   */
+  runHere(plugins?: PikoPlugin[]): Promise<number>;
 }
 
 export interface Transport {

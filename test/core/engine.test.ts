@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { StageContext } from '../../core/engine.js';
 import { readOperationLog } from '../../core/operation-log.js';
 import type { LogMessage, OperationMessage } from '../../core/protocol.js';
-import { cleanup, tempDir } from '../helpers/fixtures.js';
+import { cleanup, ROOT, tempDir } from '../helpers/fixtures.js';
 import { engineHarness, stagesPlugin } from '../helpers/engine.js';
 
 afterEach(cleanup);
@@ -199,6 +199,13 @@ describe('Engine', () => {
     const cycle = engineHarness(stagesPlugin('p', step('a', 1, trail, { after: 'b' }), step('b', 2, trail, { after: 'a' })));
     expect(await cycle.engine.run(cycle.operation())).toMatchObject({ success: false, error: 'stages a, b form a cycle through before/after' });
     expect(trail).toEqual([]);
+  });
+
+  it('documents every hook in the README, with its tapable kind', () => {
+    const h = engineHarness();
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `(\w+)` \| (\w+Hook) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual(Object.entries(h.engine.hooks).map(([name, hook]) => [name, hook.constructor.name]));
   });
 
   it('keeps its hooks in one frozen object', () => {

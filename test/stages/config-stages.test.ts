@@ -1,0 +1,86 @@
+// Stages a team defines in config: ordered by before/after, with env, timeout and optional.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanup, git, makeRepo, sandbox, type Sandbox } from '../helpers/fixtures.js';
+
+afterEach(cleanup);
+
+const COMPOSE = 'services:\n  web:\n    image: nginx\n    ports: ["80"]\n';
+
+async function create(box: Sandbox, files: Record<string, string>, name = 'custom') {
+  const repo = makeRepo({ 'docker-compose.yml': COMPOSE, ...files });
+  await box.piko(['init'], repo);
+  return { repo, result: await box.piko(['create', name], repo) };
+}
+
+describe('stages from config', () => {
+  it('run in the order before/after and the built-in positions give, not list order, tagged with their name', async () => {
+    const box = sandbox();
+    const { repo, result } = await create(box, {
+      '.piko.yml': `scripts:
+  prepare: echo prepare
+  setup: echo setup
+stages:
+  - {name: last, run: echo last}
+  - {name: late, run: echo late, after: setup}
+  - {name: migrate, run: 'echo "migrating db on $PIKO_WEB_PORT as $RAILS_ENV"', after: docker, env: {RAILS_ENV: development}}
+  - {name: early, run: echo early, before: prepare}
+  - {name: seed, run: echo seed, after: migrate}
+`,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('[migrate] migrating db on 10180 as development');
+    expect(result.stdout).toContain('[early] early');
+    const events = (await box.piko(['logs', 'custom', '--json'], repo)).stdout.split('\n').map((l) => JSON.parse(l));
+    const started = events.filter((m) => m.type === 'stage' && m.state === 'start').map((m) => m.name);
+    expect(started).toEqual(['git', 'script:early', 'script:prepare', 'docker', 'script:migrate', 'script:seed', 'script:setup', 'script:late', 'script:last']);
+  });
+
+  it('a non-optional stage that fails rolls back every earlier stage', async () => {
+    const box = sandbox();
+    const { repo, result } = await create(box, {
+      '.piko.yml': 'stages:\n  - {name: migrate, run: "echo migrating; exit 5", after: docker}\n  - {name: never, run: echo never}\n',
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('✗ custom failed at script:migrate (exit 5)');
+    expect(result.stdout).toContain('[piko] rolling back docker');
+    expect(result.stdout).not.toContain('never');
+    expect(box.docker.calls().at(-1)!.args).toContain('down');
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'custom'))).toBe(false);
+    expect(git(repo, 'branch', '--list', 'custom')).toBe('');
+  });
+
+  it('an optional stage that fails is a warning naming it and its exit code; the create succeeds', async () => {
+    const box = sandbox();
+    const { result } = await create(box, {
+      '.piko.yml': 'stages:\n  - {name: lint, run: "exit 3", optional: true}\n  - {name: after-lint, run: echo still here, after: lint}\n',
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('[piko] warning: optional stage script:lint failed (script:lint failed: `sh -c \'exit 3\'` exited with code 3); carrying on');
+    expect(result.stdout).toContain('[after-lint] still here');
+    expect(result.stdout).toMatch(/✓ custom ready/);
+  });
+
+  it('kills a stage that runs over its timeout, its whole process tree, within a second or two', async () => {
+    const box = sandbox();
+    const started = Date.now();
+    const { repo, result } = await create(box, {
+      '.piko.yml': 'stages:\n  - {name: slow, run: "sleep 30 & echo $! > ../slow.pid; sleep 30", timeout: 1}\n',
+    });
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("script:slow failed: `sh -c 'sleep 30 & echo $! > ../slow.pid; sleep 30'` timed out after 1 s and was killed");
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'custom'))).toBe(false);
+    // The background sleep was in the stage's process group: it is gone too.
+    const pid = readFileSync(join(repo, '.piko', 'worktrees', 'slow.pid'), 'utf8').trim();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let state = 'gone';
+    try {
+      state = /^\d+ \(.*\) (\w)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))![1]!;
+    } catch {
+      // No such process.
+    }
+    expect(['gone', 'Z']).toContain(state);
+  });
+});
