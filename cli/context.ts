@@ -8,13 +8,6 @@ import { requestProject } from '../core/operations.js';
 import { pikoHome } from '../core/paths.js';
 import { State, type OperationRow, type ProjectRow } from '../core/state.js';
 
-/** Thrown by commands to leave with a code; only cli/piko.ts turns it into the exit code. */
-export class ExitError extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
-}
-
 export function openState(): { home: string; state: State } {
   const home = pikoHome();
   return { home, state: new State(home) };

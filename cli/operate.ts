@@ -1,12 +1,13 @@
 // Runs a create or destroy and shows it as it happens: through `piko server` when one answers
 // (WebSocket or SSE), otherwise in this process with the stdout transport. All three render the
 // same way.
-import { loadConfig, type TransportName } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
 import { Engine, type PikoPlugin } from '../core/engine.js';
 import { killRunningCommands } from '../core/exec.js';
 import { prepareOperation, rejection } from '../core/operations.js';
 import { CoalescingWriter } from '../core/output.js';
-import { operationLogPath, pikoHome } from '../core/paths.js';
+import { pikoHome } from '../core/paths.js';
+import { LiveTerminal, type Sink } from '../core/live-terminal.js';
 import { loadPlugins } from '../core/plugins.js';
 import type { OperationRequest } from '../core/protocol.js';
 import { colorEnabled, JsonRenderer, TerminalRenderer, type MessageRenderer } from '../core/render.js';
@@ -14,43 +15,73 @@ import { State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
 import { StdoutTransport } from '../transports/stdout.js';
 import type { DeliveryContext, Transport } from '../core/transports.js';
-import { ExitError, resolveProject, splitName } from './context.js';
+import { resolveProject, splitName } from './context.js';
+import { ExitError } from './exit.js';
+import { attachAfterCreate } from './attach.js';
 import { BuiltinTransports, chooseTransport } from './transport.js';
 
 export interface OperateOptions {
   json?: boolean;
+  quiet?: boolean;
   /** `--transport`; undefined lets the environment, the config and the default decide. */
-  transport?: TransportName;
+  transport?: string | undefined;
 }
 
 export interface Output {
   home: string;
   renderer: MessageRenderer;
-  out: CoalescingWriter;
+  out: Sink;
   /** A line of piko's own to stderr, after whatever output is pending. */
   say(text: string): void;
+  /** Ends the output: the status line goes, everything pending is written. */
+  close(): void;
 }
 
-/** The renderer and streams every command that shows an operation uses. */
-export function output(environment: string, json: boolean | undefined): Output {
+export interface OutputOptions {
+  json?: boolean | undefined;
+  quiet?: boolean | undefined;
+  /** What the user typed to name the environment, for `piko logs <name>`. */
+  name: string;
+}
+
+/**
+ * The renderer and streams every command that shows an operation uses: on a terminal, coloured
+ * lines with a live status line below them; on a pipe, plain lines; with `--json`, NDJSON.
+ */
+export function output(options: OutputOptions): Output {
   const home = pikoHome();
   // A reader that went away (`| head`) is no reason to stop half-way: the operation finishes.
   process.stdout.on('error', () => undefined);
-  const out = new CoalescingWriter(process.stdout);
+  const color = colorEnabled(process.stdout);
+  // The status line is escape codes too: only on a terminal that takes colour.
+  const live = !options.json && !options.quiet && color && process.stdout.isTTY === true ? new LiveTerminal(process.stdout) : undefined;
+  const out: Sink = live ?? new CoalescingWriter(process.stdout);
   const say = (text: string): void => {
-    out.flush();
-    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    const write = (): boolean => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    if (live) live.around(write);
+    else {
+      out.flush();
+      write();
+    }
   };
-  const renderer = json
+  const renderer = options.json
     ? new JsonRenderer(out.write)
     : new TerminalRenderer({
         write: out.write,
         writeError: say,
-        color: colorEnabled(process.stdout),
-        environment,
-        logHint: (operation) => operationLogPath(home, operation),
+        color,
+        quiet: options.quiet === true,
+        environment: splitName(options.name).environment,
+        logsCommand: () => `piko logs ${options.name}`,
       });
-  return { home, renderer, out, say };
+  if (live && renderer instanceof TerminalRenderer) live.setStatus(renderer.status);
+  return {
+    home,
+    renderer,
+    out,
+    say,
+    close: () => (live ? live.close() : out.flush()),
+  };
 }
 
 /**
@@ -63,7 +94,7 @@ export async function operate(
   options: OperateOptions,
 ): Promise<void> {
   const { environment } = splitName(name);
-  const shown = output(environment, options.json);
+  const shown = output({ name, json: options.json, quiet: options.quiet });
   try {
     let transport: Transport;
     let context: DeliveryContext;
@@ -89,8 +120,13 @@ export async function operate(
     // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
     const code = (await transport.deliver(context)) ?? (await context.runHere());
     if (code !== 0) throw new ExitError(code);
+    const { request } = context;
+    if (request.action === 'create' && request.project && !options.json) {
+      shown.close();
+      await attachAfterCreate(request.project, request.environment, request.attach !== false, shown.say);
+    }
   } finally {
-    shown.out.flush();
+    shown.close();
   }
 }
 

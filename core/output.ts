@@ -1,3 +1,5 @@
+import type { Sink } from './live-terminal.js';
+
 export interface CoalescingWriterOptions {
   /**
    * Past this many bytes waiting for `stream`, `writeDroppable` text is dropped (and counted)
@@ -13,7 +15,7 @@ export interface CoalescingWriterOptions {
  * child output that makes a thousand lines costs one system call, not a thousand. Nothing is
  * held back waiting for more: the flush runs as soon as the current I/O callbacks are done.
  */
-export class CoalescingWriter {
+export class CoalescingWriter implements Sink {
   private parts: string[] = [];
   private pendingBytes = 0;
   private scheduled = false;

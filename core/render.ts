@@ -12,10 +12,19 @@ export interface TerminalRendererOptions {
   /** Where a failure's summary goes (stderr for a terminal); defaults to `write`. */
   writeError?: (text: string) => void;
   color: boolean;
+  /** Only the final line and errors. */
+  quiet?: boolean;
   /** The environment's name, for a `complete` that comes without an `accepted` (refused requests). */
   environment?: string;
-  /** Where the full log of an operation can be read, shown after a failure. */
-  logHint?: (operation: string) => string;
+  /** The command that shows an operation's whole log, offered after a failure or dropped lines. */
+  logsCommand?: (operation: string) => string;
+}
+
+interface StageRecord {
+  name: string;
+  state: 'running' | 'ok' | 'failed' | 'skipped';
+  started: number;
+  durationMs?: number;
 }
 
 /**
@@ -39,47 +48,92 @@ export class TerminalRenderer implements MessageRenderer {
   private readonly write: (text: string) => void;
   private readonly writeError: (text: string) => void;
   private readonly colors: ReturnType<typeof createColors>;
-  private readonly logHint: ((operation: string) => string) | undefined;
+  private readonly palette: ((text: string) => string)[];
+  private readonly options: TerminalRendererOptions;
   private environment: string | undefined;
   private action: string | undefined;
+  private started = Date.now();
+  private readonly stages: StageRecord[] = [];
 
   constructor(options: TerminalRendererOptions) {
+    this.options = options;
     this.write = options.write;
     this.writeError = options.writeError ?? options.write;
     this.colors = createColors(options.color);
-    this.logHint = options.logHint;
+    const c = this.colors;
+    this.palette = [c.cyan, c.magenta, c.blue, c.green, c.cyanBright, c.magentaBright, c.blueBright, c.greenBright];
     this.environment = options.environment;
   }
 
+  /** The same colour for a source every time, whatever else printed before it. */
+  private sourceColor(label: string): (text: string) => string {
+    let hash = 0;
+    for (const char of label) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+    return this.palette[hash % this.palette.length]!;
+  }
+
+  /** The live status line's text while a stage runs (for a terminal's bottom line). */
+  readonly status = (): string | undefined => {
+    const stage = this.stages.at(-1);
+    if (stage?.state !== 'running') return undefined;
+    const now = Date.now();
+    return `${sourceLabel(stage.name)}  ${formatDuration(now - stage.started)}   ${this.action ?? ''} ${this.environment ?? ''} ${formatDuration(now - this.started)}`;
+  };
+
   render(message: ServerMessage): void {
+    const c = this.colors;
     switch (message.type) {
       case 'accepted':
         this.environment = message.environment;
         this.action = message.action;
+        this.started = Date.now();
         return;
       case 'stage':
+        if (message.state === 'start') {
+          this.stages.push({ name: message.name, state: 'running', started: Date.now() });
+        } else {
+          const record = this.stages.find((s) => s.name === message.name && s.state === 'running');
+          if (message.state === 'skip') this.stages.push({ name: message.name, state: 'skipped', started: Date.now() });
+          else if (record) Object.assign(record, { state: message.ok ? 'ok' : 'failed', durationMs: message.durationMs });
+        }
         return;
       case 'log': {
+        if (this.options.quiet) return;
+        const label = sourceLabel(message.source);
         const text = logText(message);
-        const line = `[${sourceLabel(message.source)}] ${text.endsWith('\n') ? text.slice(0, -1) : text}`;
-        this.write(`${message.stream === 'stderr' ? this.colors.yellow(line) : line}\n`);
+        const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+        this.write(`${this.sourceColor(label)(`[${label}]`)} ${message.stream === 'stderr' ? c.yellow(body) : body}\n`);
         return;
       }
       case 'complete':
+        if (!this.options.quiet) this.write(this.stageSummary());
         (message.success ? this.write : this.writeError)(this.summary(message));
         return;
-      case 'dropped':
+      case 'dropped': {
+        if (this.options.quiet) return;
+        const see = this.options.logsCommand?.(message.operation) ?? `piko logs ${message.operation}`;
         this.writeError(
-          this.colors.yellow(
-            `[piko] ${message.count} log line${message.count === 1 ? ' was' : 's were'} not shown: this terminal fell behind (\`piko logs ${message.operation}\` has them all)\n`,
+          c.yellow(
+            `[piko] ${message.count} log line${message.count === 1 ? ' was' : 's were'} not shown here: this terminal fell behind (\`${see}\` shows them all)\n`,
           ),
         );
         return;
+      }
       default: {
         const unknown: never = message;
         return unknown;
       }
     }
+  }
+
+  /** `  git 20ms · docker 2.3s · setup 11.4s`: each stage that ran, and how long it took. */
+  private stageSummary(): string {
+    const ran = this.stages.filter((s) => s.state !== 'skipped');
+    if (ran.length === 0) return '';
+    const parts = ran.map(
+      (s) => `${sourceLabel(s.name)} ${s.durationMs === undefined ? '…' : formatDuration(s.durationMs)}${s.state === 'failed' ? ' ✗' : ''}`,
+    );
+    return `${this.colors.dim(`  ${parts.join(' · ')}`)}\n`;
   }
 
   private summary(message: CompleteMessage): string {
@@ -89,7 +143,8 @@ export class TerminalRenderer implements MessageRenderer {
     if (message.success) {
       const env = message.environment;
       if (this.action === 'destroy' || env.status === 'destroyed') return `${c.green('✓')} ${env.name} destroyed${took}\n`;
-      return `${c.green('✓')} ${env.name} ready (${env.mode}, ${env.status})${took}\n`;
+      const ports = env.ports.map((p) => `${p.service} ${p.containerPort} → localhost:${p.hostPort}`).join(', ');
+      return `${c.green('✓')} ${env.name} ready (${env.mode}, ${env.status})${took}\n${ports ? c.dim(`  ports: ${ports}\n`) : ''}`;
     }
     const lines: string[] = [];
     if (message.stage !== undefined) {
@@ -99,7 +154,9 @@ export class TerminalRenderer implements MessageRenderer {
       lines.push(`${c.red('✗')} ${name}: ${message.error}`);
     }
     if (message.hint) lines.push(c.dim(`  ${message.hint}`));
-    if (message.operation && this.logHint) lines.push(c.dim(`  full log: ${this.logHint(message.operation)}`));
+    if (message.operation && this.options.logsCommand) {
+      lines.push(c.dim(`  the whole log: ${this.options.logsCommand(message.operation)}`));
+    }
     return `${lines.join('\n')}\n`;
   }
 }

@@ -2,7 +2,7 @@
 import { environmentInfo } from '../../core/state.js';
 import { openState } from '../context.js';
 
-const COLUMNS = ['ID', 'NAME', 'PROJECT', 'MODE', 'STATUS', 'BRANCH', 'PATH'] as const;
+const COLUMNS = ['ID', 'NAME', 'PROJECT', 'MODE', 'STATUS', 'BRANCH', 'PORTS', 'PATH'] as const;
 
 export function list(options: { json?: boolean }): void {
   const { state } = openState();
@@ -16,7 +16,16 @@ export function list(options: { json?: boolean }): void {
       console.log('no environments yet: piko create <name>');
       return;
     }
-    const rows = environments.map((e) => [String(e.id), e.name, e.project, e.mode, e.status, e.branch, e.path]);
+    const rows = environments.map((e) => [
+      String(e.id),
+      e.name,
+      e.project,
+      e.mode,
+      e.status,
+      e.branch,
+      e.ports.map((p) => `${p.service}:${p.hostPort}`).join(' ') || '-',
+      e.path,
+    ]);
     const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
     const line = (cells: readonly string[]): string =>
       cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');

@@ -1,21 +1,22 @@
 // `piko logs <env|operation> [-f]`: an operation's log rendered like the live output, from
 // $PIKO_HOME/logs when it is here, else from the server; `-f` follows a running one to its end.
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
-import { loadConfig, type TransportName } from '../../core/config.js';
+import { loadConfig } from '../../core/config.js';
 import { PikoError } from '../../core/errors.js';
 import { operationLogPath, pikoHome } from '../../core/paths.js';
 import type { OperationMessage } from '../../core/protocol.js';
 import { processAlive, State } from '../../core/state.js';
 import { readServerInfo } from '../../transports/server.js';
 import { findServer, streamOperation, type NetworkTransport } from '../client.js';
-import { ExitError, resolveOperation } from '../context.js';
+import { resolveOperation } from '../context.js';
+import { ExitError } from '../exit.js';
 import { output, type Output } from '../operate.js';
 import { chooseTransport } from '../transport.js';
 
 export interface LogsOptions {
   follow: boolean;
   json: boolean;
-  transport?: TransportName;
+  transport?: string | undefined;
 }
 
 /** Renders the log file from `offset` on; returns the new offset and whether `complete` came. */
@@ -49,7 +50,7 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
   let shown: Output | undefined;
   try {
     const op = await resolveOperation(state, ref, process.cwd());
-    shown = output(op.label.split('/').pop()!, options.json);
+    shown = output({ name: ref, json: options.json });
     const path = operationLogPath(shown.home, op.id);
     const config = op.root ? (await loadConfig(op.root)).config : {};
     const address = findServer(shown.home, config);
@@ -87,7 +88,7 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
     }
     if (complete?.type === 'complete' && !complete.success) throw new ExitError(1);
   } finally {
-    shown?.out.flush();
+    shown?.close();
     state.close();
   }
 }

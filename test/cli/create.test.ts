@@ -67,7 +67,11 @@ describe('piko create and destroy, locally', () => {
     expect(lines).toContain('[setup] env feature-xyz id 1 branch feature-xyz project shop');
     expect(lines).toContain(`[setup] root ${repo} data ${dataDir} path ${worktree} db 10132`);
     expect(lines).toContain('[setup] careful');
-    expect(lines.at(-1)).toMatch(/^✓ feature-xyz ready \(docker, running\) in (\d+\.\ds|\d+ms)$/);
+    expect(lines.slice(-3)).toEqual([
+      expect.stringMatching(/^ {2}git \d+ms · prepare \d+ms · docker \d+ms · setup \d+ms$/),
+      expect.stringMatching(/^✓ feature-xyz ready \(docker, running\) in (\d+\.\ds|\d+ms)$/),
+      '  ports: web 80 → localhost:10180, db 5432 → localhost:10132',
+    ]);
     // The stages came in order.
     const first = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
     expect(first('[git]')).toBeLessThan(first('[prepare]'));

@@ -40,7 +40,7 @@ function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<
 const normalized = (text: string) =>
   text
     .replace(/HEAD is now at \w+/g, 'HEAD is now at <commit>')
-    .replace(/in (\d+(\.\d+)?s|\d+ms)$/gm, 'in <time>')
+    .replace(/\b\d+(\.\d+)?(ms|s)\b/g, '<time>')
     .split('\n');
 
 describe('choosing a transport', () => {

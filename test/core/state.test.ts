@@ -42,7 +42,7 @@ describe('State', () => {
   });
 
   it('will not let a destroy claim an environment a live operation holds, but will take one a dead process left', () => {
-    const { state, project, reserve } = fresh();
+    const { state, reserve } = fresh();
     const env = reserve('busy');
     expect(state.operation('op_busy')).toMatchObject({ status: 'running', pid: process.pid, envId: env.id });
     const destroy = { id: 'op_destroy', kind: 'destroy' } as const;

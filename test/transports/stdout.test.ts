@@ -21,7 +21,7 @@ describe('stdout transport', () => {
     const operation = h.operation();
     await h.engine.run(operation);
     expect(out).toMatch(
-      new RegExp(`^\\[setup\\] one\\n\\[setup\\] two\\n\\[setup\\] three\\n✓ ${operation.environment.name} ready \\(simple, ready\\) in \\d+ms\\n$`),
+      new RegExp(`^\\[setup\\] one\\n\\[setup\\] two\\n\\[setup\\] three\\n {2}setup \\d+ms\\n✓ ${operation.environment.name} ready \\(simple, ready\\) in \\d+ms\\n$`),
     );
   });
 });

@@ -1,0 +1,181 @@
+// What a person sees: the CLI under a real pseudo-terminal (`script`), and on a pipe.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanup, makeRepo, PIKO_BIN, ROOT, sandbox, tempDir, type Sandbox } from '../helpers/fixtures.js';
+
+afterEach(cleanup);
+
+const CONFIG = 'scripts:\n  prepare: echo preparing\n  setup: echo one; sleep 0.6; echo two >&2; sleep 0.6; echo three\n';
+const ESC = '\x1b';
+
+async function project(box: Sandbox, files: Record<string, string> = { '.piko.yml': CONFIG }): Promise<string> {
+  const repo = makeRepo(files);
+  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
+  return repo;
+}
+
+/** Runs the CLI in a pseudo-terminal, as a person at a terminal would; returns what the terminal got. */
+async function inTerminal(box: Sandbox, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const command = ['node', PIKO_BIN, ...args].map((a) => `'${a}'`).join(' ');
+  const { NO_COLOR: _, ...rest } = box.env as Record<string, string>;
+  const result = await execa('script', ['-qfec', command, '/dev/null'], {
+    cwd,
+    env: { ...rest, TERM: 'xterm-256color', ...env },
+    extendEnv: false,
+    reject: false,
+  });
+  return { output: result.stdout, exitCode: result.exitCode };
+}
+
+describe('on a terminal', () => {
+  it('colours each source the same way every time, stderr lines yellow, with a live status line that lines scroll above', async () => {
+    const box = sandbox();
+    const repo = await project(box);
+    const { output, exitCode } = await inTerminal(box, ['create', 'colourful'], repo);
+    expect(exitCode).toBe(0);
+    // [setup] always in one colour, never another.
+    const setupColours = new Set([...output.matchAll(/\x1b\[(\d+)m\[setup\]/g)].map((m) => m[1]));
+    expect(setupColours.size).toBe(1);
+    expect(output).toMatch(/\x1b\[\d+m\[git\]/);
+    expect(output).toMatch(/\[setup\]\x1b\[39m \x1b\[33mtwo\x1b\[39m/);
+    // The status line: a spinner and the running stage, erased before each streamed line.
+    expect(output).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] setup {2}\d+(ms|\.\ds)/);
+    expect(output).toContain(`\r${ESC}[2K`);
+    // After the last erase, only the summary and the final line remain: no status line left over.
+    const tail = output.slice(output.lastIndexOf(`${ESC}[2K`) + 4);
+    expect(tail).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+    expect(tail).toMatch(/git \d+ms · prepare \d+ms · setup 1\.\ds/);
+    expect(tail).toMatch(/✓.* colourful ready \(simple, ready\) in 1\.\ds/);
+    // Every streamed line arrived whole, right after an erased status line.
+    expect(output).toMatch(new RegExp(`${ESC}\\[2K${ESC}\\[\\d+m\\[setup\\]${ESC}\\[39m one\r?\n`));
+    expect(output).toMatch(new RegExp(`${ESC}\\[2K${ESC}\\[\\d+m\\[setup\\]${ESC}\\[39m three\r?\n`));
+  });
+
+  it('shows no escape codes at all with NO_COLOR', async () => {
+    const box = sandbox();
+    const repo = await project(box);
+    const { output } = await inTerminal(box, ['create', 'plain'], repo, { NO_COLOR: '1' });
+    expect(output).not.toContain(ESC);
+    expect(output).toContain('[setup] two');
+  });
+
+  it('attaches to the environment\'s tmux session after a create, and only on a terminal', async () => {
+    const box = sandbox();
+    const repo = await project(box);
+    const tmux = { TMUX_TMPDIR: tempDir('piko-tmux-') };
+    const session = async (name: string) =>
+      execa('tmux', ['new-session', '-d', '-s', `piko/app/${name}`, 'echo "inside the session"; sleep 4'], { env: tmux });
+    try {
+      await session('attached');
+      const attached = await inTerminal(box, ['create', 'attached'], repo, tmux);
+      expect(attached.exitCode).toBe(0);
+      expect(attached.output).toContain('inside the session');
+
+      await session('piped');
+      const piped = await box.piko(['create', 'piped'], repo, tmux);
+      expect(piped.stderr).toContain('not attaching to tmux session piko/app/piped: not a terminal; `piko attach app/piped` attaches later');
+      await session('refused');
+      const refused = await inTerminal(box, ['create', 'refused', '--no-attach'], repo, tmux);
+      expect(refused.output).toContain('not attaching to tmux session piko/app/refused (--no-attach)');
+    } finally {
+      await execa('tmux', ['kill-server'], { env: tmux, reject: false });
+    }
+  });
+});
+
+describe('on a pipe', () => {
+  it('prints plain lines, no status line, a summary of stage times and the final line', async () => {
+    const box = sandbox();
+    const repo = await project(box);
+    const result = await box.piko(['create', 'piped'], repo, { NO_COLOR: '' });
+    expect(result.stdout).not.toContain(ESC);
+    expect(result.stdout).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+    const lines = result.stdout.split('\n');
+    expect(lines.slice(-2)).toEqual([
+      expect.stringMatching(/^ {2}git \d+ms · prepare \d+ms · setup 1\.\ds$/),
+      expect.stringMatching(/^✓ piped ready \(simple, ready\) in 1\.\ds$/),
+    ]);
+  });
+
+  it('FORCE_COLOR colours a pipe, still without a status line', async () => {
+    const box = sandbox();
+    const repo = await project(box);
+    const { NO_COLOR: _, ...env } = box.env as Record<string, string>;
+    const result = await execa('node', [PIKO_BIN, 'create', 'forced'], { cwd: repo, env: { ...env, FORCE_COLOR: '1' }, extendEnv: false });
+    expect(result.stdout).toMatch(/\x1b\[\d+m\[setup\]/);
+    expect(result.stdout).not.toContain(`${ESC}[2K`);
+  });
+
+  it('a failure ends with where it failed, the exit code, and what to do next', async () => {
+    const box = sandbox();
+    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo trying; exit 4\n' });
+    const result = await box.piko(['create', 'broken'], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout.split('\n').at(-1)).toMatch(/^ {2}git \d+ms · setup \d+ms ✗$/);
+    expect(result.stderr.split('\n')).toEqual([
+      expect.stringMatching(/^✗ broken failed at script:setup \(exit 4\) in \d+ms$/),
+      "  script:setup failed: `sh -c 'echo trying; exit 4'` exited with code 4",
+      '  Read the stage output above, fix the cause and run the command again.',
+      '  the whole log: piko logs broken',
+    ]);
+  });
+
+  it('--quiet prints only the final line, and errors', async () => {
+    const box = sandbox();
+    const repo = await project(box);
+    const ok = await box.piko(['create', 'hushed', '--quiet'], repo);
+    expect(ok.stdout).toMatch(/^✓ hushed ready \(simple, ready\) in [\d.]+m?s$/);
+    const failed = await box.piko(['create', 'Bad', '--quiet'], repo);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toContain('environment name "Bad" is not allowed');
+  });
+
+  it('piko list prints a table with a header and the ports', async () => {
+    const box = sandbox();
+    const repo = await project(box, { 'docker-compose.yml': 'services:\n  web:\n    image: nginx\n    ports: ["80", "443"]\n' });
+    await box.piko(['create', 'listed'], repo);
+    const table = (await box.piko(['list'], repo)).stdout.split('\n');
+    expect(table[0]).toMatch(/^ID +NAME +PROJECT +MODE +STATUS +BRANCH +PORTS +PATH$/);
+    expect(table[1]).toMatch(new RegExp(`^1 +listed +app +docker +running +listed +web:10180 web:10143 +${join(repo, '.piko', 'worktrees', 'listed')}$`));
+  });
+});
+
+describe('the command line', () => {
+  it('--help lists every command and each command documents its options with defaults', async () => {
+    const box = sandbox();
+    const help = (await box.piko(['--help'], box.home)).stdout;
+    for (const command of ['init', 'create', 'destroy', 'list', 'logs', 'cancel', 'server']) expect(help).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    const create = (await box.piko(['create', '--help'], box.home)).stdout;
+    for (const option of ['--branch <base>', '--no-attach', '--transport <transport>', '--json', '--quiet']) expect(create).toContain(option);
+    expect(create.match(/\(default:\s/g)!.length).toBe(5);
+    expect((await box.piko(['server', '--help'], box.home)).stdout).toMatch(/--port <port>[^]*\(default: "19876"\)/);
+  });
+
+  it('says what it did not understand and suggests the nearest', async () => {
+    const box = sandbox();
+    const command = await box.piko(['craete', 'x'], box.home);
+    expect(command.exitCode).toBe(1);
+    expect(command.stderr).toContain("unknown command 'craete'");
+    expect(command.stderr).toContain('Did you mean create?');
+    const option = await box.piko(['create', 'x', '--jsno'], box.home);
+    expect(option.stderr).toContain("unknown option '--jsno'");
+    expect(option.stderr).toContain('Did you mean --json?');
+  });
+
+  it('--version prints the version without loading the server, ws or SQLite', async () => {
+    const box = sandbox();
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const args of [['--version'], ['--help'], ['create', '--help']]) {
+      const trace = join(tempDir(), 'imports.txt');
+      const result = await execa('node', ['--import', join(ROOT, 'test', 'fixtures', 'trace-imports.mjs'), PIKO_BIN, ...args], {
+        env: { ...box.env, PIKO_TRACE_IMPORTS: trace },
+      });
+      if (args[0] === '--version') expect(result.stdout).toBe(version);
+      const loaded = readFileSync(trace, 'utf8');
+      expect(loaded).toContain('/dist/cli/piko.js');
+      for (const heavy of ['better-sqlite3', '/ws/', '/transports/', '/core/state.js', '/core/engine.js', 'execa']) expect(loaded).not.toContain(heavy);
+    }
+  });
+});
