@@ -4,9 +4,9 @@
 import { createParser } from 'eventsource-parser';
 import WebSocket from 'ws';
 import type { PikoConfig } from '../core/config.js';
-import { processAlive } from '../core/state.js';
+import { processAlive } from '../core/process.js';
 import type { CompleteMessage, OperationRequest, ServerMessage } from '../core/protocol.js';
-import { readServerInfo } from '../transports/server.js';
+import { readServerInfo } from '../core/server-info.js';
 
 export type NetworkTransport = 'websocket' | 'sse';
 
@@ -22,7 +22,8 @@ export interface ServerAddress {
 export function findServer(home: string, config: PikoConfig = {}, env: NodeJS.ProcessEnv = process.env): ServerAddress | undefined {
   const info = readServerInfo(home);
   const url = env.PIKO_SERVER_URL ?? config.server?.url;
-  if (url) return { url, token: env.PIKO_TOKEN ?? info?.token ?? '' };
+  // server.json's token goes only to server.json's own server, never to a URL a repository names.
+  if (url) return { url, token: env.PIKO_TOKEN ?? (info && new URL(info.url).origin === new URL(url).origin ? info.token : '') };
   if (!info || !processAlive(info.pid)) return undefined;
   return { url: info.url, token: env.PIKO_TOKEN ?? info.token };
 }
@@ -33,6 +34,8 @@ export type Target = { start: OperationRequest } | { attach: string; since: numb
 interface Connection {
   /** Whether the server took the connection (else nobody answered, or it refused). */
   opened: boolean;
+  /** Not opened, but the request may have reached a server all the same (an SSE POST cut short). */
+  uncertain?: boolean;
   /** Set when a server answered with an error status. */
   refused?: string;
   /** Why it ended, for the user. */
@@ -138,6 +141,12 @@ async function connectSse(
     failure = 'the server stopped answering';
     abort.abort();
   });
+  // Until the answer's headers come, a server that took the connection but says nothing is given
+  // 10 s; after that the silence timer watches the stream.
+  const headersTimer = setTimeout(() => {
+    failure = 'the server did not answer within 10 s';
+    abort.abort();
+  }, 10_000);
   try {
     let response: Response;
     try {
@@ -152,7 +161,13 @@ async function connectSse(
         signal: abort.signal,
       });
     } catch (err) {
-      return { opened: false, reason: ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message };
+      const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+      const reason = failure || cause?.message || (err as Error).message;
+      // Only when no connection was made can nothing have reached a server.
+      const nothingSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(cause?.code ?? '');
+      return { opened: false, ...(nothingSent ? {} : { uncertain: true }), reason };
+    } finally {
+      clearTimeout(headersTimer);
     }
     if (!response.ok || !response.body) {
       return { opened: false, refused: refusal(address, response.status, response.statusText, await response.text()), reason: '' };
@@ -229,6 +244,10 @@ export async function streamOperation(address: ServerAddress, target: Target, op
 
   let connection = await connect(address, target, onMessage, signal, silenceMs);
   if (connection.refused !== undefined) return { kind: 'refused', reason: connection.refused };
+  // Stopped while connecting, or cut off after a request that may have arrived: never "unreachable",
+  // which would have the caller run the operation itself, perhaps a second time.
+  if (!connection.opened && signal.aborted) return { kind: 'detached', operation };
+  if (!connection.opened && connection.uncertain) return { kind: 'lost', operation, reason: connection.reason };
   if (!connection.opened) return { kind: 'unreachable', reason: connection.reason };
   let attempt = 0;
   while (!complete) {

@@ -6,7 +6,9 @@ import { PikoError } from '../core/errors.js';
 import { git } from '../core/git.js';
 import { requestProject } from '../core/operations.js';
 import { pikoHome } from '../core/paths.js';
+import { isOperationId } from '../core/operation.js';
 import { State, type OperationRow, type ProjectRow } from '../core/state.js';
+import { readServerInfo } from '../core/server-info.js';
 
 export function openState(): { home: string; state: State } {
   const home = pikoHome();
@@ -55,7 +57,6 @@ export async function resolveProject(state: State, named: string | undefined, cw
   return requestProject(state, undefined);
 }
 
-const OPERATION_ID = /^op_[0-9a-f]{12}$/;
 
 export interface OperationRef {
   id: string;
@@ -65,14 +66,16 @@ export interface OperationRef {
   label: string;
   /** The project's root, when known here (for its config). */
   root: string | undefined;
+  /** Whether it is running in the `piko server` of this PIKO_HOME (rather than a local piko, or done). */
+  onServer: boolean;
 }
 
 /** An operation id, or the latest operation of an environment (`env` or `project/env`). */
 export async function resolveOperation(state: State, ref: string, cwd: string): Promise<OperationRef> {
-  if (OPERATION_ID.test(ref)) {
+  if (isOperationId(ref)) {
     const row = state.operation(ref);
     const project = row && state.listProjects().find((p) => p.id === row.projectId);
-    return { id: ref, row, label: row && project ? `${project.name}/${row.environment}` : ref, root: project?.root };
+    return { id: ref, row, label: row && project ? `${project.name}/${row.environment}` : ref, root: project?.root, onServer: runsOnServer(row) };
   }
   const { project: named, environment } = splitName(ref);
   const project = await resolveProject(state, named, cwd);
@@ -80,5 +83,9 @@ export async function resolveOperation(state: State, ref: string, cwd: string): 
   if (!row) {
     throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `no operation was ever recorded for ${project.name}/${environment}`);
   }
-  return { id: row.id, row, label: `${project.name}/${environment}`, root: project.root };
+  return { id: row.id, row, label: `${project.name}/${environment}`, root: project.root, onServer: runsOnServer(row) };
+}
+
+function runsOnServer(row: OperationRow | undefined): boolean {
+  return row?.status === 'running' && row.pid === readServerInfo(pikoHome())?.pid;
 }

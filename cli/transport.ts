@@ -80,7 +80,11 @@ async function viaServer(address: ServerAddress, transport: NetworkTransport, co
       return 1;
     case 'detached':
     case 'ended':
-      say(`\npiko: detached; ${result.operation ?? 'the operation'} goes on in the server (${address.url}). Follow it: ${follow}`);
+      say(
+        result.operation
+          ? `\npiko: detached; ${result.operation} goes on in the server (${address.url}). Follow it: ${follow}`
+          : `\npiko: stopped before the server at ${address.url} answered; \`piko list\` shows whether it started anything`,
+      );
       return 130;
   }
 }

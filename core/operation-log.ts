@@ -1,7 +1,7 @@
 // Every message of an operation, appended to `$PIKO_HOME/logs/<operation>.ndjson` as it happens,
 // so a client can replay it later. Lines emitted in one burst (one chunk of child output) are
 // written with one system call at the end of that burst rather than one per line.
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OperationMessage } from './protocol.js';
 
@@ -41,16 +41,43 @@ export class OperationLog {
   }
 }
 
-/** The messages of a log file; a torn last line (the writer died mid-write) is left out. */
+export interface LogChunk {
+  messages: OperationMessage[];
+  /** Where the next read starts: just after the last whole line read. */
+  offset: number;
+}
+
+/**
+ * The whole lines of a log file from byte `offset` on, at most about `maxBytes` of them. A line
+ * still being written (no newline yet) is left for the next read.
+ */
+export function readLogChunk(path: string, offset: number, maxBytes = 1024 * 1024): LogChunk {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(maxBytes);
+    let length = 0;
+    let read = 0;
+    while (length < maxBytes && (read = readSync(fd, buffer, length, maxBytes - length, offset + length)) > 0) length += read;
+    let end = buffer.subarray(0, length).lastIndexOf(0x0a) + 1;
+    // A single line longer than maxBytes: read on until its end.
+    if (end === 0 && length === maxBytes) return readLogChunk(path, offset, maxBytes * 4);
+    const messages = buffer
+      .subarray(0, end)
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as OperationMessage);
+    return { messages, offset: offset + end };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every message of a log file. */
 export function readOperationLog(path: string): OperationMessage[] {
   const messages: OperationMessage[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (line === '') continue;
-    try {
-      messages.push(JSON.parse(line) as OperationMessage);
-    } catch {
-      break;
-    }
+  for (let chunk = readLogChunk(path, 0); chunk.messages.length > 0; chunk = readLogChunk(path, chunk.offset)) {
+    messages.push(...chunk.messages);
   }
   return messages;
 }

@@ -20,6 +20,9 @@ export function newOperationId(): string {
   return `op_${randomBytes(6).toString('hex')}`;
 }
 
+/** Whether `text` has the form of an operation id (so it is safe in a file name, too). */
+export const isOperationId = (text: string): boolean => /^op_[0-9a-f]{12}$/.test(text);
+
 export interface OperationSpec {
   id?: string;
   kind: OperationKind;

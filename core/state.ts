@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as DB } from 'better-sqlite3';
 import { PikoError } from './errors.js';
-import { killGroup } from './exec.js';
+import { processStart, sameProcess, signalGroup } from './process.js';
 import { stateDbPath } from './paths.js';
 import type {
   EnvironmentInfo,
@@ -62,6 +62,8 @@ CREATE INDEX operations_env ON operations (project_id, environment, started_at);
   // The process group of the command an operation is running, so a server that starts after
   // a crash can stop what the dead process left running.
   `ALTER TABLE operations ADD COLUMN child_pid INTEGER;`,
+  // When each recorded process started, so a pid reused by another program is never taken for it.
+  `ALTER TABLE operations ADD COLUMN pid_start TEXT; ALTER TABLE operations ADD COLUMN child_start TEXT;`,
 ];
 
 export interface ProjectRow {
@@ -89,6 +91,8 @@ export interface OperationRow {
   envId: number | null;
   status: OperationStatus;
   pid: number;
+  /** When that process started (see core/process.ts), or null where that is not known. */
+  pidStart: string | null;
   startedAt: string;
   endedAt: string | null;
   error: string | null;
@@ -121,7 +125,7 @@ interface RawEnvironment {
   updated_at: string;
 }
 
-const OPERATION_SELECT = `SELECT id, kind, project_id AS projectId, environment, env_id AS envId, status, pid,
+const OPERATION_SELECT = `SELECT id, kind, project_id AS projectId, environment, env_id AS envId, status, pid, pid_start AS pidStart,
   started_at AS startedAt, ended_at AS endedAt, error, stage, exit_code AS exitCode FROM operations`;
 
 const ENV_SELECT = `SELECT e.*, p.name AS project FROM environments e JOIN projects p ON p.id = e.project_id`;
@@ -153,15 +157,7 @@ export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
 
 const now = (): string => new Date().toISOString();
 
-/** Whether a process with this pid exists (signal 0 checks without sending anything). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+
 
 export class State {
   readonly db: DB;
@@ -335,9 +331,9 @@ export class State {
 
   private heldByLiveOperation(envId: number): boolean {
     const running = this.db
-      .prepare(`SELECT pid FROM operations WHERE env_id = ? AND status = 'running'`)
-      .all(envId) as { pid: number }[];
-    return running.some(({ pid }) => processAlive(pid));
+      .prepare(`SELECT pid, pid_start AS start FROM operations WHERE env_id = ? AND status = 'running'`)
+      .all(envId) as { pid: number; start: string | null }[];
+    return running.some(({ pid, start }) => sameProcess(pid, start));
   }
 
   deleteEnvironment(id: number): void {
@@ -355,15 +351,17 @@ export class State {
   }): void {
     this.db
       .prepare(
-        `INSERT INTO operations (id, kind, project_id, environment, env_id, status, pid, started_at)
-         VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`,
+        `INSERT INTO operations (id, kind, project_id, environment, env_id, status, pid, pid_start, started_at)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
       )
-      .run(op.id, op.kind, op.projectId, op.environment, op.envId, process.pid, now());
+      .run(op.id, op.kind, op.projectId, op.environment, op.envId, process.pid, processStart(process.pid) ?? null, now());
   }
 
   /** The process group an operation's current command runs in (undefined when none runs). */
   setOperationChild(id: string, pid: number | undefined): void {
-    this.db.prepare('UPDATE operations SET child_pid = ? WHERE id = ?').run(pid ?? null, id);
+    this.db
+      .prepare('UPDATE operations SET child_pid = ?, child_start = ? WHERE id = ?')
+      .run(pid ?? null, pid === undefined ? null : (processStart(pid) ?? null), id);
   }
 
   finishOperation(
@@ -392,12 +390,12 @@ export class State {
   failInterruptedOperations(): OperationRow[] {
     const fail = this.db.transaction((): OperationRow[] => {
       const running = this.db
-        .prepare(`SELECT id, pid, child_pid AS child FROM operations WHERE status = 'running'`)
-        .all() as { id: string; pid: number; child: number | null }[];
-      const dead = running.filter(({ pid }) => !processAlive(pid));
-      for (const { id, pid, child } of dead) {
-        // The command it was running lives on in its own process group: stop it.
-        if (child !== null) killGroup(child, 'SIGKILL');
+        .prepare(`SELECT id, pid, pid_start, child_pid AS child, child_start FROM operations WHERE status = 'running'`)
+        .all() as { id: string; pid: number; pid_start: string | null; child: number | null; child_start: string | null }[];
+      const dead = running.filter(({ pid, pid_start }) => !sameProcess(pid, pid_start));
+      for (const { id, pid, child, child_start } of dead) {
+        // The command it was running lives on in its own process group: stop it (if that is still it).
+        if (child !== null) signalGroup(child, child_start, 'SIGKILL');
         this.finishOperation(id, { success: false, error: `interrupted: the piko process running it (pid ${pid}) stopped` });
         const envId = this.operation(id)!.envId;
         if (envId !== null && !this.heldByLiveOperation(envId)) {

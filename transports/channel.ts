@@ -33,7 +33,7 @@ export abstract class Channel {
   }
 
   /** Bytes queued for the client and not yet handed to the network. */
-  protected abstract buffered(): number;
+  abstract buffered(): number;
   /** Queues one message; never blocks. */
   protected abstract write(message: ServerMessage): void;
   abstract get open(): boolean;
@@ -50,6 +50,24 @@ export abstract class Channel {
     }
     if (message.type === 'complete') this.reportDropped();
     this.write(message);
+  }
+
+  /**
+   * Sends a message of a replay: never dropped, because the replay waits for the client (see
+   * `caughtUp`) instead of racing ahead of it.
+   */
+  sendReplayed(message: OperationMessage): void {
+    if (this.open) this.write(message);
+  }
+
+  /** Resolves once the client has taken what was queued for it (or is gone). */
+  async caughtUp(): Promise<void> {
+    while (this.open && this.buffered() > this.softLimit) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  /** Counts log lines the client will not get, to be reported with the next notice. */
+  countDropped(count: number): void {
+    this.dropped += count;
   }
 
   private shouldDrop(): boolean {

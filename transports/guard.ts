@@ -11,6 +11,8 @@ export interface GuardOptions {
   token: string;
   /** Host names (without port) the server answers to. */
   hosts: readonly string[];
+  /** The port it listens on: a page served from another port of the same host is another origin. */
+  port: number;
 }
 
 export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
@@ -31,13 +33,15 @@ export function checkRequest(headers: IncomingHttpHeaders, options: GuardOptions
   }
   const origin = headers.origin;
   if (origin !== undefined) {
-    let sameHost = false;
+    // Only the server's own origin (scheme, host and port) may send one.
+    let same = false;
     try {
-      sameHost = options.hosts.includes(hostName(new URL(origin).host));
+      const url = new URL(origin);
+      same = url.protocol === 'http:' && Number(url.port || 80) === options.port && options.hosts.includes(hostName(url.host));
     } catch {
-      sameHost = false;
+      same = false;
     }
-    if (!sameHost) return { ok: false, status: 403, reason: `cross-origin request from ${origin} refused` };
+    if (!same) return { ok: false, status: 403, reason: `cross-origin request from ${origin} refused` };
   }
   const match = /^Bearer (\S+)$/.exec(headers.authorization ?? '');
   if (!match || !timingSafeEqual(digest(match[1]!), digest(options.token))) {

@@ -1,27 +1,39 @@
 // Which clients follow which operation. The network transports hand the hub a Channel per
 // client; the hub taps the engine's `message` hook and fans every message out to the channels
-// of its operation, closing them after `complete`. Re-attaching replays the operation's log
-// and joins the live stream in one synchronous step, so nothing is lost or sent twice between.
+// of its operation, closing them after `complete`. Re-attaching replays the operation's log at
+// the pace the client takes it, while live messages wait in a buffer; the two are joined by seq,
+// so nothing is lost or sent twice between them.
 import { existsSync } from 'node:fs';
 import type { Engine, PikoPlugin } from '../core/engine.js';
 import type { Operation } from '../core/operation.js';
-import { readOperationLog } from '../core/operation-log.js';
+import { readLogChunk } from '../core/operation-log.js';
+import type { OperationMessage } from '../core/protocol.js';
 import type { Channel } from './channel.js';
 
 const PLUGIN_NAME = 'OperationHub';
 
+/** Live messages held for one client while it catches up with the log; log lines past this are dropped (and counted). */
+const CATCH_UP_BUFFER = 20_000;
+
 export class OperationHub implements PikoPlugin {
   readonly name = PLUGIN_NAME;
   private readonly channels = new Map<string, Set<Channel>>();
+  /** Channels still replaying the log, and the live messages that came meanwhile. */
+  private readonly catchingUp = new Map<Channel, { messages: OperationMessage[]; dropped: number }>();
 
   apply(engine: Engine): void {
     engine.hooks.message.tap(PLUGIN_NAME, (message, operation) => {
       const channels = this.channels.get(operation.id);
       if (!channels) return;
-      for (const channel of channels) channel.send(message);
+      for (const channel of channels) {
+        const held = this.catchingUp.get(channel);
+        if (!held) channel.send(message);
+        else if (message.type === 'log' && held.messages.length >= CATCH_UP_BUFFER) held.dropped++;
+        else held.messages.push(message);
+      }
       if (message.type === 'complete') {
         this.channels.delete(operation.id);
-        for (const channel of channels) channel.close();
+        for (const channel of channels) if (!this.catchingUp.has(channel)) channel.close();
       }
     });
   }
@@ -31,28 +43,47 @@ export class OperationHub implements PikoPlugin {
     const channels = this.channels.get(operation) ?? new Set();
     channels.add(channel);
     this.channels.set(operation, channels);
-    channel.onClose(() => channels.delete(channel));
-  }
-
-  /** How many clients follow `operation` now. */
-  followers(operation: string): number {
-    return this.channels.get(operation)?.size ?? 0;
+    channel.onClose(() => {
+      channels.delete(channel);
+      this.catchingUp.delete(channel);
+    });
   }
 
   /**
-   * Sends `channel` the messages of the log at `logPath` numbered after `since`; then, when
-   * `running` is given and `follow` is set and the log has no `complete` yet, every later
-   * message live. Otherwise the channel is closed at the end of the log.
+   * Sends `channel` the messages of the log at `logPath` numbered after `since`, as fast as it
+   * takes them; then, when `running` is given and `follow` is set, every later message live.
+   * Otherwise the channel is closed at the end of the log.
    */
-  replay(logPath: string, since: number, channel: Channel, running: Operation | undefined, follow: boolean): void {
+  async replay(logPath: string, since: number, channel: Channel, running: Operation | undefined, follow: boolean): Promise<void> {
+    let last = since;
+    let ended = false;
+    const deliver = (message: OperationMessage, replayed: boolean): void => {
+      if (message.seq <= last) return;
+      last = message.seq;
+      if (message.type === 'complete') ended = true;
+      if (replayed) channel.sendReplayed(message);
+      else channel.send(message);
+    };
+    // From here on, new messages wait in the buffer; everything before is in the file.
     running?.log.flush();
-    const past = existsSync(logPath) ? readOperationLog(logPath) : [];
-    for (const message of past) if (message.seq > since) channel.send(message);
-    const ended = past.at(-1)?.type === 'complete';
-    if (ended || !running || !follow) {
-      channel.close();
-      return;
+    const live = running && follow;
+    if (live) {
+      this.catchingUp.set(channel, { messages: [], dropped: 0 });
+      this.attach(running.id, channel);
     }
-    this.attach(running.id, channel);
+    if (existsSync(logPath)) {
+      for (let chunk = readLogChunk(logPath, 0); chunk.messages.length > 0; chunk = readLogChunk(logPath, chunk.offset)) {
+        for (const message of chunk.messages) deliver(message, true);
+        await channel.caughtUp();
+        if (!channel.open) return;
+      }
+    }
+    const held = this.catchingUp.get(channel);
+    this.catchingUp.delete(channel);
+    if (held) {
+      channel.countDropped(held.dropped);
+      for (const message of held.messages) deliver(message, false);
+    }
+    if (ended || !live) channel.close();
   }
 }

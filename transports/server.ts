@@ -1,21 +1,23 @@
-// `piko server`: a node:http server that runs operations on one engine and streams them to
-// WebSocket clients. Every request passes the guard (token, Origin, Host) before any work.
+// `piko server`: a node:http server that runs operations (each on an engine of its own) and
+// streams them to WebSocket and SSE clients. Every request passes the guard (token, Origin,
+// Host) before any work.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Engine, type PikoPlugin } from '../core/engine.js';
 import { PikoError } from '../core/errors.js';
 import { CoalescingWriter } from '../core/output.js';
-import type { Operation } from '../core/operation.js';
+import { isOperationId, type Operation } from '../core/operation.js';
 import { parseOperationRequest, prepareOperation, rejection, type Prepared } from '../core/operations.js';
 import { operationLogPath } from '../core/paths.js';
 import type { CompleteFailureMessage, CompleteMessage, OperationKind } from '../core/protocol.js';
-import { environmentInfo, processAlive, State } from '../core/state.js';
+import { processAlive } from '../core/process.js';
+import { readServerInfo, serverInfoPath, type ServerInfo } from '../core/server-info.js';
+import { environmentInfo, State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
 import type { BackpressureOptions, Channel } from './channel.js';
 import { checkRequest, LOOPBACK_HOSTS, type GuardOptions } from './guard.js';
@@ -26,24 +28,6 @@ import { CLOSE, keepAlive, refuse, WebSocketChannel } from './websocket.js';
 
 export const DEFAULT_PORT = 19876;
 export const DEFAULT_HOST = '127.0.0.1';
-
-/** What a client needs to reach the server; written to `$PIKO_HOME/server.json` (mode 0600). */
-export interface ServerInfo {
-  url: string;
-  token: string;
-  pid: number;
-  startedAt: string;
-}
-
-export const serverInfoPath = (home: string): string => join(home, 'server.json');
-
-export function readServerInfo(home: string): ServerInfo | undefined {
-  try {
-    return JSON.parse(readFileSync(serverInfoPath(home), 'utf8')) as ServerInfo;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface ServerOptions {
   home: string;
@@ -67,7 +51,6 @@ export interface ServerOptions {
 const START_PATH = /^\/api\/environments\/(create|destroy|up|down|restart)\/(stream|events)$/;
 /** `/api/operations/<id>`, `…/stream` (WebSocket), `…/events` (SSE), `…/cancel`. */
 const OPERATION_PATH = /^\/api\/operations\/([^/]+)(?:\/(stream|events|cancel))?$/;
-const OPERATION_ID = /^op_[0-9a-f]{12}$/;
 
 type Route =
   | { kind: 'start'; action: OperationKind; transport: 'websocket' | 'sse' }
@@ -93,11 +76,23 @@ function route(path: string): Route {
   return { kind: 'unknown' };
 }
 
-/** `since` from `?since=N` or a `Last-Event-ID` header: messages numbered after it are replayed. */
+/**
+ * `since` from `?since=N` or a `Last-Event-ID` header, whichever is later (an EventSource that
+ * reconnects sends its original URL with a newer Last-Event-ID): messages after it are replayed.
+ */
 function sinceOf(url: URL, req: IncomingMessage): number {
-  const raw = url.searchParams.get('since') ?? req.headers['last-event-id'];
-  const since = Number(Array.isArray(raw) ? raw[0] : raw);
-  return raw === undefined || raw === null || !Number.isInteger(since) ? -1 : since;
+  const values = [url.searchParams.get('since'), req.headers['last-event-id']].map((raw) => Number(Array.isArray(raw) ? raw[0] : (raw ?? NaN)));
+  return Math.max(-1, ...values.filter((n) => Number.isInteger(n)));
+}
+
+/** The request's URL; undefined for a request line no URL parser takes (`//[/`). */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    const path = req.url ?? '/';
+    return new URL(`http://piko${path.startsWith('/') ? path : `/${path}`}`);
+  } catch {
+    return undefined;
+  }
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -107,11 +102,10 @@ function readBody(req: IncomingMessage): Promise<string> {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
+      // Past the limit the rest is read and thrown away, so the answer still gets through.
+      if (body.length > MAX_BODY_BYTES) return;
       body += chunk;
-      if (body.length > MAX_BODY_BYTES) {
-        reject(new PikoError('PIKO_ERR_USAGE', `the request body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      }
+      if (body.length > MAX_BODY_BYTES) reject(new PikoError('PIKO_ERR_USAGE', `the request body is larger than ${MAX_BODY_BYTES} bytes`));
     });
     req.on('end', () => resolve(body));
     req.on('error', reject);
@@ -154,6 +148,8 @@ export class PikoServer {
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly running = new Map<string, { operation: Operation; done: Promise<CompleteMessage> }>();
+  /** Requests being checked that may still become operations. */
+  private preparing = 0;
   private readonly token = randomBytes(32).toString('hex');
   private guard: GuardOptions | undefined;
   private stopHeartbeat: (() => void) | undefined;
@@ -209,7 +205,7 @@ export class PikoServer {
     });
     const address = this.http.address() as AddressInfo;
     const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-    this.guard = { token: this.token, hosts: hostsFor(host) };
+    this.guard = { token: this.token, hosts: hostsFor(host), port: address.port };
     this.startedAt = Date.now();
     this.info = { url: `http://${urlHost}:${address.port}`, token: this.token, pid: process.pid, startedAt: new Date().toISOString() };
     const path = serverInfoPath(home);
@@ -232,17 +228,15 @@ export class PikoServer {
 
   private async shutdown(reason: string): Promise<void> {
     this.http.close();
-    const running = [...this.running.values()];
-    if (running.length > 0) {
-      this.log(`waiting up to ${this.options.shutdownTimeoutMs / 1000}s for ${running.length} running operation(s)`);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.options.shutdownTimeoutMs)));
-      const outcome = await Promise.race([Promise.all(running.map((r) => r.done)), timeout]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        for (const { operation } of this.running.values()) operation.cancel('the server shutting down');
-        await Promise.all([...this.running.values()].map((r) => r.done));
-      }
+    const busy = (): boolean => this.running.size > 0 || this.preparing > 0;
+    if (busy()) {
+      this.log(`waiting up to ${this.options.shutdownTimeoutMs / 1000}s for ${this.running.size + this.preparing} running operation(s)`);
+      const deadline = Date.now() + this.options.shutdownTimeoutMs;
+      // Requests still being checked become operations too: wait for those as well.
+      while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      while (this.preparing > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const { operation } of this.running.values()) operation.cancel('the server shutting down');
+      await Promise.all([...this.running.values()].map((r) => r.done));
     }
     for (const socket of this.wss.clients) socket.close(CLOSE.GOING_AWAY, reason);
     this.stopHeartbeat?.();
@@ -255,8 +249,24 @@ export class PikoServer {
   // ---- HTTP --------------------------------------------------------------------------------
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.handleRequest(req, res);
+    } catch (err) {
+      // Whatever a request does, the server stays up.
+      this.log(`${req.method} ${req.url}: internal error: ${(err as Error).message}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end();
+    }
+  }
+
+  private handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://piko');
+    const url = requestUrl(req);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"not a URL this server understands"}\n');
+      this.access(req.method, '?', 400, 'http', started);
+      return;
+    }
     const target = route(url.pathname);
     const transport = (target.kind === 'start' || target.kind === 'attach') && target.transport === 'sse' ? 'sse' : 'http';
     res.on('finish', () => this.access(req.method, url.pathname, res.statusCode, transport, started));
@@ -349,9 +359,18 @@ export class PikoServer {
   // ---- WebSocket ---------------------------------------------------------------------------
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
+      this.handleUpgrade(req, socket, head);
+    } catch (err) {
+      this.log(`${req.method} ${req.url}: internal error: ${(err as Error).message}`);
+      socket.destroy();
+    }
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const started = Date.now();
     socket.on('error', () => undefined);
-    const url = new URL(req.url ?? '/', 'http://piko');
+    const url = requestUrl(req) ?? new URL('http://piko/?');
     const verdict = checkRequest(req.headers, this.guard!);
     const target = route(url.pathname);
     const streams = (target.kind === 'start' || target.kind === 'attach') && target.transport === 'websocket';
@@ -392,14 +411,26 @@ export class PikoServer {
     ws.once('message', (data: RawData, isBinary: boolean) => {
       clearTimeout(timer);
       if (isBinary) return refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', 'the request must be a JSON text frame')));
-      void this.begin(String(data), action, (op) => new WebSocketChannel(op, ws, this.backpressure), (c) => refuse(ws, c));
+      this.begin(String(data), action, (op) => new WebSocketChannel(op, ws, this.backpressure), (c) => refuse(ws, c));
     });
   }
 
   // ---- operations --------------------------------------------------------------------------
 
-  /** Turns a request into a running operation streamed to the channel `open` makes, or refuses it. */
-  private async begin(
+  /** Turns a request into a running operation streamed to the channel `open` makes, or refuses it. Never throws. */
+  private begin(
+    text: string,
+    action: OperationKind,
+    open: (operation: string) => Channel,
+    refuseWith: (complete: CompleteFailureMessage) => void,
+  ): void {
+    this.preparing++;
+    this.startOperation(text, action, open, refuseWith)
+      .catch((err: unknown) => this.log(`${action} request: internal error: ${(err as Error).message}`))
+      .finally(() => this.preparing--);
+  }
+
+  private async startOperation(
     text: string,
     action: OperationKind,
     open: (operation: string) => Channel,
@@ -430,12 +461,17 @@ export class PikoServer {
   }
 
   private knows(operation: string): boolean {
-    return OPERATION_ID.test(operation) && this.state.operation(operation) !== undefined;
+    return isOperationId(operation) && this.state.operation(operation) !== undefined;
   }
 
   /** Replays an operation's log after `since` and, while it runs, follows it live. */
   private reattach(operation: string, url: URL, req: IncomingMessage, channel: Channel): void {
     const follow = url.searchParams.get('follow') !== 'false';
-    this.hub.replay(operationLogPath(this.options.home, operation), sinceOf(url, req), channel, this.running.get(operation)?.operation, follow);
+    this.hub
+      .replay(operationLogPath(this.options.home, operation), sinceOf(url, req), channel, this.running.get(operation)?.operation, follow)
+      .catch((err: unknown) => {
+        this.log(`${operation}: replay failed: ${(err as Error).message}`);
+        channel.close();
+      });
   }
 }

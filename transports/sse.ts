@@ -38,7 +38,7 @@ export class SseChannel extends Channel {
     return !this.res.writableEnded && !this.res.destroyed;
   }
 
-  protected buffered(): number {
+  buffered(): number {
     return this.res.writableLength;
   }
 

@@ -21,7 +21,7 @@ export class WebSocketChannel extends Channel {
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  protected buffered(): number {
+  buffered(): number {
     return this.socket.bufferedAmount;
   }
 
@@ -42,7 +42,8 @@ export class WebSocketChannel extends Channel {
 export function refuse(socket: WebSocket, complete: CompleteFailureMessage): void {
   if (socket.readyState !== socket.OPEN) return;
   socket.send(JSON.stringify(complete));
-  socket.close(CLOSE.BAD_REQUEST, complete.error.slice(0, 120));
+  // The reason goes in the close frame, which holds at most 123 bytes: the `complete` says the rest.
+  socket.close(CLOSE.BAD_REQUEST, 'request refused');
 }
 
 /**

@@ -4,8 +4,8 @@ import { userInfo, hostname } from 'node:os';
 import { loadConfig } from '../../core/config.js';
 import { PikoError } from '../../core/errors.js';
 import { pikoHome } from '../../core/paths.js';
-import { processAlive, State } from '../../core/state.js';
-import { readServerInfo } from '../../transports/server.js';
+import { sameProcess } from '../../core/process.js';
+import { State } from '../../core/state.js';
 import { findServer, requestCancel } from '../client.js';
 import { resolveOperation } from '../context.js';
 
@@ -20,14 +20,13 @@ export async function cancel(ref: string): Promise<void> {
     }
     const config = op.root ? (await loadConfig(op.root)).config : {};
     const address = findServer(home, config);
-    const server = readServerInfo(home);
-    if (address && (!op.row || op.row.pid === server?.pid)) {
+    if (address && (!op.row || op.onServer)) {
       const answer = await requestCancel(address, op.id, `piko cancel (${userInfo().username}@${hostname()})`);
       if (!answer.ok) throw new PikoError('PIKO_ERR_NOT_RUNNING', answer.message);
       console.log(`cancelling ${op.id} (${op.row?.kind ?? 'operation'} ${op.label}) on the server; ${follow}`);
       return;
     }
-    if (op.row && processAlive(op.row.pid)) {
+    if (op.row && sameProcess(op.row.pid, op.row.pidStart)) {
       // A local `piko` runs it: it takes SIGUSR2 as "cancel".
       process.kill(op.row.pid, 'SIGUSR2');
       console.log(`cancelling ${op.id} (${op.row.kind} ${op.label}) in the piko process running it (pid ${op.row.pid}); ${follow}`);

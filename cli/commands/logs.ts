@@ -1,14 +1,17 @@
 // `piko logs <env|operation> [-f]`: an operation's log rendered like the live output, from
 // $PIKO_HOME/logs when it is here, else from the server; `-f` follows a running one to its end.
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+// The exit code is the operation's: non-zero when it failed, or when following ended without
+// seeing how it ended.
+import { existsSync } from 'node:fs';
 import { loadConfig } from '../../core/config.js';
 import { PikoError } from '../../core/errors.js';
+import { readLogChunk } from '../../core/operation-log.js';
 import { operationLogPath, pikoHome } from '../../core/paths.js';
-import type { OperationMessage } from '../../core/protocol.js';
-import { processAlive, State } from '../../core/state.js';
-import { readServerInfo } from '../../transports/server.js';
-import { findServer, streamOperation, type NetworkTransport } from '../client.js';
-import { resolveOperation } from '../context.js';
+import { sameProcess } from '../../core/process.js';
+import type { CompleteMessage } from '../../core/protocol.js';
+import { State } from '../../core/state.js';
+import { findServer, streamOperation } from '../client.js';
+import { resolveOperation, type OperationRef } from '../context.js';
 import { ExitError } from '../exit.js';
 import { output, type Output } from '../operate.js';
 import { chooseTransport } from '../transport.js';
@@ -19,29 +22,20 @@ export interface LogsOptions {
   transport?: string | undefined;
 }
 
-/** Renders the log file from `offset` on; returns the new offset and whether `complete` came. */
-function renderFrom(path: string, offset: number, shown: Output): { offset: number; complete?: OperationMessage } {
-  const fd = openSync(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    const buffer = Buffer.alloc(1024 * 1024);
-    for (let n = readSync(fd, buffer, 0, buffer.length, offset); n > 0; n = readSync(fd, buffer, 0, buffer.length, offset)) {
-      chunks.push(Buffer.from(buffer.subarray(0, n)));
-      offset += n;
+/** Renders the log file, and with `follow` what the local process running it appends, until `complete`. */
+async function fromFile(path: string, op: OperationRef, follow: boolean, shown: Output): Promise<CompleteMessage | undefined> {
+  let offset = 0;
+  for (;;) {
+    for (let chunk = readLogChunk(path, offset); chunk.messages.length > 0; chunk = readLogChunk(path, offset)) {
+      offset = chunk.offset;
+      for (const message of chunk.messages) {
+        shown.renderer.render(message);
+        if (message.type === 'complete') return message;
+      }
     }
-    const text = Buffer.concat(chunks).toString('utf8');
-    // Only whole lines: a line still being written is read next time.
-    const end = text.lastIndexOf('\n') + 1;
-    let complete: OperationMessage | undefined;
-    for (const line of text.slice(0, end).split('\n')) {
-      if (line === '') continue;
-      const message = JSON.parse(line) as OperationMessage;
-      shown.renderer.render(message);
-      if (message.type === 'complete') complete = message;
-    }
-    return { offset: offset - Buffer.byteLength(text.slice(end)), ...(complete ? { complete } : {}) };
-  } finally {
-    closeSync(fd);
+    if (!follow || !op.row || !sameProcess(op.row.pid, op.row.pidStart)) return undefined;
+    shown.out.flush();
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -54,39 +48,24 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
     const path = operationLogPath(shown.home, op.id);
     const config = op.root ? (await loadConfig(op.root)).config : {};
     const address = findServer(shown.home, config);
-    const onServer = op.row?.status === 'running' && op.row.pid === readServerInfo(shown.home)?.pid;
 
-    let complete: OperationMessage | undefined;
-    if (options.follow && onServer && address) {
-      // Followed through the server, which sends each message as it happens.
-      const transport = chooseTransport(options.transport, config, op.row!.environment);
-      const result = await streamOperation(address, { attach: op.id, since: -1, follow: true }, {
-        transport: transport === 'sse' ? 'sse' : ('websocket' as NetworkTransport),
+    let complete: CompleteMessage | undefined;
+    // A running operation of the server is followed through it; a log that is here is read here.
+    if (address && ((options.follow && op.onServer) || !existsSync(path))) {
+      const transport = chooseTransport(options.transport, config, op.row?.environment ?? ref) === 'sse' ? 'sse' : 'websocket';
+      const result = await streamOperation(address, { attach: op.id, since: -1, follow: options.follow }, {
+        transport,
         onMessage: (message) => shown!.renderer.render(message),
       });
       if (result.kind === 'complete') complete = result.complete;
       else if (result.kind !== 'ended') shown.say(`piko: stopped following ${op.id}: ${'reason' in result ? result.reason : result.kind}`);
     } else if (existsSync(path)) {
-      let read = renderFrom(path, 0, shown);
-      complete = read.complete;
-      // Following a local run: read what its process appends until it ends.
-      while (options.follow && !complete && op.row && processAlive(op.row.pid)) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        shown.out.flush();
-        read = renderFrom(path, read.offset, shown);
-        complete = read.complete;
-      }
+      complete = await fromFile(path, op, options.follow, shown);
       if (options.follow && !complete) shown.say(`piko: ${op.id} did not finish: the process running it stopped`);
-    } else if (address) {
-      const result = await streamOperation(address, { attach: op.id, since: -1, follow: options.follow }, {
-        transport: 'websocket',
-        onMessage: (message) => shown!.renderer.render(message),
-      });
-      if (result.kind === 'complete') complete = result.complete;
     } else {
       throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `the log of ${op.id} is not in ${shown.home}/logs and no server is running`);
     }
-    if (complete?.type === 'complete' && !complete.success) throw new ExitError(1);
+    if (complete ? !complete.success : options.follow) throw new ExitError(1);
   } finally {
     shown?.close();
     state.close();

@@ -1,5 +1,6 @@
 // `piko server`: run the server in the foreground until SIGINT or SIGTERM.
 import { PikoError } from '../../core/errors.js';
+import { killRunningCommands } from '../../core/exec.js';
 import { pikoHome } from '../../core/paths.js';
 import { isLoopback, PikoServer, serverOutput } from '../../transports/server.js';
 
@@ -35,7 +36,9 @@ export async function server(options: { port: string; host: string }, version: s
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
-      process.stderr.write('piko: stopping now, without waiting\n');
+      // Leaving at once must not leave the running stages' commands behind.
+      killRunningCommands();
+      process.stderr.write('piko: stopped without waiting: the operations that were running failed; `piko destroy --force` cleans up after them\n');
       process.exit(1);
     }
     stopping = true;

@@ -5,7 +5,7 @@ import { Channel } from '../../transports/channel.js';
 class TestChannel extends Channel {
   queued = 0;
   sent: ServerMessage[] = [];
-  protected buffered(): number {
+  buffered(): number {
     return this.queued;
   }
   protected write(message: ServerMessage): void {
