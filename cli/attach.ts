@@ -1,18 +1,11 @@
 // Attaching the terminal to an environment's tmux session (`piko/<project>/<env>`).
 import { execa } from 'execa';
-
-export const tmuxSession = (project: string, environment: string): string => `piko/${project}/${environment}`;
-
-/** Whether tmux runs a session of that exact name (false when tmux is not installed). */
-export async function hasSession(session: string): Promise<boolean> {
-  const result = await execa('tmux', ['has-session', '-t', `=${session}`], { reject: false, stdio: 'ignore' });
-  return result.exitCode === 0;
-}
+import { hasSession, tmuxArgs, tmuxSession } from '../core/tmux.js';
 
 /** Attaches this terminal to `session` (or switches to it when already inside tmux); resolves with tmux's exit code. */
 export async function attach(session: string): Promise<number> {
   const args = process.env.TMUX ? ['switch-client', '-t', `=${session}`] : ['attach-session', '-t', `=${session}`];
-  const result = await execa('tmux', args, { stdio: 'inherit', reject: false });
+  const result = await execa('tmux', tmuxArgs(...args), { stdio: 'inherit', reject: false });
   return result.exitCode ?? 1;
 }
 

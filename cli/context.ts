@@ -7,7 +7,7 @@ import { git } from '../core/git.js';
 import { requestProject } from '../core/operations.js';
 import { pikoHome } from '../core/paths.js';
 import { isOperationId } from '../core/operation.js';
-import { State, type OperationRow, type ProjectRow } from '../core/state.js';
+import { State, type EnvironmentRow, type OperationRow, type ProjectRow } from '../core/state.js';
 import { readServerInfo } from '../core/server-info.js';
 
 export function openState(): { home: string; state: State } {
@@ -88,4 +88,52 @@ export async function resolveOperation(state: State, ref: string, cwd: string): 
 
 function runsOnServer(row: OperationRow | undefined): boolean {
   return row?.status === 'running' && row.pid === readServerInfo(pikoHome())?.pid;
+}
+
+/**
+ * The environment a command means. `project/env` names it; a bare name is looked for in the
+ * project the user stands in, else in every project (it must then be in exactly one); no name
+ * means the environment whose worktree the user stands in. Anything else is an error that
+ * lists the candidates.
+ */
+export async function resolveEnvironment(
+  state: State,
+  name: string | undefined,
+  cwd: string,
+): Promise<{ project: ProjectRow; environment: EnvironmentRow }> {
+  const all = state.listEnvironments();
+  const list = (rows: EnvironmentRow[]) => rows.map((e) => `${e.project}/${e.name}`).join(', ') || 'none yet';
+  const found = (row: EnvironmentRow) => ({ project: state.projectByName(row.project)!, environment: row });
+  const here = projectContaining(state, cwd);
+  if (name === undefined) {
+    let real = cwd;
+    try {
+      real = realpathSync(cwd);
+    } catch {
+      // Keep cwd.
+    }
+    const inside = all.find((e) => real === e.path || real.startsWith(e.path + sep));
+    if (inside) return found(inside);
+    throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `say which environment: you are not inside one (environments: ${list(here ? all.filter((e) => e.projectId === here.id) : all)})`);
+  }
+  const { project, environment } = splitName(name);
+  if (project !== undefined) {
+    const owner = requestProject(state, project);
+    const row = state.environment(owner.id, environment);
+    if (row) return found(row);
+    throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `no environment ${JSON.stringify(environment)} in project ${owner.name} (environments: ${list(all.filter((e) => e.projectId === owner.id))})`);
+  }
+  if (here) {
+    const row = state.environment(here.id, environment);
+    if (row) return found(row);
+  }
+  const matches = all.filter((e) => e.name === environment);
+  if (matches.length === 1 && !here) return found(matches[0]!);
+  if (matches.length > 1 && !here) {
+    throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `${JSON.stringify(environment)} is in several projects: say which (${list(matches)})`);
+  }
+  throw new PikoError(
+    'PIKO_ERR_ENV_NOT_FOUND',
+    `no environment ${JSON.stringify(environment)}${here ? ` in project ${here.name}` : ''} (environments: ${list(here ? all.filter((e) => e.projectId === here.id) : all)})`,
+  );
 }

@@ -15,7 +15,7 @@ import { State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
 import { StdoutTransport } from '../transports/stdout.js';
 import type { DeliveryContext, Transport } from '../core/transports.js';
-import { resolveProject, splitName } from './context.js';
+import { resolveEnvironment, resolveProject, splitName } from './context.js';
 import { ExitError } from './exit.js';
 import { attachAfterCreate } from './attach.js';
 import { BuiltinTransports, chooseTransport } from './transport.js';
@@ -128,6 +128,27 @@ export async function operate(
   } finally {
     shown.close();
   }
+}
+
+/**
+ * `piko up|down|restart [name]`: the environment named (or the one whose worktree the user
+ * stands in), streamed like a create.
+ */
+export async function lifecycle(action: 'up' | 'down' | 'restart', name: string | undefined, options: OperateOptions): Promise<void> {
+  let full: string;
+  const state = new State(pikoHome());
+  try {
+    const { project, environment } = await resolveEnvironment(state, name, process.cwd());
+    full = `${project.name}/${environment.name}`;
+  } catch (err) {
+    const shown = output({ name: name ?? 'environment', json: options.json, quiet: options.quiet });
+    shown.renderer.render(rejection(err));
+    shown.close();
+    throw new ExitError(1);
+  } finally {
+    state.close();
+  }
+  await operate(full, (target) => ({ action, ...target }), options);
 }
 
 /**

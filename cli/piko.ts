@@ -23,6 +23,7 @@ const program = new Command('piko')
   .helpOption('-h, --help', 'show help for a command')
   .showSuggestionAfterError()
   .showHelpAfterError('(run `piko --help` for every command)')
+  .enablePositionalOptions()
   .exitOverride();
 
 function transportOption(): Option {
@@ -82,6 +83,61 @@ streaming(
   );
 });
 
+for (const [action, what] of [
+  ['up', "start the environment's containers"],
+  ['down', "stop the environment's containers (volumes are kept)"],
+  ['restart', "restart the environment's containers"],
+] as const) {
+  streaming(
+    program
+      .command(action)
+      .description(`${what}, streamed like a create`)
+      .argument('[name]', 'environment name, or project/name (default: the one whose worktree you are in)'),
+  ).action(async (name: string | undefined, options: StreamOptions) => (await import('./operate.js')).lifecycle(action, name, options));
+}
+
+program
+  .command('status')
+  .description('one environment in detail: paths, ports, containers, tmux session, last operation')
+  .argument('[name]', 'environment name, or project/name (default: the one whose worktree you are in)')
+  .option('--json', 'print JSON', false)
+  .action(async (name: string | undefined, options: { json: boolean }) => (await import('./commands/status.js')).status(name, options));
+
+program
+  .command('vars')
+  .description('the environment\'s PIKO_* variables, ready for `eval "$(piko vars)"`')
+  .argument('[name]', 'environment name, or project/name (default: the one whose worktree you are in)')
+  .option('--json', 'print JSON', false)
+  .action(async (name: string | undefined, options: { json: boolean }) => (await import('./commands/vars.js')).vars(name, options));
+
+program
+  .command('exec')
+  .description('run a command in one of the environment\'s containers (docker compose exec), with this terminal')
+  .argument('<name>', 'environment name, or project/name')
+  .argument('<service>', 'compose service')
+  .argument('[command...]', "what to run (default: the service's shell)")
+  .passThroughOptions()
+  .action(async (name: string, service: string, command: string[]) => (await import('./commands/exec.js')).exec(name, service, command));
+
+program
+  .command('shell')
+  .description("a shell in one of the environment's containers (`shells.<service>` in the config, default sh)")
+  .argument('<name>', 'environment name, or project/name')
+  .argument('<service>', 'compose service')
+  .action(async (name: string, service: string) => (await import('./commands/exec.js')).exec(name, service, []));
+
+program
+  .command('run')
+  .description("run the config's scripts.run in the environment's worktree, with its variables")
+  .argument('<name>', 'environment name, or project/name')
+  .action(async (name: string) => (await import('./commands/exec.js')).run(name));
+
+program
+  .command('attach')
+  .description("attach this terminal to the environment's tmux session (switch to it inside tmux)")
+  .argument('[name]', 'environment name, or project/name (default: the one whose worktree you are in)')
+  .action(async (name: string | undefined) => (await import('./commands/attach.js')).attach(name));
+
 program
   .command('list')
   .alias('ls')
@@ -105,6 +161,27 @@ program
   .description('cancel a running operation, on the server or in a local piko: it stops and rolls back')
   .argument('<name>', 'environment name (or project/name), or an operation id (op_…)')
   .action(async (name: string) => (await import('./commands/cancel.js')).cancel(name));
+
+program
+  .command('doctor')
+  .description('check git, docker, docker compose, tmux, the server, the state database and every project')
+  .option('--json', 'print JSON', false)
+  .action(async (options: { json: boolean }) => (await import('./commands/doctor.js')).doctor(options));
+
+program
+  .command('projects')
+  .description('list the registered projects')
+  .option('--json', 'print JSON', false)
+  .action(async (options: { json: boolean }) => (await import('./commands/projects.js')).projects(options));
+
+program
+  .command('project')
+  .description('manage registered projects')
+  .command('rm')
+  .description('forget a project (its repository is untouched)')
+  .argument('<name>', 'project name')
+  .option('-f, --force', 'destroy its environments first', false)
+  .action(async (name: string, options: { force: boolean }) => (await import('./commands/projects.js')).removeProject(name, options));
 
 program
   .command('server')

@@ -8,6 +8,7 @@ export const ERRORS = {
   PIKO_ERR_ENV_NOT_FOUND: 'See `piko list` for the environments that exist.',
   PIKO_ERR_ENV_BUSY: 'Wait for the running operation on it to finish.',
   PIKO_ERR_PROJECT_EXISTS: 'Each project needs its own name: rename one of the repository folders.',
+  PIKO_ERR_PROJECT_IN_USE: 'Destroy its environments first, or pass --force to destroy them.',
   PIKO_ERR_PROJECT_UNKNOWN: 'Run `piko init` in the repository to register it.',
   PIKO_ERR_NOT_GIT_REPO: 'Run the command inside a git repository with at least one commit.',
   PIKO_ERR_BRANCH: 'Check the branch name with `git branch --list`.',

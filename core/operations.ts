@@ -18,6 +18,7 @@ import {
   type CompleteFailureMessage,
   type CreateRequest,
   type DestroyRequest,
+  type LifecycleRequest,
   type OperationKind,
   type OperationRequest,
 } from './protocol.js';
@@ -158,6 +159,42 @@ async function prepareCreate(services: Services, request: CreateRequest): Promis
   return { engine, operation };
 }
 
+/** The environment a request names in `project`; an unknown one is an error that lists those there are. */
+function requestEnvironment(state: State, project: ProjectRow, name: string): EnvironmentRow {
+  const row = state.environment(project.id, name);
+  if (row) return row;
+  const known = state.listEnvironments(project.id).map((e) => e.name);
+  throw new PikoError(
+    'PIKO_ERR_ENV_NOT_FOUND',
+    `no environment ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}${known.length ? ` (environments: ${known.join(', ')})` : ''}`,
+  );
+}
+
+/** `up`, `down`, `restart`: the docker stage alone, on an environment that has containers. */
+async function prepareLifecycle(services: Services, request: LifecycleRequest): Promise<Prepared> {
+  const { state, home } = services;
+  const project = requestProject(state, request.project);
+  const row = requestEnvironment(state, project, request.environment);
+  if (row.mode !== 'docker') {
+    throw new PikoError('PIKO_ERR_USAGE', `${project.name}/${row.name} is a simple environment: it has no containers to ${request.action}`);
+  }
+  const { engine, config } = await projectEngine(services, project);
+  const id = newOperationId();
+  const before = state.claimEnvironment(row.id, row.status, { id, kind: request.action });
+  const operation = engine.operation({
+    id,
+    kind: request.action,
+    request,
+    project,
+    environment: before,
+    config,
+    home,
+    state,
+    settle: (op) => void state.updateEnvironment(op.environment.id, { status: op.environment.status }),
+  });
+  return { engine, operation };
+}
+
 /** What would be lost by removing the worktree: changes other than the file piko wrote itself. */
 async function uncommittedChanges(path: string): Promise<string[]> {
   const status = await git(path, ['status', '--porcelain', '--untracked-files=normal']);
@@ -170,15 +207,7 @@ async function uncommittedChanges(path: string): Promise<string[]> {
 async function prepareDestroy(services: Services, request: DestroyRequest): Promise<Prepared> {
   const { state, home } = services;
   const project = requestProject(state, request.project);
-  const name = request.environment;
-  const row = state.environment(project.id, name);
-  if (!row) {
-    const known = state.listEnvironments(project.id).map((e) => e.name);
-    throw new PikoError(
-      'PIKO_ERR_ENV_NOT_FOUND',
-      `no environment ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}${known.length ? ` (environments: ${known.join(', ')})` : ''}`,
-    );
-  }
+  const row = requestEnvironment(state, project, request.environment);
   const { engine, config } = await projectEngine(services, project, request.force);
   if (!request.force && existsSync(row.path)) {
     const changes = await uncommittedChanges(row.path);
@@ -222,7 +251,7 @@ export async function prepareOperation(services: Services, request: OperationReq
     case 'destroy':
       return prepareDestroy(services, request);
     default:
-      throw new PikoError('PIKO_ERR_USAGE', `${request.action} is not supported yet`);
+      return prepareLifecycle(services, request);
   }
 }
 

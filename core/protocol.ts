@@ -166,6 +166,7 @@ export const OperationRequestSchema = z.discriminatedUnion('action', [
 
 export type CreateRequest = z.infer<typeof CreateRequestSchema>;
 export type DestroyRequest = z.infer<typeof DestroyRequestSchema>;
+export type LifecycleRequest = z.infer<typeof LifecycleRequestSchema>;
 export type OperationRequest = z.infer<typeof OperationRequestSchema>;
 
 /** The label a terminal shows for a source: `script:setup` → `setup`. */

@@ -143,6 +143,8 @@ export class TerminalRenderer implements MessageRenderer {
     if (message.success) {
       const env = message.environment;
       if (this.action === 'destroy' || env.status === 'destroyed') return `${c.green('✓')} ${env.name} destroyed${took}\n`;
+      const verb = ({ up: 'started', down: 'stopped', restart: 'restarted' } as Record<string, string>)[this.action ?? ''] ?? 'ready';
+      if (verb !== 'ready') return `${c.green('✓')} ${env.name} ${verb} (${env.mode}, ${env.status})${took}\n`;
       const ports = env.ports.map((p) => `${p.service} ${p.containerPort} → localhost:${p.hostPort}`).join(', ');
       return `${c.green('✓')} ${env.name} ready (${env.mode}, ${env.status})${took}\n${ports ? c.dim(`  ports: ${ports}\n`) : ''}`;
     }

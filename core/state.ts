@@ -204,6 +204,19 @@ export class State {
     return add.immediate();
   }
 
+  /** Forgets a project and its operation records (their log files stay). Its environments must be gone. */
+  removeProject(id: number): void {
+    const remove = this.db.transaction(() => {
+      const left = this.listEnvironments(id);
+      if (left.length > 0) {
+        throw new PikoError('PIKO_ERR_PROJECT_IN_USE', `the project still has environments: ${left.map((e) => e.name).join(', ')}`);
+      }
+      this.db.prepare('DELETE FROM operations WHERE project_id = ?').run(id);
+      this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
+    });
+    remove.immediate();
+  }
+
   projectByName(name: string): ProjectRow | undefined {
     return this.projectWhere('name = ?', name);
   }
@@ -305,20 +318,17 @@ export class State {
   }
 
   /**
-   * Moves an environment to `next` and records `operation` as running on it, only if nothing
-   * else holds it, so a destroy cannot start while a create or another destroy of it runs. An
-   * environment left `creating` or `destroying` by a process that died is not held: claiming
-   * it is how it gets cleaned up. Returns the row as it was before.
+   * Moves an environment to `next` and records `operation` as running on it, only if no other
+   * live operation runs on it, so (say) a destroy cannot start while a create or an `up` of it
+   * runs. An environment left `creating` or `destroying` by a process that died is not held:
+   * claiming it is how it gets cleaned up. Returns the row as it was before.
    */
   claimEnvironment(id: number, next: EnvironmentStatus, operation: { id: string; kind: OperationKind }): EnvironmentRow {
     const claim = this.db.transaction((): EnvironmentRow => {
       const row = this.environmentById(id);
       if (!row) throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `environment ${id} no longer exists`);
-      if ((row.status === 'creating' || row.status === 'destroying') && this.heldByLiveOperation(id)) {
-        throw new PikoError(
-          'PIKO_ERR_ENV_BUSY',
-          `environment ${JSON.stringify(row.name)} is ${row.status} by another operation`,
-        );
+      if (this.heldByLiveOperation(id)) {
+        throw new PikoError('PIKO_ERR_ENV_BUSY', `environment ${JSON.stringify(row.name)} is busy with another operation (status ${row.status})`);
       }
       this.db
         .prepare('UPDATE environments SET status = ?, updated_at = ? WHERE id = ?')

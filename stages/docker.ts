@@ -175,13 +175,34 @@ function destroyStage(): StageDefinition {
   };
 }
 
+/** `piko up`, `down` and `restart`: one compose command, and the status it leaves. */
+const LIFECYCLE = {
+  up: { args: ['up', '-d'], status: 'running' },
+  down: { args: ['down'], status: 'stopped' },
+  restart: { args: ['restart'], status: 'running' },
+} as const;
+
+function lifecycleStage(kind: keyof typeof LIFECYCLE): StageDefinition {
+  return {
+    name: 'docker',
+    order: STAGE_ORDER.DOCKER,
+    plugin: PLUGIN_NAME,
+    async run(ctx) {
+      await requireDaemon(ctx);
+      await docker(ctx, composeArgs(ctx.operation, ...LIFECYCLE[kind].args));
+      ctx.operation.environment.status = LIFECYCLE[kind].status;
+    },
+  };
+}
+
 export class DockerStagePlugin implements PikoPlugin {
   readonly name = PLUGIN_NAME;
 
   apply(engine: Engine): void {
     engine.hooks.registerStages.tap(PLUGIN_NAME, (registry, operation) => {
       if (operation.kind === 'create') registry.add(createStage());
-      if (operation.kind === 'destroy') registry.add(destroyStage());
+      else if (operation.kind === 'destroy') registry.add(destroyStage());
+      else registry.add(lifecycleStage(operation.kind));
     });
     // The early plan: only what can be known before `prepare` runs; the docker stage plans again.
     engine.hooks.stageEnd.tapPromise(PLUGIN_NAME, async (stage, operation, result) => {

@@ -3,8 +3,9 @@ import { ConfigStagesPlugin } from './config-stages.js';
 import { DockerStagePlugin } from './docker.js';
 import { GitStagePlugin } from './git.js';
 import { destroyScript, prepareScript, setupScript } from './script.js';
+import { TmuxStagePlugin } from './tmux.js';
 
 /** The stage plugins every engine starts with; their order comes from STAGE_ORDER, not from this list. */
 export function builtinStagePlugins(): PikoPlugin[] {
-  return [new GitStagePlugin(), prepareScript(), new DockerStagePlugin(), setupScript(), destroyScript(), new ConfigStagesPlugin()];
+  return [new GitStagePlugin(), prepareScript(), new DockerStagePlugin(), setupScript(), destroyScript(), new ConfigStagesPlugin(), new TmuxStagePlugin()];
 }

@@ -1,5 +1,5 @@
 // What a person sees: the CLI under a real pseudo-terminal (`script`), and on a pipe.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -18,7 +18,10 @@ async function project(box: Sandbox, files: Record<string, string> = { '.piko.ym
 
 /** Runs the CLI in a pseudo-terminal, as a person at a terminal would; returns what the terminal got. */
 async function inTerminal(box: Sandbox, args: string[], cwd: string, env: Record<string, string> = {}) {
-  const command = ['node', PIKO_BIN, ...args].map((a) => `'${a}'`).join(' ');
+  // `script` runs the command with $SHELL, so a SHELL meant for piko is set inside the command.
+  const { SHELL: shell, ...outer } = env;
+  env = outer;
+  const command = [...(shell ? ['env', `SHELL=${shell}`] : []), 'node', PIKO_BIN, ...args].map((a) => `'${a}'`).join(' ');
   const { NO_COLOR: _, ...rest } = box.env as Record<string, string>;
   const result = await execa('script', ['-qfec', command, '/dev/null'], {
     cwd,
@@ -33,7 +36,7 @@ describe('on a terminal', () => {
   it('colours each source the same way every time, stderr lines yellow, with a live status line that lines scroll above', async () => {
     const box = sandbox();
     const repo = await project(box);
-    const { output, exitCode } = await inTerminal(box, ['create', 'colourful'], repo);
+    const { output, exitCode } = await inTerminal(box, ['create', 'colourful', '--no-attach'], repo);
     expect(exitCode).toBe(0);
     // [setup] always in one colour, never another.
     const setupColours = new Set([...output.matchAll(/\x1b\[(\d+)m\[setup\]/g)].map((m) => m[1]));
@@ -46,7 +49,7 @@ describe('on a terminal', () => {
     // After the last erase, only the summary and the final line remain: no status line left over.
     const tail = output.slice(output.lastIndexOf(`${ESC}[2K`) + 4);
     expect(tail).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
-    expect(tail).toMatch(/git \d+ms · prepare \d+ms · setup 1\.\ds/);
+    expect(tail).toMatch(/git \d+ms · prepare \d+ms · setup 1\.\ds · tmux \d+ms/);
     expect(tail).toMatch(/✓.* colourful ready \(simple, ready\) in 1\.\ds/);
     // Every streamed line arrived whole, right after an erased status line.
     expect(output).toMatch(new RegExp(`${ESC}\\[2K${ESC}\\[\\d+m\\[setup\\]${ESC}\\[39m one\r?\n`));
@@ -56,7 +59,7 @@ describe('on a terminal', () => {
   it('shows no escape codes at all with NO_COLOR', async () => {
     const box = sandbox();
     const repo = await project(box);
-    const { output } = await inTerminal(box, ['create', 'plain'], repo, { NO_COLOR: '1' });
+    const { output } = await inTerminal(box, ['create', 'plain', '--no-attach'], repo, { NO_COLOR: '1' });
     expect(output).not.toContain(ESC);
     expect(output).toContain('[setup] two');
   });
@@ -64,23 +67,19 @@ describe('on a terminal', () => {
   it('attaches to the environment\'s tmux session after a create, and only on a terminal', async () => {
     const box = sandbox();
     const repo = await project(box);
-    const tmux = { TMUX_TMPDIR: tempDir('piko-tmux-') };
-    const session = async (name: string) =>
-      execa('tmux', ['new-session', '-d', '-s', `piko/app/${name}`, 'echo "inside the session"; sleep 4'], { env: tmux });
-    try {
-      await session('attached');
+    // The session's shell window runs this "shell", which says hello and leaves, ending the session.
+    const shell = join(tempDir(), 'hello-shell');
+    writeFileSync(shell, '#!/bin/sh\necho "inside the session"\nsleep 2\n', { mode: 0o755 });
+    const tmux = { SHELL: shell };
+    {
       const attached = await inTerminal(box, ['create', 'attached'], repo, tmux);
       expect(attached.exitCode).toBe(0);
       expect(attached.output).toContain('inside the session');
 
-      await session('piped');
       const piped = await box.piko(['create', 'piped'], repo, tmux);
       expect(piped.stderr).toContain('not attaching to tmux session piko/app/piped: not a terminal; `piko attach app/piped` attaches later');
-      await session('refused');
       const refused = await inTerminal(box, ['create', 'refused', '--no-attach'], repo, tmux);
       expect(refused.output).toContain('not attaching to tmux session piko/app/refused (--no-attach)');
-    } finally {
-      await execa('tmux', ['kill-server'], { env: tmux, reject: false });
     }
   });
 });
@@ -94,7 +93,7 @@ describe('on a pipe', () => {
     expect(result.stdout).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
     const lines = result.stdout.split('\n');
     expect(lines.slice(-2)).toEqual([
-      expect.stringMatching(/^ {2}git \d+ms · prepare \d+ms · setup 1\.\ds$/),
+      expect.stringMatching(/^ {2}git \d+ms · prepare \d+ms · setup 1\.\ds · tmux \d+ms$/),
       expect.stringMatching(/^✓ piped ready \(simple, ready\) in 1\.\ds$/),
     ]);
   });

@@ -10,6 +10,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const PIKO_BIN = join(ROOT, 'dist', 'cli', 'piko.js');
 
 const made: string[] = [];
+const tmuxServers: string[] = [];
 
 /** A fresh folder removed by `cleanup()`. Real path, so it compares equal to what git prints. */
 export function tempDir(prefix = 'piko-test-'): string {
@@ -19,6 +20,7 @@ export function tempDir(prefix = 'piko-test-'): string {
 }
 
 export function cleanup(): void {
+  for (const socket of tmuxServers.splice(0)) execaSync('tmux', ['-L', socket, 'kill-server'], { reject: false });
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -59,7 +61,8 @@ export interface FakeDocker {
  * A `docker` that records each call and answers like a daemonless-but-working docker would:
  * `version` prints a server version (or fails like a missing daemon when FAKE_DOCKER_NO_DAEMON
  * is set), `compose … up -d` and `down` print container lines (and exit FAKE_DOCKER_UP_EXIT or
- * FAKE_DOCKER_DOWN_EXIT when set).
+ * FAKE_DOCKER_DOWN_EXIT when set), `ps --format json` lists a running `web` container, and
+ * `exec` prints its arguments and stdin (and exits FAKE_DOCKER_EXEC_EXIT).
  */
 export function fakeDocker(): FakeDocker {
   const bin = tempDir('piko-docker-');
@@ -88,6 +91,23 @@ if (args[0] === 'compose') {
   if (args.includes('down')) {
     console.error(' Container ' + project + '-web-1 Removed');
     process.exit(Number(process.env.FAKE_DOCKER_DOWN_EXIT || 0));
+  }
+  if (args.includes('restart')) {
+    console.error(' Container ' + project + '-web-1 Restarted');
+    process.exit(0);
+  }
+  if (args.includes('ps')) {
+    console.log(JSON.stringify({ Name: project + '-web-1', Service: 'web', State: 'running', Publishers: [{ URL: '0.0.0.0', TargetPort: 80, PublishedPort: 10180, Protocol: 'tcp' }] }));
+    process.exit(0);
+  }
+  if (args.includes('exec')) {
+    console.log('exec ' + JSON.stringify(args.slice(args.indexOf('exec') + 1)));
+    if (!process.stdin.isTTY) console.log('stdin: ' + fs.readFileSync(0, 'utf8').trim());
+    process.exit(Number(process.env.FAKE_DOCKER_EXEC_EXIT || 0));
+  }
+  if (args.includes('version')) {
+    console.log('2.29.7');
+    process.exit(0);
   }
 }
 `,
@@ -127,6 +147,8 @@ export interface PikoRun {
 
 export interface Sandbox {
   home: string;
+  /** The test's own tmux server: `tmux -L <socket>`. */
+  socket: string;
   docker: FakeDocker;
   env: Record<string, string>;
   /** Runs the real CLI to completion. */
@@ -139,11 +161,15 @@ export interface Sandbox {
 export function sandbox(): Sandbox {
   const home = tempDir('piko-home-');
   const docker = fakeDocker();
-  const env = { PIKO_HOME: home, PATH: `${docker.bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
+  // Every test's tmux sessions live on a tmux server of its own, killed by cleanup().
+  const socket = `piko-test-${process.pid}-${tmuxServers.length}-${Date.now()}`;
+  tmuxServers.push(socket);
+  const env = { PIKO_HOME: home, PATH: `${docker.bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1', PIKO_TMUX_SOCKET: socket };
   const spawn = (args: string[], cwd: string, extra: Record<string, string> = {}) =>
     execa('node', [PIKO_BIN, ...args], { cwd, env: { ...env, ...extra }, reject: false, all: true });
   return {
     home,
+    socket,
     docker,
     env,
     spawn,

@@ -1,0 +1,22 @@
+// `piko attach [name]`: this terminal into the environment's tmux session.
+import { PikoError } from '../../core/errors.js';
+import { hasSession, tmuxSession } from '../../core/tmux.js';
+import { attach as attachTo } from '../attach.js';
+import { openState, resolveEnvironment } from '../context.js';
+import { ExitError } from '../exit.js';
+
+export async function attach(name: string | undefined): Promise<void> {
+  const { state } = openState();
+  let session: string;
+  try {
+    const { project, environment } = await resolveEnvironment(state, name, process.cwd());
+    session = tmuxSession(project.name, environment.name);
+  } finally {
+    state.close();
+  }
+  if (!(await hasSession(session))) {
+    throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `there is no tmux session ${session} (is tmux installed? the session goes with \`piko destroy\`)`);
+  }
+  const code = await attachTo(session);
+  if (code !== 0) throw new ExitError(code);
+}

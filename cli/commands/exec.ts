@@ -1,0 +1,61 @@
+// `piko exec <name> <service> [cmd...]`, `piko shell <name> <service>` and `piko run <name>`:
+// commands in an environment, with this terminal's stdin and TTY, returning their exit code.
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
+import { basename, dirname } from 'node:path';
+import { execa } from 'execa';
+import { loadConfig } from '../../core/config.js';
+import { PikoError } from '../../core/errors.js';
+import { environmentInfo, type EnvironmentRow, type ProjectRow } from '../../core/state.js';
+import { environmentVariables } from '../../core/vars.js';
+import { openState, resolveEnvironment } from '../context.js';
+import { ExitError } from '../exit.js';
+
+async function target(name: string | undefined): Promise<{ project: ProjectRow; environment: EnvironmentRow }> {
+  const { state } = openState();
+  try {
+    return await resolveEnvironment(state, name, process.cwd());
+  } finally {
+    state.close();
+  }
+}
+
+/** Runs a command attached to this terminal; leaves with its exit code. */
+async function interactive(file: string, args: string[], cwd: string, env: Record<string, string>): Promise<void> {
+  const result = await execa(file, args, { cwd, env, stdio: 'inherit', reject: false });
+  if (result.exitCode === undefined) {
+    if (result.signal === undefined) throw new PikoError('PIKO_ERR_DOCKER_UNAVAILABLE', `${file} could not start: ${result.shortMessage}`);
+    throw new ExitError(128 + (constants.signals[result.signal as NodeJS.Signals] ?? 1));
+  }
+  if (result.exitCode !== 0) throw new ExitError(result.exitCode);
+}
+
+/** `docker compose exec` in an environment's compose project. */
+export async function exec(name: string, service: string, command: string[]): Promise<void> {
+  const { project, environment } = await target(name);
+  if (environment.mode !== 'docker' || !environment.composeFile || !environment.composeProject) {
+    throw new PikoError('PIKO_ERR_USAGE', `${project.name}/${environment.name} is a simple environment: it has no containers`);
+  }
+  const shell = (await loadConfig(project.root)).config.shells?.[service] ?? 'sh';
+  const run = command.length > 0 ? command : shell.split(/\s+/).filter(Boolean);
+  const file = existsSync(environment.composeFile) ? ['-f', basename(environment.composeFile)] : [];
+  // Without a terminal on stdin (a pipe, a script) docker must not try to allocate one.
+  const tty = process.stdin.isTTY ? [] : ['-T'];
+  await interactive(
+    'docker',
+    ['compose', '-p', environment.composeProject, ...file, 'exec', ...tty, service, ...run],
+    existsSync(dirname(environment.composeFile)) ? dirname(environment.composeFile) : project.root,
+    environmentVariables(project.root, environmentInfo(environment)),
+  );
+}
+
+/** The config's `scripts.run` in the worktree, with every PIKO_* variable. */
+export async function run(name: string): Promise<void> {
+  const { project, environment } = await target(name);
+  const { config, file } = await loadConfig(project.root);
+  const script = config.scripts?.run;
+  if (!script) {
+    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${file ? basename(file) : 'the project'} has no scripts.run to run in ${environment.name}`);
+  }
+  await interactive('sh', ['-c', script], environment.path, environmentVariables(project.root, environmentInfo(environment)));
+}

@@ -1,0 +1,24 @@
+// `piko vars [name] [--json]`: every PIKO_* variable of an environment, for `eval "$(piko vars)"`.
+import { environmentInfo } from '../../core/state.js';
+import { environmentVariables } from '../../core/vars.js';
+import { openState, resolveEnvironment } from '../context.js';
+
+/** `'it'\''s'`: a value the shell reads back exactly. */
+export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+
+export async function vars(name: string | undefined, options: { json: boolean }): Promise<void> {
+  const { state } = openState();
+  try {
+    const { project, environment } = await resolveEnvironment(state, name, process.cwd());
+    const values = environmentVariables(project.root, environmentInfo(environment));
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(values, null, 2)}\n`
+        : Object.entries(values)
+            .map(([key, value]) => `export ${key}=${shellQuote(value)}\n`)
+            .join(''),
+    );
+  } finally {
+    state.close();
+  }
+}

@@ -1,0 +1,23 @@
+// tmux, as piko uses it: one session per environment, named `piko/<project>/<env>`. Set
+// PIKO_TMUX_SOCKET to keep piko's sessions on a server of their own (`tmux -L <socket>`).
+import { execa } from 'execa';
+
+export const tmuxSession = (project: string, environment: string): string => `piko/${project}/${environment}`;
+
+/** tmux's arguments, on PIKO_TMUX_SOCKET's server when one is set. */
+export function tmuxArgs(...args: string[]): string[] {
+  const socket = process.env.PIKO_TMUX_SOCKET;
+  return socket ? ['-L', socket, ...args] : args;
+}
+
+/** tmux's version, or undefined when it is not installed. */
+export async function tmuxVersion(): Promise<string | undefined> {
+  const result = await execa('tmux', ['-V'], { reject: false });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
+/** Whether tmux runs a session of that exact name (false when tmux is not installed). */
+export async function hasSession(session: string): Promise<boolean> {
+  const result = await execa('tmux', tmuxArgs('has-session', '-t', `=${session}`), { reject: false, stdio: 'ignore' });
+  return result.exitCode === 0;
+}

@@ -1,0 +1,94 @@
+// The tmux stage (last, optional): a session `piko/<project>/<env>` with a `shell` window in the
+// worktree (every PIKO_* variable set), a window per compose service (`docker compose exec
+// <service> sh`, or the command `shells.<service>` names) and a `logs` window. Skipped with a
+// note when tmux is not installed; destroy kills the session.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname } from 'node:path';
+import { parseCompose } from '../core/compose.js';
+import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine.js';
+import { STAGE_ORDER } from '../core/stage-order.js';
+import { hasSession, tmuxArgs, tmuxSession, tmuxVersion } from '../core/tmux.js';
+
+const PLUGIN_NAME = 'TmuxStagePlugin';
+
+const sessionOf = (ctx: StageContext): string => tmuxSession(ctx.operation.project.name, ctx.operation.environment.name);
+
+const tmux = (ctx: StageContext, ...args: string[]) =>
+  ctx.exec('tmux', tmuxArgs(...args), { cwd: existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir() });
+
+async function killSession(ctx: StageContext): Promise<void> {
+  const session = sessionOf(ctx);
+  if (await hasSession(session)) {
+    await tmux(ctx, 'kill-session', '-t', `=${session}`);
+    ctx.info(`closed tmux session ${session}`);
+  }
+}
+
+/** The services of the environment's compose file, in file order. */
+async function services(ctx: StageContext): Promise<string[]> {
+  const file = ctx.operation.environment.composeFile;
+  if (ctx.operation.environment.mode !== 'docker' || !file || !existsSync(file)) return [];
+  return Object.keys(parseCompose(await readFile(file, 'utf8'), basename(file)).services ?? {});
+}
+
+function createStage(): StageDefinition {
+  let made = false;
+  return {
+    name: 'tmux',
+    order: STAGE_ORDER.TMUX,
+    optional: true,
+    plugin: PLUGIN_NAME,
+    async run(ctx) {
+      if (!(await tmuxVersion())) {
+        ctx.info('tmux is not installed, so there is no session; install tmux for a shell and a window per service');
+        return;
+      }
+      const { environment } = ctx.operation;
+      const session = sessionOf(ctx);
+      // A session of this name is left from an earlier environment of the same name: not this one's.
+      await killSession(ctx);
+      const env = Object.entries(ctx.operation.vars()).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+      made = true;
+      await tmux(ctx, 'new-session', '-d', '-s', session, '-n', 'shell', '-c', environment.path, ...env);
+      const compose = environment.composeFile;
+      const names = await services(ctx);
+      if (compose && names.length > 0) {
+        const base = ['docker', 'compose', '-p', environment.composeProject!, '-f', basename(compose)];
+        for (const service of names) {
+          const shell = (ctx.operation.config.shells?.[service] ?? 'sh').split(/\s+/).filter(Boolean);
+          await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', service, '-c', dirname(compose), ...env, ...base, 'exec', service, ...shell);
+        }
+        await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', 'logs', '-c', dirname(compose), ...env, ...base, 'logs', '-f');
+      }
+      ctx.info(`tmux session ${session}: shell${names.map((n) => `, ${n}`).join('')}${names.length ? ', logs' : ''}`);
+    },
+    async rollback(ctx) {
+      if (made) await killSession(ctx);
+    },
+  };
+}
+
+function destroyStage(): StageDefinition {
+  return {
+    name: 'tmux',
+    order: STAGE_ORDER.DESTROY_TMUX,
+    optional: true,
+    plugin: PLUGIN_NAME,
+    async run(ctx) {
+      if (await tmuxVersion()) await killSession(ctx);
+    },
+  };
+}
+
+export class TmuxStagePlugin implements PikoPlugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(engine: Engine): void {
+    engine.hooks.registerStages.tap(PLUGIN_NAME, (registry, operation) => {
+      if (operation.kind === 'create') registry.add(createStage());
+      if (operation.kind === 'destroy') registry.add(destroyStage());
+    });
+  }
+}
