@@ -5,7 +5,7 @@ import { createParser } from 'eventsource-parser';
 import WebSocket from 'ws';
 import type { PikoConfig } from '../core/config.js';
 import { processAlive } from '../core/process.js';
-import type { CompleteMessage, OperationRequest, ServerMessage } from '../core/protocol.js';
+import { expandBatch, type CompleteMessage, type OperationRequest, type ServerMessage } from '../core/protocol.js';
 import { readServerInfo } from '../core/server-info.js';
 
 export type NetworkTransport = 'websocket' | 'sse';
@@ -44,10 +44,11 @@ interface Connection {
 
 function endpoint(address: ServerAddress, transport: NetworkTransport, target: Target): URL {
   const kind = transport === 'websocket' ? 'stream' : 'events';
+  // piko's own client always asks for batched log lines (see LogBatchMessage).
   const path =
     'start' in target
-      ? `/api/environments/${target.start.action}/${kind}`
-      : `/api/operations/${target.attach}/${kind}?since=${target.since}${target.follow ? '' : '&follow=false'}`;
+      ? `/api/environments/${target.start.action}/${kind}?batch=1`
+      : `/api/operations/${target.attach}/${kind}?batch=1&since=${target.since}${target.follow ? '' : '&follow=false'}`;
   const url = new URL(path, address.url);
   if (transport === 'websocket') url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url;
@@ -233,6 +234,18 @@ export async function streamOperation(address: ServerAddress, target: Target, op
   let lastSeq = 'attach' in target ? target.since : -1;
   let complete: CompleteMessage | undefined;
   const onMessage = (message: ServerMessage): void => {
+    if (message.type === 'logs') {
+      const last = message.seq + message.count - 1;
+      if (last <= lastSeq) return;
+      // Partly seen before (a re-attach overlapped it): the unseen lines one by one.
+      if (message.seq <= lastSeq) {
+        for (const line of expandBatch(message)) onMessage(line);
+        return;
+      }
+      lastSeq = last;
+      options.onMessage(message);
+      return;
+    }
     if (message.type !== 'dropped') {
       if (message.seq <= lastSeq) return;
       lastSeq = message.seq;

@@ -1,16 +1,17 @@
 // Every message of an operation, appended to `$PIKO_HOME/logs/<operation>.ndjson` as it happens,
 // so a client can replay it later. Lines emitted in one burst (one chunk of child output) are
-// written with one system call at the end of that burst rather than one per line.
+// written with one system call at the end of that burst, and a run of lines of one source as one
+// `logs` batch (readers get the `log` messages back), rather than one JSON text per line.
 import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { OperationMessage } from './protocol.js';
+import { batchRuns, expandBatch, type LogBatchMessage, type OperationMessage } from './protocol.js';
 
 /** The file is created by the first message, so an operation that never starts leaves none. */
 export class OperationLog {
   readonly path: string;
   private fd: number | undefined;
   private closed = false;
-  private pending: string[] = [];
+  private pending: OperationMessage[] = [];
 
   constructor(path: string) {
     this.path = path;
@@ -19,7 +20,7 @@ export class OperationLog {
   append(message: OperationMessage): void {
     if (this.closed) return;
     if (this.pending.length === 0) queueMicrotask(() => this.flush());
-    this.pending.push(JSON.stringify(message));
+    this.pending.push(message);
   }
 
   flush(): void {
@@ -28,7 +29,7 @@ export class OperationLog {
       mkdirSync(dirname(this.path), { recursive: true });
       this.fd = openSync(this.path, 'a', 0o600);
     }
-    const text = `${this.pending.join('\n')}\n`;
+    const text = `${batchRuns(this.pending).map((m) => JSON.stringify(m)).join('\n')}\n`;
     this.pending = [];
     writeSync(this.fd, text);
   }
@@ -58,7 +59,7 @@ export function readLogChunk(path: string, offset: number, maxBytes = 1024 * 102
     let length = 0;
     let read = 0;
     while (length < maxBytes && (read = readSync(fd, buffer, length, maxBytes - length, offset + length)) > 0) length += read;
-    let end = buffer.subarray(0, length).lastIndexOf(0x0a) + 1;
+    const end = buffer.subarray(0, length).lastIndexOf(0x0a) + 1;
     // A single line longer than maxBytes: read on until its end.
     if (end === 0 && length === maxBytes) return readLogChunk(path, offset, maxBytes * 4);
     const messages = buffer
@@ -66,7 +67,10 @@ export function readLogChunk(path: string, offset: number, maxBytes = 1024 * 102
       .toString('utf8')
       .split('\n')
       .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as OperationMessage);
+      .flatMap((line) => {
+        const message = JSON.parse(line) as OperationMessage | LogBatchMessage;
+        return message.type === 'logs' ? expandBatch(message) : [message];
+      });
     return { messages, offset: offset + end };
   } finally {
     closeSync(fd);

@@ -1,7 +1,7 @@
 // Protocol messages → what a terminal shows. Shared by the stdout transport (local runs) and
 // the network clients, so `piko create` looks the same whichever transport carried it.
 import { createColors } from 'picocolors';
-import { logText, sourceLabel, type CompleteMessage, type ServerMessage } from './protocol.js';
+import { expandBatch, logText, sourceLabel, type CompleteMessage, type ServerMessage } from './protocol.js';
 
 export interface MessageRenderer {
   render(message: ServerMessage): void;
@@ -97,12 +97,17 @@ export class TerminalRenderer implements MessageRenderer {
           else if (record) Object.assign(record, { state: message.ok ? 'ok' : 'failed', durationMs: message.durationMs });
         }
         return;
-      case 'log': {
+      case 'log':
+      case 'logs': {
         if (this.options.quiet) return;
         const label = sourceLabel(message.source);
-        const text = logText(message);
+        const prefix = `${this.sourceColor(label)(`[${label}]`)} `;
+        const text = message.type === 'log' ? logText(message) : message.data;
         const body = text.endsWith('\n') ? text.slice(0, -1) : text;
-        this.write(`${this.sourceColor(label)(`[${label}]`)} ${message.stream === 'stderr' ? c.yellow(body) : body}\n`);
+        // A batch is rendered whole: one prefix per line, one string for all of them.
+        const lines = message.type === 'log' ? [body] : body.split('\n');
+        const shown = message.stream === 'stderr' ? lines.map((line) => c.yellow(line)) : lines;
+        this.write(`${prefix}${shown.join(`\n${prefix}`)}\n`);
         return;
       }
       case 'complete':
@@ -168,6 +173,8 @@ export class JsonRenderer implements MessageRenderer {
   constructor(private readonly write: (text: string) => void) {}
 
   render(message: ServerMessage): void {
-    this.write(`${JSON.stringify(message)}\n`);
+    // Batches go out as the `log` messages they stand for: --json shows the canonical form.
+    const messages = message.type === 'logs' ? expandBatch(message) : [message];
+    this.write(messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
   }
 }

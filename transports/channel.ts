@@ -3,7 +3,12 @@
 // bound for too long (or grows past a hard cap) further `log` lines to that client are dropped
 // and counted. The client is told how many when it catches up (or just before `complete`); the
 // operation's log keeps every line.
-import type { OperationMessage, ServerMessage } from '../core/protocol.js';
+//
+// A client that asked for batches (`?batch=1`) gets the log lines of one turn of the event loop
+// as `logs` messages, one per run of lines of one source and stream: one frame and one JSON
+// text for hundreds of lines instead of one each. Nothing waits for a batch to fill: it goes
+// out as soon as the current burst of output has been read.
+import { batchRuns, type LogMessage, type OperationMessage, type ServerMessage } from '../core/protocol.js';
 
 export interface BackpressureOptions {
   /** Bytes queued for the client above which the slow-client clock starts. Default 1 MiB. */
@@ -14,6 +19,14 @@ export interface BackpressureOptions {
   hardLimitBytes?: number;
 }
 
+export interface ChannelOptions extends BackpressureOptions {
+  /** Send log lines as `logs` batches. */
+  batch?: boolean;
+}
+
+/** A batch is sent at once past this many bytes, so one frame stays small. */
+const MAX_BATCH_BYTES = 256 * 1024;
+
 export abstract class Channel {
   /** Log lines not sent since the last notice. */
   private dropped = 0;
@@ -22,14 +35,21 @@ export abstract class Channel {
   private readonly softLimit: number;
   private readonly slowMs: number;
   private readonly hardLimit: number;
+  private readonly batch: boolean;
+  /** Lines of this turn waiting to go out as batches, and whether they may be dropped. */
+  private pending: LogMessage[] = [];
+  private pendingBytes = 0;
+  private pendingDroppable = true;
+  private scheduled = false;
 
   constructor(
     readonly operation: string,
-    options: BackpressureOptions = {},
+    options: ChannelOptions = {},
   ) {
     this.softLimit = options.softLimitBytes ?? 1024 * 1024;
     this.slowMs = options.slowClientMs ?? 5000;
     this.hardLimit = options.hardLimitBytes ?? 8 * 1024 * 1024;
+    this.batch = options.batch ?? false;
   }
 
   /** Bytes queued for the client and not yet handed to the network. */
@@ -37,19 +57,19 @@ export abstract class Channel {
   /** Queues one message; never blocks. */
   protected abstract write(message: ServerMessage): void;
   abstract get open(): boolean;
-  /** Ends the stream (after `complete`, or at the end of a replay). */
-  abstract close(): void;
+  /** Ends the stream, at once. */
+  protected abstract end(): void;
   /** Calls `listener` once the client's connection is gone, whoever closed it. */
   abstract onClose(listener: () => void): void;
 
+  /** Ends the stream (after `complete`, or at the end of a replay), after what is pending. */
+  close(): void {
+    this.flush();
+    this.end();
+  }
+
   send(message: OperationMessage): void {
-    if (!this.open) return;
-    if (message.type === 'log' && this.shouldDrop()) {
-      this.dropped++;
-      return;
-    }
-    if (message.type === 'complete') this.reportDropped();
-    this.write(message);
+    this.deliver(message, true);
   }
 
   /**
@@ -57,17 +77,57 @@ export abstract class Channel {
    * `caughtUp`) instead of racing ahead of it.
    */
   sendReplayed(message: OperationMessage): void {
-    if (this.open) this.write(message);
+    this.deliver(message, false);
   }
 
   /** Resolves once the client has taken what was queued for it (or is gone). */
   async caughtUp(): Promise<void> {
+    this.flush();
     while (this.open && this.buffered() > this.softLimit) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   /** Counts log lines the client will not get, to be reported with the next notice. */
   countDropped(count: number): void {
     this.dropped += count;
+  }
+
+  private deliver(message: OperationMessage, droppable: boolean): void {
+    if (!this.open) return;
+    if (message.type === 'log' && this.batch && message.encoding === undefined) {
+      if (this.pendingDroppable !== droppable) this.flush();
+      this.pendingDroppable = droppable;
+      this.pending.push(message);
+      this.pendingBytes += message.data.length;
+      if (this.pendingBytes > MAX_BATCH_BYTES) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+      return;
+    }
+    // Whatever is not a batched line goes after the lines before it.
+    this.flush();
+    if (message.type === 'log' && droppable && this.shouldDrop()) {
+      this.dropped++;
+      return;
+    }
+    if (message.type === 'complete') this.reportDropped();
+    this.write(message);
+  }
+
+  /** Sends the pending lines, one `logs` message per run of one source and stream. */
+  private flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const lines = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.open) return;
+    if (this.pendingDroppable && this.shouldDrop()) {
+      this.dropped += lines.length;
+      return;
+    }
+    for (const message of batchRuns(lines)) this.write(message);
   }
 
   private shouldDrop(): boolean {

@@ -19,7 +19,7 @@ import { processAlive } from '../core/process.js';
 import { readServerInfo, serverInfoPath, type ServerInfo } from '../core/server-info.js';
 import { environmentInfo, State } from '../core/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
-import type { BackpressureOptions, Channel } from './channel.js';
+import type { BackpressureOptions, Channel, ChannelOptions } from './channel.js';
 import { checkRequest, LOOPBACK_HOSTS, type GuardOptions } from './guard.js';
 import { ServerLogPlugin, type ServerLogOutput } from './server-log.js';
 import { OperationHub } from './hub.js';
@@ -320,7 +320,7 @@ export class PikoServer {
         if (!method('POST')) return;
         startEventStream(res, this.options.pingIntervalMs);
         void readBody(req).then(
-          (body) => this.begin(body, target.action, (op) => new SseChannel(op, res, this.backpressure), (c) => refuseEvents(res, c)),
+          (body) => this.begin(body, target.action, (op) => new SseChannel(op, res, this.channelOptions(url)), (c) => refuseEvents(res, c)),
           (err: unknown) => refuseEvents(res, rejection(err)),
         );
         return;
@@ -329,7 +329,7 @@ export class PikoServer {
         if (!method('GET')) return;
         if (!this.knows(target.operation)) return send(404, { error: `no operation ${target.operation} on this server` });
         startEventStream(res, this.options.pingIntervalMs);
-        this.reattach(target.operation, url, req, new SseChannel(target.operation, res, this.backpressure));
+        this.reattach(target.operation, url, req, new SseChannel(target.operation, res, this.channelOptions(url)));
         return;
       case 'unknown':
         return send(404, { error: `no endpoint ${url.pathname}` });
@@ -395,14 +395,19 @@ export class PikoServer {
       this.wss.emit('connection', ws, req);
       this.access(req.method, url.pathname, 101, 'websocket', started);
       if (target.kind === 'attach') {
-        this.reattach(target.operation, url, req, new WebSocketChannel(target.operation, ws, this.backpressure));
+        this.reattach(target.operation, url, req, new WebSocketChannel(target.operation, ws, this.channelOptions(url)));
       } else if (target.kind === 'start') {
-        this.awaitRequest(ws, target.action);
+        this.awaitRequest(ws, target.action, this.channelOptions(url));
       }
     });
   }
 
-  private awaitRequest(ws: WebSocket, action: OperationKind): void {
+  /** The server's backpressure bounds, and batches when the client asked for them (`?batch=1`). */
+  private channelOptions(url: URL): ChannelOptions {
+    return { ...this.backpressure, batch: url.searchParams.get('batch') === '1' };
+  }
+
+  private awaitRequest(ws: WebSocket, action: OperationKind, options: ChannelOptions): void {
     const timer = setTimeout(
       () => refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', `no request arrived within ${this.options.requestTimeoutMs / 1000}s`))),
       this.options.requestTimeoutMs,
@@ -411,7 +416,7 @@ export class PikoServer {
     ws.once('message', (data: RawData, isBinary: boolean) => {
       clearTimeout(timer);
       if (isBinary) return refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', 'the request must be a JSON text frame')));
-      this.begin(String(data), action, (op) => new WebSocketChannel(op, ws, this.backpressure), (c) => refuse(ws, c));
+      this.begin(String(data), action, (op) => new WebSocketChannel(op, ws, options), (c) => refuse(ws, c));
     });
   }
 

@@ -3,7 +3,7 @@
 // quiet stream open. It never sees a child process.
 import type { ServerResponse } from 'node:http';
 import type { CompleteFailureMessage, ServerMessage } from '../core/protocol.js';
-import { Channel, type BackpressureOptions } from './channel.js';
+import { Channel, type ChannelOptions } from './channel.js';
 
 /** One event of the stream: numbered messages carry their seq as the event id. */
 export function sseEvent(message: ServerMessage): string {
@@ -29,7 +29,7 @@ export class SseChannel extends Channel {
   constructor(
     operation: string,
     private readonly res: ServerResponse,
-    options: BackpressureOptions = {},
+    options: ChannelOptions = {},
   ) {
     super(operation, options);
   }
@@ -46,7 +46,7 @@ export class SseChannel extends Channel {
     this.res.write(sseEvent(message));
   }
 
-  close(): void {
+  protected end(): void {
     if (this.open) this.res.end();
   }
 

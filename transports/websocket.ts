@@ -3,7 +3,7 @@
 // process.
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { CompleteFailureMessage, ServerMessage } from '../core/protocol.js';
-import { Channel, type BackpressureOptions } from './channel.js';
+import { Channel, type ChannelOptions } from './channel.js';
 
 /** Close codes the server uses (RFC 6455 section 7.4). */
 export const CLOSE = { DONE: 1000, GOING_AWAY: 1001, BAD_REQUEST: 1008 } as const;
@@ -12,7 +12,7 @@ export class WebSocketChannel extends Channel {
   constructor(
     operation: string,
     private readonly socket: WebSocket,
-    options: BackpressureOptions = {},
+    options: ChannelOptions = {},
   ) {
     super(operation, options);
   }
@@ -29,7 +29,7 @@ export class WebSocketChannel extends Channel {
     this.socket.send(JSON.stringify(message));
   }
 
-  close(): void {
+  protected end(): void {
     this.socket.close(CLOSE.DONE, 'end of the operation');
   }
 

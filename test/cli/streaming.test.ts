@@ -1,8 +1,9 @@
 // Output reaches the terminal while the stage is still running, and Ctrl-C rolls back.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
+import { readOperationLog } from '../../core/operation-log.js';
 import type { OperationMessage } from '../../core/protocol.js';
 
 afterEach(cleanup);
@@ -49,7 +50,8 @@ describe('streaming', () => {
     const printed = result.stdout.split('\n').map((line) => JSON.parse(line) as OperationMessage);
     const files = readdirSync(join(box.home, 'logs'));
     expect(files).toHaveLength(1);
-    const logged = readFileSync(join(box.home, 'logs', files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // The file keeps runs of lines as batches; read back, they are the same messages.
+    const logged = readOperationLog(join(box.home, 'logs', files[0]!));
     expect(logged).toEqual(printed);
     expect(printed.map((m) => m.seq)).toEqual(printed.map((_, i) => i));
     expect(printed[0]).toMatchObject({ type: 'accepted', action: 'create', project: 'app', environment: 'logged' });

@@ -14,7 +14,7 @@ class TestChannel extends Channel {
   get open(): boolean {
     return true;
   }
-  close(): void {}
+  protected end(): void {}
   onClose(): void {}
 }
 

@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readOperationLog } from '../../core/operation-log.js';
-import type { OperationMessage, ServerMessage } from '../../core/protocol.js';
+import { expandBatch, type OperationMessage, type ServerMessage } from '../../core/protocol.js';
 import { cleanup, makeRepo, sandbox, type Sandbox } from '../helpers/fixtures.js';
 import { connect, exchange, get, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
 
@@ -71,6 +71,21 @@ describe('piko server over WebSocket', () => {
     expect(log).toContain('GET /api/environments/create/stream 101 websocket');
     expect(log).toContain('[feature-xyz setup] hello from setup');
     expect(log).toContain('[feature-xyz setup] oops');
+  });
+
+  it('sends batches of log lines to a client that asks (?batch=1), standing for exactly the per-line stream', async () => {
+    const box = sandbox();
+    await project(box, { '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 2000); do echo "line $i"; done; printf "partial"; echo err >&2\n' });
+    const server = await startServer(box);
+    const batched = await exchange(connect(server, '/api/environments/create/stream?batch=1'), { action: 'create', environment: 'batched' });
+    const operation = (batched.messages[0] as { operation: string }).operation;
+    const plain = await exchange(connect(server, `/api/operations/${operation}/stream`), '');
+    const batches = batched.messages.filter((m) => m.type === 'logs');
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.length).toBeLessThan(100);
+    const expanded = batched.messages.flatMap((m) => (m.type === 'logs' ? expandBatch(m) : [m]));
+    expect(expanded).toEqual(plain.messages);
+    expect(plain.messages.filter((m) => m.type === 'log' && m.source === 'script:setup').length).toBe(2002);
   });
 
   it('delivers a setup line while the script still sleeps', async () => {
