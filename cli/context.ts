@@ -3,8 +3,6 @@
 import { realpathSync } from 'node:fs';
 import { sep } from 'node:path';
 import { PikoError } from '../core/errors.js';
-import { git } from '../core/git.js';
-import { requestProject } from '../core/operations.js';
 import { pikoHome } from '../core/paths.js';
 import { isOperationId } from '../core/operation.js';
 import { State, type EnvironmentRow, type OperationRow, type ProjectRow } from '../core/state.js';
@@ -47,14 +45,16 @@ export function projectContaining(state: State, cwd: string): ProjectRow | undef
  * to run `piko init`.
  */
 export async function resolveProject(state: State, named: string | undefined, cwd: string): Promise<ProjectRow> {
-  if (named !== undefined) return requestProject(state, named);
+  if (named !== undefined) return state.requestProject(named);
   const here = projectContaining(state, cwd);
   if (here) return here;
+  // Only on this path is git needed (and execa loaded).
+  const { git } = await import('../core/git.js');
   const top = await git(cwd, ['rev-parse', '--show-toplevel']);
   if (top.ok) {
     throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `the repository ${top.stdout.trim()} is not a piko project yet`);
   }
-  return requestProject(state, undefined);
+  return state.requestProject(undefined);
 }
 
 
@@ -118,7 +118,7 @@ export async function resolveEnvironment(
   }
   const { project, environment } = splitName(name);
   if (project !== undefined) {
-    const owner = requestProject(state, project);
+    const owner = state.requestProject(project);
     const row = state.environment(owner.id, environment);
     if (row) return found(row);
     throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `no environment ${JSON.stringify(environment)} in project ${owner.name} (environments: ${list(all.filter((e) => e.projectId === owner.id))})`);

@@ -3,13 +3,23 @@
 // and `piko --help` load neither the server, nor ws, nor SQLite. This is the only place that
 // decides the process's exit code.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+
 import { PikoError } from '../core/errors.js';
 import { ExitError } from './exit.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
+
+// `piko --version` answers before even the argument parser is loaded.
+if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-v')) {
+  process.stdout.write(`${version}\n`);
+  process.exit(0);
+}
+
+const { Command, CommanderError, Option } = await import('commander');
+type Command = InstanceType<typeof Command>;
+type Option = InstanceType<typeof Option>;
 
 interface StreamOptions {
   json: boolean;

@@ -51,23 +51,6 @@ async function projectEngine(services: Services, project: ProjectRow, force = fa
   return { engine: services.engineFor(await loadPlugins(project.root, loaded)), config: loaded.config };
 }
 
-/** The project a request names, or the only one there is. */
-export function requestProject(state: State, name: string | undefined): ProjectRow {
-  const projects = state.listProjects();
-  if (name !== undefined) {
-    const project = state.projectByName(name);
-    if (project) return project;
-    const known = projects.length ? ` (projects: ${projects.map((p) => p.name).join(', ')})` : '';
-    throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `no project named ${JSON.stringify(name)} is registered${known}`);
-  }
-  if (projects.length === 1) return projects[0]!;
-  throw new PikoError(
-    'PIKO_ERR_PROJECT_UNKNOWN',
-    projects.length === 0
-      ? 'no project is registered yet'
-      : `say which project (projects: ${projects.map((p) => p.name).join(', ')})`,
-  );
-}
 
 async function assertRepository(project: ProjectRow): Promise<void> {
   if (!existsSync(project.root) || !(await git(project.root, ['rev-parse', '--git-dir'])).ok) {
@@ -96,7 +79,7 @@ async function assertBase(project: ProjectRow, base: string | undefined): Promis
 async function prepareCreate(services: Services, request: CreateRequest): Promise<Prepared> {
   const { state, home } = services;
   assertEnvironmentName(request.environment);
-  const project = requestProject(state, request.project);
+  const project = state.requestProject(request.project);
   await assertRepository(project);
   await assertBase(project, request.branch);
   const { engine, config } = await projectEngine(services, project);
@@ -173,7 +156,7 @@ function requestEnvironment(state: State, project: ProjectRow, name: string): En
 /** `up`, `down`, `restart`: the docker stage alone, on an environment that has containers. */
 async function prepareLifecycle(services: Services, request: LifecycleRequest): Promise<Prepared> {
   const { state, home } = services;
-  const project = requestProject(state, request.project);
+  const project = state.requestProject(request.project);
   const row = requestEnvironment(state, project, request.environment);
   if (row.mode !== 'docker') {
     throw new PikoError('PIKO_ERR_USAGE', `${project.name}/${row.name} is a simple environment: it has no containers to ${request.action}`);
@@ -206,7 +189,7 @@ async function uncommittedChanges(path: string): Promise<string[]> {
 
 async function prepareDestroy(services: Services, request: DestroyRequest): Promise<Prepared> {
   const { state, home } = services;
-  const project = requestProject(state, request.project);
+  const project = state.requestProject(request.project);
   const row = requestEnvironment(state, project, request.environment);
   const { engine, config } = await projectEngine(services, project, request.force);
   if (!request.force && existsSync(row.path)) {

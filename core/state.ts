@@ -176,6 +176,8 @@ export class State {
   }
 
   private migrate(): void {
+    // The common case, an up-to-date file, takes no write lock.
+    if ((this.db.pragma('user_version', { simple: true }) as number) >= MIGRATIONS.length) return;
     const migrate = this.db.transaction(() => {
       const version = this.db.pragma('user_version', { simple: true }) as number;
       for (const sql of MIGRATIONS.slice(version)) this.db.exec(sql);
@@ -215,6 +217,22 @@ export class State {
       this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
     });
     remove.immediate();
+  }
+
+  /** The project a request names, or the only one there is; otherwise an error that lists them. */
+  requestProject(name: string | undefined): ProjectRow {
+    const projects = this.listProjects();
+    if (name !== undefined) {
+      const project = this.projectByName(name);
+      if (project) return project;
+      const known = projects.length ? ` (projects: ${projects.map((p) => p.name).join(', ')})` : '';
+      throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `no project named ${JSON.stringify(name)} is registered${known}`);
+    }
+    if (projects.length === 1) return projects[0]!;
+    throw new PikoError(
+      'PIKO_ERR_PROJECT_UNKNOWN',
+      projects.length === 0 ? 'no project is registered yet' : `say which project (projects: ${projects.map((p) => p.name).join(', ')})`,
+    );
   }
 
   projectByName(name: string): ProjectRow | undefined {

@@ -20,10 +20,10 @@ export class ServerLogPlugin implements PikoPlugin {
 
   apply(engine: Engine): void {
     engine.hooks.message.tap(PLUGIN_NAME, (message, operation) => {
-      const env = `${operation.project.name}/${operation.environment.name}`;
+      const env = (): string => `${operation.project.name}/${operation.environment.name}`;
       switch (message.type) {
         case 'accepted':
-          this.out.write(`${operation.id} ${operation.kind} ${env}: started\n`);
+          this.out.write(`${operation.id} ${operation.kind} ${env()}: started\n`);
           return;
         case 'log': {
           const text = logText(message);
@@ -34,8 +34,8 @@ export class ServerLogPlugin implements PikoPlugin {
           const took = message.durationMs === undefined ? '' : ` in ${formatDuration(message.durationMs)}`;
           this.out.write(
             message.success
-              ? `${operation.id} ${operation.kind} ${env}: succeeded${took}\n`
-              : `${operation.id} ${operation.kind} ${env}: failed${took}: ${message.error}\n`,
+              ? `${operation.id} ${operation.kind} ${env()}: succeeded${took}\n`
+              : `${operation.id} ${operation.kind} ${env()}: failed${took}: ${message.error}\n`,
           );
           return;
         }

@@ -1,11 +1,11 @@
 // `piko list`: every environment, as a table or as JSON.
-import { environmentInfo } from '../../core/state.js';
-import { openState } from '../context.js';
+import { pikoHome } from '../../core/paths.js';
+import { environmentInfo, State } from '../../core/state.js';
 
 const COLUMNS = ['ID', 'NAME', 'PROJECT', 'MODE', 'STATUS', 'BRANCH', 'PORTS', 'PATH'] as const;
 
 export function list(options: { json?: boolean }): void {
-  const { state } = openState();
+  const state = new State(pikoHome());
   try {
     const environments = state.listEnvironments().map(environmentInfo);
     if (options.json) {

@@ -1,0 +1,315 @@
+// `npm run bench`: what streaming through `piko server` costs, measured side by side in one run
+// (ratios of runs interleaved, median of several, with their spread). Prints a Markdown table
+// and, with --write, puts it in bench/README.md with the date and the machine.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import WebSocket from 'ws';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PIKO = join(ROOT, 'dist', 'cli', 'piko.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+const work = mkdtempSync(join(tmpdir(), 'piko-bench-'));
+const home = join(work, 'home');
+const env = { PIKO_HOME: home, PIKO_TMUX_SOCKET: `piko-bench-${process.pid}`, NO_COLOR: '1' };
+
+// ---- helpers -------------------------------------------------------------------------------
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const spread = (xs: number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+function piko(args: string[], cwd: string, extra: Record<string, string> = {}) {
+  return execa('node', [PIKO, ...args], { cwd, env: { ...env, ...extra }, reject: false });
+}
+
+async function repo(name: string, setup: string, files: Record<string, string> = {}): Promise<string> {
+  const dir = join(work, name);
+  await execa('mkdir', ['-p', dir]);
+  const git = (...args: string[]) => execa('git', args, { cwd: dir });
+  await git('init', '-q', '-b', 'main');
+  writeFileSync(join(dir, '.piko.yml'), setup ? `scripts:\n  setup: ${JSON.stringify(setup)}\n` : '{}\n');
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  await git('add', '-A');
+  await git('-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'commit', '-q', '-m', 'bench');
+  await piko(['init'], dir);
+  return dir;
+}
+
+async function startServer(): Promise<{ child: ResultPromise; url: string; token: string; pid: number }> {
+  const child = execa('node', [PIKO, 'server', '--port', '0'], { env, reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const info = JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')) as { url: string; token: string; pid: number };
+      if (info.pid === child.pid) return { child, ...info };
+    } catch {
+      // Not written yet.
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('the server did not start');
+}
+
+async function stopServer(server: { child: ResultPromise }): Promise<void> {
+  server.child.kill('SIGTERM');
+  await server.child;
+}
+
+const peakMb = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+const rows: string[][] = [];
+const notes: string[] = [];
+function row(what: string, figure: string, target: string, met: boolean | undefined, detail: string): void {
+  rows.push([what, figure, target, met === undefined ? '' : met ? 'met' : '**missed**', detail]);
+  console.log(`${what}: ${figure} (${detail})`);
+}
+
+// ---- 1. throughput ---------------------------------------------------------------------------
+
+const LINE = 'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu';
+const FLOOD = `awk 'BEGIN { for (i = 0; i < 400000; i++) printf "%07d %s\\n", i, "${LINE}" }'`;
+
+async function throughput(): Promise<void> {
+  const dir = await repo('throughput', FLOOD);
+  const server = await startServer();
+  const times: Record<string, number[]> = { shell: [], stdout: [], websocket: [], sse: [] };
+  const out = join(work, 'out.txt');
+  for (let run = 0; run < RUNS; run++) {
+    for (const variant of ['shell', 'stdout', 'websocket', 'sse']) {
+      if (variant === 'shell') {
+        times.shell!.push(await timed(() => execa('sh', ['-c', `${FLOOD} > ${out}`])));
+        continue;
+      }
+      const t = await timed(() => execa('sh', ['-c', `node ${PIKO} create flood --transport ${variant} --no-attach > ${out} 2>/dev/null`], { cwd: dir, env }));
+      const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('[setup] ')).length;
+      if (lines !== 400_000) throw new Error(`${variant}: the client showed ${lines} of 400000 lines`);
+      times[variant]!.push(t);
+      await piko(['destroy', 'flood', '--force', '--transport', 'stdout'], dir);
+    }
+  }
+  await stopServer(server);
+  const ratio = (a: string, b: string) => times[a]!.map((t, i) => t / times[b]![i]!);
+  for (const variant of ['websocket', 'sse']) {
+    const r = ratio(variant, 'stdout');
+    row(`throughput: ${variant} / stdout`, `${median(r).toFixed(2)}×`, '≤ 1.10', median(r) <= 1.1, `400k lines of 80 B, all counted at the client; ${variant} ${ms(median(times[variant]!))}, stdout ${ms(median(times.stdout!))}; ratios ${spread(r, 2)}`);
+  }
+  row('throughput: stdout / bare shell', `${median(ratio('stdout', 'shell')).toFixed(1)}×`, '', undefined, `piko ${ms(median(times.stdout!))} (with git worktree, tmux, state) vs the script alone ${ms(median(times.shell!))}`);
+}
+
+// ---- 2. latency ------------------------------------------------------------------------------
+
+async function latency(): Promise<void> {
+  const dir = await repo('latency', 'for i in $(seq 1 40); do date +%s%N; sleep 0.05; done');
+  const server = await startServer();
+  const delays: Record<string, number[]> = { stdout: [], websocket: [], sse: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const transport of ['stdout', 'websocket', 'sse']) {
+      const child = execa('node', [PIKO, 'create', 'late', '--transport', transport, '--no-attach'], { cwd: dir, env, buffer: false, reject: false });
+      let rest = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        const now = (performance.timeOrigin + performance.now()) * 1e6;
+        const text = rest + chunk.toString();
+        const lines = text.split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          const printed = /^\[setup\] (\d{19})$/.exec(line);
+          if (printed) delays[transport]!.push((now - Number(printed[1])) / 1e6);
+        }
+      });
+      await child;
+      await piko(['destroy', 'late', '--force', '--transport', 'stdout'], dir);
+    }
+  }
+  await stopServer(server);
+  for (const transport of ['stdout', 'websocket', 'sse']) {
+    const d = [...delays[transport]!].sort((a, b) => a - b);
+    const p95 = d[Math.floor(d.length * 0.95)]!;
+    row(`latency: ${transport}`, `p95 ${p95.toFixed(1)} ms`, '≤ 5 ms', p95 <= 5, `p50 ${median(d).toFixed(1)} ms over ${d.length} lines printed every 50 ms (printed → read from the client's stdout)`);
+  }
+}
+
+// ---- 3. start-up -----------------------------------------------------------------------------
+
+async function startup(): Promise<void> {
+  const times: Record<string, number[]> = { node: [], version: [], list: [] };
+  for (let run = 0; run < Math.max(RUNS, 10); run++) {
+    times.node!.push(await timed(() => execa('node', ['-e', '0'])));
+    times.version!.push(await timed(() => piko(['--version'], work)));
+    times.list!.push(await timed(() => piko(['list'], work)));
+  }
+  for (const command of ['version', 'list']) {
+    const r = times[command]!.map((t, i) => t / times.node![i]!);
+    row(`start-up: piko ${command === 'version' ? '--version' : 'list'} / node -e 0`, `${median(r).toFixed(2)}×`, '≤ 1.5', median(r) <= 1.5, `${ms(median(times[command]!))} vs ${ms(median(times.node!))}; ratios ${spread(r, 2)}`);
+  }
+}
+
+// ---- 4. memory -------------------------------------------------------------------------------
+
+async function memory(): Promise<void> {
+  const dir = await repo('memory', `yes ${'m'.repeat(90)} | head -n 660000`);
+  const server = await startServer();
+  await new Promise((r) => setTimeout(r, 300));
+  const idle = rssMb(server.pid);
+  const url = new URL('/api/environments/create/stream?batch=1', server.url);
+  url.protocol = 'ws:';
+  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${server.token}` } });
+  let resolveDone: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let dropped = 0;
+  socket.on('open', () => socket.send(JSON.stringify({ action: 'create', project: 'memory', environment: 'stalled' })));
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { type: string; count?: number };
+    if (message.type === 'accepted') socket.pause();
+    if (message.type === 'dropped') dropped += message.count!;
+    if (message.type === 'complete') resolveDone();
+  });
+  socket.on('close', () => resolveDone());
+  // The operation finishes while the client reads nothing; then the client catches up.
+  for (let i = 0; i < 120; i++) {
+    const status = await piko(['list', '--json'], dir);
+    if ((JSON.parse(status.stdout) as { name: string; status: string }[]).some((e) => e.name === 'stalled' && e.status === 'ready')) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const peak = peakMb(server.pid);
+  socket.resume();
+  await done;
+  socket.close();
+  await stopServer(server);
+  row('memory: server peak RSS, stalled client sent 60 MB', `${peak.toFixed(0)} MB`, '≤ 150 MB', peak <= 150, `idle server ${idle.toFixed(0)} MB; the client was told ${dropped} lines were dropped`);
+}
+
+// ---- 5. scale --------------------------------------------------------------------------------
+
+async function scale(): Promise<void> {
+  const dir = await repo('scale', 'for i in $(seq 1 2000); do echo "work $i"; done; sleep 0.5');
+  const server = await startServer();
+  const parallel: number[] = [];
+  const sequential: number[] = [];
+  const names = Array.from({ length: 8 }, (_, i) => `s${i}`);
+  const clean = () => Promise.all(names.map((n) => piko(['destroy', n, '--force', '--transport', 'stdout'], dir)));
+  for (let run = 0; run < RUNS; run++) {
+    parallel.push(await timed(() => Promise.all(names.map((n) => piko(['create', n, '--no-attach'], dir)))));
+    await clean();
+    sequential.push(await timed(async () => {
+      for (const n of names) await piko(['create', n, '--transport', 'stdout', '--no-attach'], dir);
+    }));
+    await clean();
+  }
+  const r = parallel.map((t, i) => t / sequential[i]!);
+  row('scale: 8 concurrent creates on one server / 8 sequential local', `${median(r).toFixed(2)}×`, '', undefined, `${ms(median(parallel))} vs ${ms(median(sequential))}; ratios ${spread(r, 2)}`);
+
+  // Fan-out: 16 clients re-attached to one running operation.
+  const fan = await repo('fanout', 'for i in $(seq 1 3000); do echo "tick $i"; done; sleep 1; for i in $(seq 3001 6000); do echo "tick $i"; done');
+  void fan;
+  let operation = '';
+  const url = (path: string) => {
+    const u = new URL(path, server.url);
+    u.protocol = 'ws:';
+    return u;
+  };
+  const headers = { authorization: `Bearer ${server.token}` };
+  const starter = new WebSocket(url('/api/environments/create/stream'), { headers });
+  const accepted = new Promise<void>((resolve) =>
+    starter.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { type: string; operation?: string };
+      if (m.type === 'accepted') {
+        operation = m.operation!;
+        resolve();
+      }
+    }),
+  );
+  starter.on('open', () => starter.send(JSON.stringify({ action: 'create', project: 'fanout', environment: 'fan' })));
+  await accepted;
+  const counts = await Promise.all(
+    Array.from({ length: 16 }, () => new Promise<number>((resolve) => {
+      let lines = 0;
+      const follower = new WebSocket(url(`/api/operations/${operation}/stream`), { headers });
+      follower.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { type: string; source?: string };
+        if (m.type === 'log' && m.source === 'script:setup') lines++;
+      });
+      follower.on('close', () => resolve(lines));
+    })),
+  );
+  starter.close();
+  await stopServer(server);
+  const all = counts.every((c) => c === 6000);
+  row('fan-out: 16 clients re-attached to one running operation', all ? 'every client got all 6000 lines' : `counts ${counts.join(', ')}`, 'every line', all, 'attached while the operation ran; each replayed what came before, then followed live');
+}
+
+// ---- 6. overhead -----------------------------------------------------------------------------
+
+async function overhead(): Promise<void> {
+  const dir = await repo('overhead', '');
+  const bare: number[] = [];
+  const full: number[] = [];
+  const parts: Record<string, number[]> = {};
+  const add = (key: string, value: number) => (parts[key] ??= []).push(value);
+  for (let run = 0; run < Math.max(RUNS, 5); run++) {
+    bare.push(await timed(() => execa('git', ['worktree', 'add', '-q', '-b', 'bare', join(dir, '.piko', 'bare')], { cwd: dir })));
+    await execa('git', ['worktree', 'remove', '--force', join(dir, '.piko', 'bare')], { cwd: dir });
+    await execa('git', ['branch', '-D', 'bare'], { cwd: dir });
+    const start = performance.now();
+    const child = execa('node', [PIKO, 'create', 'light', '--transport', 'stdout', '--json'], { cwd: dir, env, buffer: false });
+    let acceptedAt = 0;
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (!acceptedAt) acceptedAt = performance.now();
+      text += chunk.toString();
+    });
+    await child;
+    const total = performance.now() - start;
+    full.push(total);
+    const messages = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; name?: string; state?: string; durationMs?: number });
+    const complete = messages.at(-1)!;
+    add('to accepted (start-up, config, state, checks)', acceptedAt - start);
+    for (const m of messages) if (m.type === 'stage' && m.state === 'end') add(`stage ${m.name}`, m.durationMs!);
+    add('after the last stage (state, exit)', total - (acceptedAt - start) - complete.durationMs!);
+    await piko(['destroy', 'light', '--force', '--transport', 'stdout'], dir);
+  }
+  const breakdown = Object.entries(parts).map(([k, v]) => `${k} ${ms(median(v))}`).join('; ');
+  row('overhead: piko create (empty setup) − git worktree add', `+${ms(median(full) - median(bare))}`, '', undefined, `${ms(median(full))} vs ${ms(median(bare))}; ${breakdown}`);
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+try {
+  const started = performance.now();
+  for (const bench of [throughput, latency, startup, memory, scale, overhead]) {
+    const t = await timed(bench);
+    console.log(`  (${bench.name}: ${(t / 1000).toFixed(0)} s)`);
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  const table = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; ${RUNS} interleaved runs each, median (spread).`,
+    '',
+    '| measure | figure | target | | detail |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ...notes,
+  ].join('\n');
+  console.log(`\n${table}\n\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  if (process.argv.includes('--write')) {
+    const path = join(ROOT, 'bench', 'README.md');
+    const readme = readFileSync(path, 'utf8');
+    writeFileSync(path, readme.replace(/<!-- results -->[^]*<!-- \/results -->/, `<!-- results -->\n${table}\n<!-- /results -->`));
+  }
+} finally {
+  await execa('tmux', ['-L', env.PIKO_TMUX_SOCKET, 'kill-server'], { reject: false });
+  rmSync(work, { recursive: true, force: true });
+}
