@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, makeRepo, sandbox, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, initProject, sandbox, waitForOutput } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
 
 afterEach(async () => {
@@ -12,27 +12,7 @@ afterEach(async () => {
   cleanup();
 });
 
-async function project(box: Sandbox, files: Record<string, string>): Promise<string> {
-  const repo = makeRepo(files);
-  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
-  return repo;
-}
 
-/** Waits until `pattern` shows in a child's stdout. */
-function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) {
-        stream.off('data', onData);
-        resolve(seen);
-      }
-    };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`ended before ${pattern}: ${seen}`)));
-  });
-}
 
 /** The output of a run with what legitimately differs between two runs masked. */
 const normalized = (text: string) =>
@@ -44,7 +24,7 @@ const normalized = (text: string) =>
 describe('piko create with a server running', () => {
   it('streams through the server, line for line as a local run prints it', async () => {
     const box = sandbox();
-    const repo = await project(box, {
+    const repo = await initProject(box, {
       '.piko.yml': 'scripts:\n  prepare: echo preparing\n  setup: echo one; echo two >&2; sleep 0.2; echo three\n',
       'docker-compose.yml': 'services:\n  web:\n    image: nginx\n    ports: ["80"]\n',
     });
@@ -68,7 +48,7 @@ describe('piko create with a server running', () => {
 
   it('shows a setup line while the script on the server still sleeps', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo before; sleep 3; echo after\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo before; sleep 3; echo after\n' });
     const server = await startServer(box);
     const child = box.spawn(['create', 'live'], repo);
     const seen = await waitForOutput(child.stdout!, /\[setup\] before\n/);
@@ -80,7 +60,7 @@ describe('piko create with a server running', () => {
 
   it('runs locally when there is no server.json, a stale one, or nobody listening', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo "ran in $PPID"\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo "ran in $PPID"\n' });
 
     expect((await box.piko(['create', 'none'], repo)).stdout).toMatch(/✓ none ready/);
 
@@ -102,7 +82,7 @@ describe('piko create with a server running', () => {
 
   it('reports a server that refuses it instead of running locally', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo ran\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo ran\n' });
     const server = await startServer(box);
     const result = await box.piko(['create', 'nope'], repo, { PIKO_SERVER_URL: server.url, PIKO_TOKEN: 'wrong' });
     expect(result.exitCode).toBe(1);
@@ -113,7 +93,7 @@ describe('piko create with a server running', () => {
 
   it('when the server dies mid-way: says so with the operation id, exits non-zero, never reruns it here; the next server marks it failed', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
     const server = await startServer(box);
     const child = box.spawn(['create', 'orphan'], repo);
     await waitForOutput(child.stdout!, /\[setup\] started/);
@@ -138,7 +118,7 @@ describe('piko create with a server running', () => {
 
   it('Ctrl-C detaches after 2 s: the operation goes on in the server', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 4; echo finished\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 4; echo finished\n' });
     const server = await startServer(box);
     const child = box.spawn(['create', 'detached'], repo);
     await waitForOutput(child.stdout!, /\[setup\] started/);
@@ -153,7 +133,7 @@ describe('piko create with a server running', () => {
 
   it('Ctrl-C twice cancels the operation on the server, which rolls back', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
     const server = await startServer(box);
     const child = box.spawn(['create', 'cancelled'], repo);
     await waitForOutput(child.stdout!, /\[setup\] started/);
@@ -170,7 +150,7 @@ describe('piko create with a server running', () => {
 
   it('on SIGTERM the server lets the running operation finish, then exits and removes server.json', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 1; echo finished\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 1; echo finished\n' });
     const server = await startServer(box);
     const child = box.spawn(['create', 'draining'], repo);
     await waitForOutput(child.stdout!, /\[setup\] started/);

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, makeRepo, pathWithoutDocker, PIKO_BIN, sandbox, tempDir, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, initProject, pathWithoutDocker, PIKO_BIN, sandbox, type Sandbox, tempDir } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -15,17 +15,12 @@ const tmux = (socket: string, ...args: string[]) => execa('tmux', ['-L', socket,
 
 const COMPOSE = 'services:\n  web:\n    image: nginx\n    ports: ["80"]\n  worker:\n    image: busybox\n';
 
-async function project(box: Sandbox, files: Record<string, string>, name = 'app'): Promise<string> {
-  const repo = makeRepo(files, name);
-  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
-  return repo;
-}
 
 describe('tmux', () => {
   it('makes a session with a shell window (with the variables), one per service and a logs window; destroy removes it', async () => {
     const box = sandbox();
     const env = tmuxSocket(box);
-    const repo = await project(box, { 'docker-compose.yml': COMPOSE, '.piko.yml': 'shells: {web: bash -l}\n' });
+    const repo = await initProject(box, { 'docker-compose.yml': COMPOSE, '.piko.yml': 'shells: {web: bash -l}\n' });
     const created = await box.piko(['create', 'tmuxed'], repo, env);
     expect(created.exitCode).toBe(0);
     expect(created.stdout).toContain('[tmux] tmux session piko/app/tmuxed: shell, web, worker, logs');
@@ -49,7 +44,7 @@ describe('tmux', () => {
 
   it('without tmux installed the create goes on, with a note', async () => {
     const box = sandbox();
-    const repo = await project(box, {});
+    const repo = await initProject(box, {});
     const result = await box.piko(['create', 'notmux'], repo, { PATH: pathWithoutDocker() });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('[tmux] tmux is not installed, so there is no session');
@@ -58,7 +53,7 @@ describe('tmux', () => {
   it('piko attach attaches a terminal to the session', async () => {
     const box = sandbox();
     const env = tmuxSocket(box);
-    const repo = await project(box, {});
+    const repo = await initProject(box, {});
     // The session's shell window runs this "shell", which shows its variables and leaves.
     const shell = join(tempDir(), 'show-shell');
     writeFileSync(shell, '#!/bin/sh\necho "shell of $PIKO_ENV_NAME"\nsleep 3\n', { mode: 0o755 });
@@ -81,7 +76,7 @@ describe('tmux', () => {
 describe('up, down, restart', () => {
   it('run as streamed operations and move the status', async () => {
     const box = sandbox();
-    const repo = await project(box, { 'docker-compose.yml': COMPOSE });
+    const repo = await initProject(box, { 'docker-compose.yml': COMPOSE });
     await box.piko(['create', 'cycled'], repo);
     const worktree = join(repo, '.piko', 'worktrees', 'cycled');
     const status = async () => JSON.parse((await box.piko(['list', '--json'], repo)).stdout)[0].status;
@@ -102,7 +97,7 @@ describe('up, down, restart', () => {
 
   it('refuse an environment without containers', async () => {
     const box = sandbox();
-    const repo = await project(box, {});
+    const repo = await initProject(box, {});
     await box.piko(['create', 'plain'], repo);
     const result = await box.piko(['up', 'plain'], repo);
     expect(result.exitCode).toBe(1);
@@ -113,7 +108,7 @@ describe('up, down, restart', () => {
 describe('status, vars, exec, shell, run', () => {
   it('status shows paths, ports, containers, tmux and the last operation', async () => {
     const box = sandbox();
-    const repo = await project(box, { 'docker-compose.yml': COMPOSE });
+    const repo = await initProject(box, { 'docker-compose.yml': COMPOSE });
     await box.piko(['create', 'shown'], repo);
     const text = (await box.piko(['status', 'shown'], repo)).stdout;
     expect(text).toContain('app/shown');
@@ -128,7 +123,7 @@ describe('status, vars, exec, shell, run', () => {
 
   it('vars prints every PIKO_* variable, ready for eval, or as JSON', async () => {
     const box = sandbox();
-    const repo = await project(box, { 'docker-compose.yml': COMPOSE }, "it's");
+    const repo = await initProject(box, { 'docker-compose.yml': COMPOSE }, "it's");
     await box.piko(['create', 'quoted'], repo);
     const worktree = join(repo, '.piko', 'worktrees', 'quoted');
     const shell = await execa('sh', ['-c', `eval "$(node ${PIKO_BIN} vars)"; echo "$PIKO_PROJECT|$PIKO_ENV_NAME|$PIKO_WEB_PORT|$PIKO_ENV_PATH"`], { cwd: worktree, env: box.env });
@@ -138,7 +133,7 @@ describe('status, vars, exec, shell, run', () => {
 
   it('exec and shell run docker compose exec with stdin passed through and its exit code returned', async () => {
     const box = sandbox();
-    const repo = await project(box, { 'docker-compose.yml': COMPOSE, '.piko.yml': 'shells: {web: bash}\n' });
+    const repo = await initProject(box, { 'docker-compose.yml': COMPOSE, '.piko.yml': 'shells: {web: bash}\n' });
     await box.piko(['create', 'execd'], repo);
     const result = await execa('node', [PIKO_BIN, 'exec', 'execd', 'web', 'ls', '-la', '/app'], {
       cwd: repo,
@@ -155,7 +150,7 @@ describe('status, vars, exec, shell, run', () => {
 
   it('run runs scripts.run in the worktree with the variables and returns its exit code', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  run: echo "running $PIKO_ENV_NAME in $(pwd)"; exit 7\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  run: echo "running $PIKO_ENV_NAME in $(pwd)"; exit 7\n' });
     await box.piko(['create', 'runner'], repo);
     const result = await box.piko(['run', 'runner'], repo);
     expect(result.exitCode).toBe(7);
@@ -166,8 +161,8 @@ describe('status, vars, exec, shell, run', () => {
 describe('names', () => {
   it('a bare name resolves in the project you stand in, else in the only project that has it; otherwise the candidates are listed', async () => {
     const box = sandbox();
-    const a = await project(box, {}, 'alpha');
-    const b = await project(box, {}, 'beta');
+    const a = await initProject(box, {}, 'alpha');
+    const b = await initProject(box, {}, 'beta');
     await box.piko(['create', 'shared'], a);
     await box.piko(['create', 'shared'], b);
     await box.piko(['create', 'only-a'], a);
@@ -189,7 +184,7 @@ describe('names', () => {
 describe('doctor and projects', () => {
   it('doctor reports each tool, the server, the state and every project, and fails when something required is missing', async () => {
     const box = sandbox();
-    const repo = await project(box, { 'docker-compose.yml': COMPOSE });
+    const repo = await initProject(box, { 'docker-compose.yml': COMPOSE });
     const healthy = await box.piko(['doctor'], repo);
     expect(healthy.exitCode).toBe(0);
     expect(healthy.stdout).toMatch(/✓ git +git version/);
@@ -204,7 +199,7 @@ describe('doctor and projects', () => {
 
   it('projects lists them; project rm refuses while environments exist unless --force, which destroys them first', async () => {
     const box = sandbox();
-    const repo = await project(box, {});
+    const repo = await initProject(box, {});
     await box.piko(['create', 'doomed'], repo);
     expect((await box.piko(['projects'], repo)).stdout).toMatch(new RegExp(`^app +1 +${repo}$`, 'm'));
     const refused = await box.piko(['project', 'rm', 'app'], repo);

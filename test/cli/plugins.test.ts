@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, git, makeRepo, ROOT, sandbox, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, git, initProject, ROOT, sandbox, type Sandbox } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
 
 afterEach(async () => {
@@ -13,11 +13,6 @@ afterEach(async () => {
 
 const TEAM_PLUGIN = readFileSync(join(ROOT, 'test', 'fixtures', 'team-plugin.mjs'), 'utf8');
 
-async function project(box: Sandbox, files: Record<string, string>): Promise<string> {
-  const repo = makeRepo(files);
-  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
-  return repo;
-}
 
 /** Nothing a create could have made: no worktree, branch, row, or operation log. */
 async function expectNothingMade(box: Sandbox, repo: string, name: string): Promise<void> {
@@ -31,7 +26,7 @@ async function expectNothingMade(box: Sandbox, repo: string, name: string): Prom
 describe('a team plugin', () => {
   it('adds a stage and sees every event, locally and on the server', async () => {
     const box = sandbox();
-    const repo = await project(box, {
+    const repo = await initProject(box, {
       'tools/team.mjs': TEAM_PLUGIN,
       '.piko.yml': 'scripts:\n  setup: echo setting up\nplugins:\n  - ./tools/team.mjs\n',
     });
@@ -54,7 +49,7 @@ describe('a team plugin', () => {
 
   it('an exception in its tap names the plugin and the hook, and the create rolls back', async () => {
     const box = sandbox();
-    const repo = await project(box, {
+    const repo = await initProject(box, {
       'tools/team.mjs': TEAM_PLUGIN,
       '.piko.yml': 'scripts:\n  setup: echo setting up\nplugins: [./tools/team.mjs]\n',
     });
@@ -67,7 +62,7 @@ describe('a team plugin', () => {
 
   it('adds a transport, picked by name like the built-in ones', async () => {
     const box = sandbox();
-    const repo = await project(box, {
+    const repo = await initProject(box, {
       'tools/team.mjs': TEAM_PLUGIN,
       '.piko.yml': 'plugins: [./tools/team.mjs]\nenvironments:\n  "rec-*": {transport: tee-file}\n',
     });
@@ -88,7 +83,7 @@ describe('config discovery', () => {
     ['.piko.yml before the rest', { '.piko.yml': 'scripts: {setup: echo from yml}\n', 'piko.config.mjs': "export default { scripts: { setup: 'echo from mjs' } };\n" }, '[setup] from yml'],
   ])('finds %s', async (_what, files, line) => {
     const box = sandbox();
-    const repo = await project(box, files);
+    const repo = await initProject(box, files);
     const result = await box.piko(['create', 'found'], repo);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(line);
@@ -108,7 +103,7 @@ describe('invalid config changes nothing', () => {
     ['a broken piko.config.mjs', 'piko.config.mjs', 'export default {;\n', /piko\.config\.mjs: could not be loaded/],
   ])('%s', async (_what, file, text, error) => {
     const box = sandbox();
-    const repo = await project(box, { [file]: text, 'tools/empty.mjs': 'export default 42;\n' });
+    const repo = await initProject(box, { [file]: text, 'tools/empty.mjs': 'export default 42;\n' });
     const result = await box.piko(['create', 'nope'], repo);
     expect(result.exitCode).toBe(1);
     if (typeof error === 'string') expect(result.stderr).toContain(error);
@@ -118,7 +113,7 @@ describe('invalid config changes nothing', () => {
 
   it('a plugin module without a plugin object', async () => {
     const box = sandbox();
-    const repo = await project(box, { 'tools/empty.mjs': 'export default 42;\n', '.piko.yml': 'plugins: [tools/empty.mjs]\n' });
+    const repo = await initProject(box, { 'tools/empty.mjs': 'export default 42;\n', '.piko.yml': 'plugins: [tools/empty.mjs]\n' });
     const result = await box.piko(['create', 'nope'], repo);
     expect(result.stderr).toMatch(/plugins\[0\]: \/.*tools\/empty\.mjs must export default a plugin object \{ name: string, apply\(engine\) \}/);
     await expectNothingMade(box, repo, 'nope');

@@ -2,27 +2,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
+import { cleanup, git, makeRepo, sandbox, waitForOutput } from '../helpers/fixtures.js';
 import { readOperationLog } from '../../core/operation-log.js';
 import type { OperationMessage } from '../../core/protocol.js';
 
 afterEach(cleanup);
 
-/** Resolves with the output so far once `pattern` shows up in the child's stdout. */
-function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) {
-        stream.off('data', onData);
-        resolve(seen);
-      }
-    };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`stream ended before ${pattern}: ${seen}`)));
-  });
-}
 
 describe('streaming', () => {
   it('shows a setup line while the script is still sleeping', async () => {

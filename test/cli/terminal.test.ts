@@ -3,18 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, makeRepo, PIKO_BIN, ROOT, sandbox, tempDir, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, initProject, PIKO_BIN, ROOT, sandbox, type Sandbox, tempDir } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
 const CONFIG = 'scripts:\n  prepare: echo preparing\n  setup: echo one; sleep 0.6; echo two >&2; sleep 0.6; echo three\n';
 const ESC = '\x1b';
 
-async function project(box: Sandbox, files: Record<string, string> = { '.piko.yml': CONFIG }): Promise<string> {
-  const repo = makeRepo(files);
-  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
-  return repo;
-}
 
 /** Runs the CLI in a pseudo-terminal, as a person at a terminal would; returns what the terminal got. */
 async function inTerminal(box: Sandbox, args: string[], cwd: string, env: Record<string, string> = {}) {
@@ -35,7 +30,7 @@ async function inTerminal(box: Sandbox, args: string[], cwd: string, env: Record
 describe('on a terminal', () => {
   it('colours each source the same way every time, stderr lines yellow, with a live status line that lines scroll above', async () => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box, { '.piko.yml': CONFIG });
     const { output, exitCode } = await inTerminal(box, ['create', 'colourful', '--no-attach'], repo);
     expect(exitCode).toBe(0);
     // [setup] always in one colour, never another.
@@ -58,7 +53,7 @@ describe('on a terminal', () => {
 
   it('shows no escape codes at all with NO_COLOR', async () => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box, { '.piko.yml': CONFIG });
     const { output } = await inTerminal(box, ['create', 'plain', '--no-attach'], repo, { NO_COLOR: '1' });
     expect(output).not.toContain(ESC);
     expect(output).toContain('[setup] two');
@@ -66,7 +61,7 @@ describe('on a terminal', () => {
 
   it('attaches to the environment\'s tmux session after a create, and only on a terminal', async () => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box, { '.piko.yml': CONFIG });
     // The session's shell window runs this "shell", which says hello and leaves, ending the session.
     const shell = join(tempDir(), 'hello-shell');
     writeFileSync(shell, '#!/bin/sh\necho "inside the session"\nsleep 2\n', { mode: 0o755 });
@@ -87,7 +82,7 @@ describe('on a terminal', () => {
 describe('on a pipe', () => {
   it('prints plain lines, no status line, a summary of stage times and the final line', async () => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box, { '.piko.yml': CONFIG });
     const result = await box.piko(['create', 'piped'], repo, { NO_COLOR: '' });
     expect(result.stdout).not.toContain(ESC);
     expect(result.stdout).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
@@ -100,7 +95,7 @@ describe('on a pipe', () => {
 
   it('FORCE_COLOR colours a pipe, still without a status line', async () => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box, { '.piko.yml': CONFIG });
     const { NO_COLOR: _, ...env } = box.env as Record<string, string>;
     const result = await execa('node', [PIKO_BIN, 'create', 'forced'], { cwd: repo, env: { ...env, FORCE_COLOR: '1' }, extendEnv: false });
     expect(result.stdout).toMatch(/\x1b\[\d+m\[setup\]/);
@@ -109,7 +104,7 @@ describe('on a pipe', () => {
 
   it('a failure ends with where it failed, the exit code, and what to do next', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo trying; exit 4\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo trying; exit 4\n' });
     const result = await box.piko(['create', 'broken'], repo);
     expect(result.exitCode).toBe(1);
     expect(result.stdout.split('\n').at(-1)).toMatch(/^ {2}git \d+ms · setup \d+ms ✗$/);
@@ -123,7 +118,7 @@ describe('on a pipe', () => {
 
   it('--quiet prints only the final line, and errors', async () => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box, { '.piko.yml': CONFIG });
     const ok = await box.piko(['create', 'hushed', '--quiet'], repo);
     expect(ok.stdout).toMatch(/^✓ hushed ready \(simple, ready\) in [\d.]+m?s$/);
     const failed = await box.piko(['create', 'Bad', '--quiet'], repo);
@@ -133,7 +128,7 @@ describe('on a pipe', () => {
 
   it('piko list prints a table with a header and the ports', async () => {
     const box = sandbox();
-    const repo = await project(box, { 'docker-compose.yml': 'services:\n  web:\n    image: nginx\n    ports: ["80", "443"]\n' });
+    const repo = await initProject(box, { 'docker-compose.yml': 'services:\n  web:\n    image: nginx\n    ports: ["80", "443"]\n' });
     await box.piko(['create', 'listed'], repo);
     const table = (await box.piko(['list'], repo)).stdout.split('\n');
     expect(table[0]).toMatch(/^ID +NAME +PROJECT +MODE +STATUS +BRANCH +PORTS +PATH$/);

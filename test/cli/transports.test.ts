@@ -5,7 +5,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { chooseTransport, globMatches } from '../../cli/transport.js';
-import { cleanup, makeRepo, sandbox, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, initProject, sandbox, waitForOutput } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
 
 const proxies: Server[] = [];
@@ -16,26 +16,7 @@ afterEach(async () => {
   cleanup();
 });
 
-async function project(box: Sandbox, files: Record<string, string>, name = 'app'): Promise<string> {
-  const repo = makeRepo(files, name);
-  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
-  return repo;
-}
 
-function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) {
-        stream.off('data', onData);
-        resolve(seen);
-      }
-    };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`ended before ${pattern}: ${seen}`)));
-  });
-}
 
 const normalized = (text: string) =>
   text
@@ -57,7 +38,7 @@ describe('choosing a transport', () => {
 
   it('shows the same lines through websocket, sse and stdout, and the server log says which carried each', async () => {
     const box = sandbox();
-    const repo = await project(box, {
+    const repo = await initProject(box, {
       '.piko.yml': 'scripts:\n  prepare: echo preparing\n  setup: echo one; sleep 0.1; echo two >&2; sleep 0.1; printf "no newline"\n' +
         'environments:\n  "ci-*": {transport: sse}\n',
     });
@@ -122,7 +103,7 @@ async function proxy(target: string): Promise<{ url: string; cut(): void; cuts: 
 describe('a dropped connection', () => {
   it.each(['websocket', 'sse'])('over %s, re-attaches from the last seq it saw: every line once, in order', async (transport) => {
     const box = sandbox();
-    const repo = await project(box, {
+    const repo = await initProject(box, {
       '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 30); do echo "line $i"; sleep 0.05; done\n',
     });
     const server = await startServer(box);
@@ -144,7 +125,7 @@ describe('a dropped connection', () => {
 describe('piko logs and piko cancel', () => {
   it('prints an environment\'s latest operation from $PIKO_HOME/logs, by name or id, and follows a running one', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo one; echo two >&2\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo one; echo two >&2\n' });
     const created = await box.piko(['create', 'logged', '--transport', 'stdout'], repo);
     const byName = await box.piko(['logs', 'logged'], repo);
     expect(byName.exitCode).toBe(0);
@@ -153,7 +134,7 @@ describe('piko logs and piko cancel', () => {
     expect((await box.piko(['logs', operation], repo)).stdout).toBe(byName.stdout);
 
     // -f on a local run in another process: it streams until that run ends.
-    await project(box, { '.piko.yml': 'scripts:\n  setup: echo first; sleep 1; echo last\n' }, 'other');
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo first; sleep 1; echo last\n' }, 'other');
     const runner = box.spawn(['create', 'other/tail', '--transport', 'stdout'], repo);
     await waitForOutput(runner.stdout!, /\[setup\] first/);
     const followed = await box.piko(['logs', '-f', 'other/tail'], repo);
@@ -165,7 +146,7 @@ describe('piko logs and piko cancel', () => {
 
   it('follows an operation running on the server, and cancels it from another terminal', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
     const server = await startServer(box);
     const creator = box.spawn(['create', 'victim'], repo);
     await waitForOutput(creator.stdout!, /\[setup\] started/);
@@ -190,7 +171,7 @@ describe('piko logs and piko cancel', () => {
 
   it('cancels a local run from another terminal', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
     const runner = box.spawn(['create', 'local-victim', '--transport', 'stdout'], repo);
     await waitForOutput(runner.stdout!, /\[setup\] started/);
     const cancelled = await box.piko(['cancel', 'local-victim'], repo);

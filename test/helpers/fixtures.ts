@@ -179,3 +179,27 @@ export function sandbox(): Sandbox {
     },
   };
 }
+
+/** A repository with `files` committed, registered with `piko init`. */
+export async function initProject(box: Sandbox, files: Record<string, string> = {}, name = 'app'): Promise<string> {
+  const repo = makeRepo(files, name);
+  const init = await box.piko(['init'], repo);
+  if (init.exitCode !== 0) throw new Error(`piko init failed: ${init.stderr}`);
+  return repo;
+}
+
+/** Resolves with the output so far once `pattern` shows up in `stream`. */
+export function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        stream.off('data', onData);
+        resolve(seen);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => reject(new Error(`stream ended before ${pattern}: ${seen}`)));
+  });
+}

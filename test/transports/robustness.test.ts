@@ -9,7 +9,7 @@ import { createParser } from 'eventsource-parser';
 import { findServer } from '../../cli/client.js';
 import { processStart, sameProcess } from '../../core/process.js';
 import type { ServerMessage } from '../../core/protocol.js';
-import { cleanup, makeRepo, sandbox, tempDir, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, initProject, sandbox, tempDir } from '../helpers/fixtures.js';
 import { get, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
 
 const listeners: ReturnType<typeof createServer>[] = [];
@@ -20,11 +20,6 @@ afterEach(async () => {
   cleanup();
 });
 
-async function project(box: Sandbox, files: Record<string, string> = {}): Promise<string> {
-  const repo = makeRepo(files);
-  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
-  return repo;
-}
 
 /** Sends `path` as the request target, byte for byte, and returns the status line's code. */
 function rawRequest(server: RunningServer, path: string, headers: Record<string, string> = {}): Promise<number> {
@@ -50,7 +45,7 @@ function rawRequest(server: RunningServer, path: string, headers: Record<string,
 describe('the server survives', () => {
   it('request targets no URL parser takes, and stays up', async () => {
     const box = sandbox();
-    await project(box);
+    await initProject(box);
     const server = await startServer(box);
     // Read as paths (not as URLs with a host), they are simply paths the server does not serve.
     expect(await rawRequest(server, '//%%/api')).toBe(404);
@@ -61,7 +56,7 @@ describe('the server survives', () => {
 
   it('a refusal whose reason is long and not ASCII, and stays up', async () => {
     const box = sandbox();
-    await project(box);
+    await initProject(box);
     const server = await startServer(box);
     const { messages } = await request(server, 'create', { action: 'create', environment: 'é'.repeat(100) });
     expect(messages).toEqual([expect.objectContaining({ type: 'complete', success: false, error: expect.stringContaining('is not allowed') })]);
@@ -70,7 +65,7 @@ describe('the server survives', () => {
 
   it('an SSE request body over 64 KiB gets its failed complete', async () => {
     const box = sandbox();
-    await project(box);
+    await initProject(box);
     const server = await startServer(box);
     const response = await fetch(new URL('/api/environments/create/events', server.url), {
       method: 'POST',
@@ -82,7 +77,7 @@ describe('the server survives', () => {
 
   it('an Origin on another port of the same host is foreign', async () => {
     const box = sandbox();
-    await project(box);
+    await initProject(box);
     const server = await startServer(box);
     const port = Number(new URL(server.url).port);
     expect(await rawRequest(server, '/api/health', { Origin: `http://127.0.0.1:${port === 3000 ? 3001 : 3000}` })).toBe(403);
@@ -91,7 +86,7 @@ describe('the server survives', () => {
 
   it('a second SIGINT stops it at once, and takes the running commands with it', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo $$ > ../setup.pid; echo started; sleep 30\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo $$ > ../setup.pid; echo started; sleep 30\n' });
     const server = await startServer(box);
     void request(server, 'create', { action: 'create', environment: 'abandoned' });
     await server.waitFor(/\[abandoned setup\] started/);
@@ -108,7 +103,7 @@ describe('the server survives', () => {
 describe('replaying to a slow reader', () => {
   it('sends a long log at the reader\'s pace, dropping nothing, while the server keeps answering', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': `scripts:\n  setup: yes ${'z'.repeat(90)} | head -n 200000\n` });
+    await initProject(box, { '.piko.yml': `scripts:\n  setup: yes ${'z'.repeat(90)} | head -n 200000\n` });
     const server = await startServer(box);
     const first = await request(server, 'create', { action: 'create', environment: 'long' });
     const operation = (first.messages[0] as { operation: string }).operation;
@@ -142,7 +137,7 @@ describe('replaying to a slow reader', () => {
 
   it('?since and Last-Event-ID together replay after the later one', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': 'scripts:\n  setup: echo a; echo b; echo c\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo a; echo b; echo c\n' });
     const server = await startServer(box);
     const first = await request(server, 'create', { action: 'create', environment: 'both' });
     const operation = (first.messages[0] as { operation: string }).operation;
@@ -167,7 +162,7 @@ describe('a client that cannot tell whether its request arrived', () => {
 
   it.each(['websocket', 'sse'])('Ctrl-C while connecting over %s stops, and runs nothing here', async (transport) => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo ran here\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo ran here\n' });
     const url = await silent();
     const child = box.spawn(['create', 'unsure', '--transport', transport], repo, { PIKO_SERVER_URL: url, PIKO_TOKEN: 't' });
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readOperationLog } from '../../core/operation-log.js';
 import { expandBatch, type OperationMessage, type ServerMessage } from '../../core/protocol.js';
-import { cleanup, makeRepo, sandbox, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, initProject, sandbox } from '../helpers/fixtures.js';
 import { connect, exchange, get, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
 
 afterEach(async () => {
@@ -13,11 +13,6 @@ afterEach(async () => {
   cleanup();
 });
 
-async function project(box: Sandbox, files: Record<string, string> = {}): Promise<string> {
-  const repo = makeRepo(files);
-  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
-  return repo;
-}
 
 const kinds = (messages: ServerMessage[]) => messages.map((m) => (m.type === 'stage' ? `stage:${m.name}:${m.state}` : m.type));
 const complete = (messages: ServerMessage[]) => messages.filter((m) => m.type === 'complete');
@@ -39,7 +34,7 @@ function raw(server: RunningServer, path: string, headers: Record<string, string
 describe('piko server over WebSocket', () => {
   it("takes the seed's exact request and streams accepted, stages, logs and one complete, then closes", async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo hello from setup; echo oops >&2\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo hello from setup; echo oops >&2\n' });
     const server = await startServer(box);
     expect(statSync(join(box.home, 'server.json')).mode & 0o777).toBe(0o600);
 
@@ -75,7 +70,7 @@ describe('piko server over WebSocket', () => {
 
   it('sends batches of log lines to a client that asks (?batch=1), standing for exactly the per-line stream', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 2000); do echo "line $i"; done; printf "partial"; echo err >&2\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 2000); do echo "line $i"; done; printf "partial"; echo err >&2\n' });
     const server = await startServer(box);
     const batched = await exchange(connect(server, '/api/environments/create/stream?batch=1'), { action: 'create', environment: 'batched' });
     const operation = (batched.messages[0] as { operation: string }).operation;
@@ -90,7 +85,7 @@ describe('piko server over WebSocket', () => {
 
   it('delivers a setup line while the script still sleeps', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': 'scripts:\n  setup: echo before; sleep 3; echo after\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo before; sleep 3; echo after\n' });
     const server = await startServer(box);
     let sawBefore = 0;
     let sawComplete = 0;
@@ -106,7 +101,7 @@ describe('piko server over WebSocket', () => {
 
   it('answers /api/health, /api/projects and /api/environments as JSON', async () => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box);
     const server = await startServer(box);
     await request(server, 'create', { action: 'create', environment: 'one' });
     expect(await get(server, '/api/health')).toEqual({ status: 200, body: expect.objectContaining({ ok: true, operations: 0, version: '0.1.0' }) });
@@ -117,7 +112,7 @@ describe('piko server over WebSocket', () => {
 
   it('refuses requests without the token, from a foreign Origin or for a foreign Host, before doing anything', async () => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box);
     const server = await startServer(box);
     const host = new URL(server.url).host;
     expect((await raw(server, '/api/health', { host })).status).toBe(401);
@@ -159,7 +154,7 @@ describe('piko server over WebSocket', () => {
     ['an operation on an environment that does not exist', { action: 'up', environment: 'x' }, /no environment "x" in project "app"/],
   ])('answers %s with one failed complete, creates nothing, and keeps serving', async (_what, body, error) => {
     const box = sandbox();
-    const repo = await project(box);
+    const repo = await initProject(box);
     const server = await startServer(box);
     const action = typeof body === 'object' && body.action === 'up' ? 'up' : 'create';
     const { messages } = await request(server, action, body);
@@ -171,7 +166,7 @@ describe('piko server over WebSocket', () => {
 
   it('finishes the operation when the client vanishes mid-way, and says so in its log', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': 'scripts:\n  setup: echo working; sleep 1; echo done\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo working; sleep 1; echo done\n' });
     const server = await startServer(box);
     const socket = connect(server, '/api/environments/create/stream');
     await exchange(socket, { action: 'create', environment: 'orphan' }, {
@@ -186,7 +181,7 @@ describe('piko server over WebSocket', () => {
 
   it('runs operations concurrently; of two creates of one name exactly one wins', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': 'scripts:\n  setup: sleep 1\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: sleep 1\n' });
     const server = await startServer(box);
     const started = Date.now();
     const [a, b, other] = await Promise.all([
@@ -207,7 +202,7 @@ describe('piko server over WebSocket', () => {
 describe('keep-alive and slow clients', () => {
   it('keeps a quiet operation\'s connection through many pings, and drops a peer that stops answering', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': 'scripts:\n  setup: sleep 2; echo finally\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: sleep 2; echo finally\n' });
     const server = await startServer(box, { PIKO_PING_INTERVAL_MS: '150' });
     let pings = 0;
     const quiet = connect(server, '/api/environments/create/stream');
@@ -234,7 +229,7 @@ describe('keep-alive and slow clients', () => {
     // About 140 MB of output, as fast as the machine makes it: far more than the server could
     // hold for a client that reads nothing.
     const line = 'x'.repeat(90);
-    await project(box, { '.piko.yml': `scripts:\n  setup: yes ${line} | head -n 1500000; echo last line\n` });
+    await initProject(box, { '.piko.yml': `scripts:\n  setup: yes ${line} | head -n 1500000; echo last line\n` });
     const server = await startServer(box);
     const messages: ServerMessage[] = [];
     const socket = connect(server, '/api/environments/create/stream');

@@ -6,7 +6,7 @@ import { createParser } from 'eventsource-parser';
 import { join } from 'node:path';
 import { readOperationLog } from '../../core/operation-log.js';
 import type { OperationMessage, ServerMessage } from '../../core/protocol.js';
-import { cleanup, makeRepo, sandbox, type Sandbox } from '../helpers/fixtures.js';
+import { cleanup, initProject, sandbox, type Sandbox } from '../helpers/fixtures.js';
 import { connect, exchange, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
 
 afterEach(async () => {
@@ -14,11 +14,6 @@ afterEach(async () => {
   cleanup();
 });
 
-async function project(box: Sandbox, files: Record<string, string>): Promise<string> {
-  const repo = makeRepo(files);
-  expect((await box.piko(['init'], repo)).exitCode).toBe(0);
-  return repo;
-}
 
 interface RawEvents {
   status: number;
@@ -48,7 +43,7 @@ function parse(text: string): { id: string | undefined; message: ServerMessage }
 describe('SSE', () => {
   it('streams a create as text/event-stream: every event id: <seq> and data: <the JSON message>', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': 'scripts:\n  setup: echo hello; echo warn >&2\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo hello; echo warn >&2\n' });
     const server = await startServer(box);
     const raw = await rawEvents(server, '/api/environments/create/events', {
       method: 'POST',
@@ -68,7 +63,7 @@ describe('SSE', () => {
 
   it('answers bad input with one failed complete event and refuses requests without the token', async () => {
     const box = sandbox();
-    await project(box, {});
+    await initProject(box, {});
     const server = await startServer(box);
     const bad = await rawEvents(server, '/api/environments/create/events', { method: 'POST', body: { action: 'create', environment: '../x' } });
     expect(parse(bad.text)).toEqual([
@@ -90,7 +85,7 @@ describe('SSE', () => {
 
   it('keeps a quiet stream open with comment lines', async () => {
     const box = sandbox();
-    await project(box, { '.piko.yml': 'scripts:\n  setup: sleep 1\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: sleep 1\n' });
     const server = await startServer(box, { PIKO_PING_INTERVAL_MS: '100' });
     const raw = await rawEvents(server, '/api/environments/create/events', { method: 'POST', body: { action: 'create', environment: 'quiet' } });
     expect(raw.text.match(/^: keep-alive$/gm)!.length).toBeGreaterThanOrEqual(5);
@@ -100,7 +95,7 @@ describe('SSE', () => {
   it('never lets a reader that stops reading hold up the operation or grow the server', async () => {
     const box = sandbox();
     const line = 'y'.repeat(90);
-    await project(box, { '.piko.yml': `scripts:\n  setup: yes ${line} | head -n 1000000\n` });
+    await initProject(box, { '.piko.yml': `scripts:\n  setup: yes ${line} | head -n 1000000\n` });
     const server = await startServer(box);
     const url = new URL('/api/environments/create/events', server.url);
     const body = JSON.stringify({ action: 'create', environment: 'stalled' });
@@ -139,7 +134,7 @@ describe('SSE', () => {
 describe('re-attaching', () => {
   /** Starts a create whose setup prints a line every 100 ms for a while, and waits until it runs. */
   async function running(box: Sandbox): Promise<{ server: RunningServer; operation: string; first: Promise<ServerMessage[]> }> {
-    await project(box, { '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 25); do echo "tick $i"; sleep 0.1; done\n' });
+    await initProject(box, { '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 25); do echo "tick $i"; sleep 0.1; done\n' });
     const server = await startServer(box);
     let operation = '';
     let resolveStarted: () => void;
@@ -191,7 +186,7 @@ describe('re-attaching', () => {
 
   it('answers an unknown or malformed operation id with 404', async () => {
     const box = sandbox();
-    await project(box, {});
+    await initProject(box, {});
     const server = await startServer(box);
     expect((await rawEvents(server, '/api/operations/op_000000000000/events')).status).toBe(404);
     expect((await rawEvents(server, '/api/operations/..%2F..%2Fstate/events')).status).toBe(404);
@@ -207,7 +202,7 @@ describe('re-attaching', () => {
 describe('cancel', () => {
   it('POST /api/operations/{id}/cancel stops the running stage, rolls back, and ends the stream with one complete saying who cancelled', async () => {
     const box = sandbox();
-    const repo = await project(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
     const server = await startServer(box);
     let operation = '';
     let started: () => void;
