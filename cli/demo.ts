@@ -27,7 +27,8 @@ scripts:
 
 const work = mkdtempSync(join(tmpdir(), 'piko-demo-'));
 const repo = join(work, 'demo-shop');
-const env = { PIKO_HOME: join(work, 'piko-home') };
+// Its own state, and its own tmux server, so nothing of yours is touched.
+const env = { PIKO_HOME: join(work, 'piko-home'), PIKO_TMUX_SOCKET: `piko-demo-${process.pid}` };
 
 async function sh(file: string, args: string[]): Promise<void> {
   await execa(file, args, { cwd: repo, env, stdio: 'inherit' });
@@ -57,7 +58,8 @@ try {
   console.log(pc.bold(`\n$ piko server --port 0   ${pc.dim('(in the background)')}`));
   console.log(serverLog.trim());
 
-  await piko('create', 'feature-demo');
+  // --no-attach: on a terminal, piko would otherwise attach to the environment's tmux session.
+  await piko('create', 'feature-demo', '--no-attach');
   await piko('list');
   await piko('destroy', 'feature-demo', '--force');
 
@@ -70,5 +72,6 @@ try {
 } finally {
   server.kill('SIGTERM');
   await server;
+  await execa('tmux', ['-L', env.PIKO_TMUX_SOCKET, 'kill-server'], { reject: false });
   rmSync(work, { recursive: true, force: true });
 }
