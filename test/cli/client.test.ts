@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, initProject, sandbox, waitForOutput } from '../helpers/fixtures.js';
+import { cleanup, initProject, sandbox, waitForOutput, normalizeOutput } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
 
 afterEach(async () => {
@@ -12,14 +12,7 @@ afterEach(async () => {
   cleanup();
 });
 
-
-
-/** The output of a run with what legitimately differs between two runs masked. */
-const normalized = (text: string) =>
-  text
-    .replace(/HEAD is now at \w+/g, 'HEAD is now at <commit>')
-    .replace(/\b\d+(\.\d+)?(ms|s)\b/g, '<time>')
-    .replace(/op_\w+/g, 'op_<id>');
+const normalized = normalizeOutput;
 
 describe('piko create with a server running', () => {
   it('streams through the server, line for line as a local run prints it', async () => {

@@ -15,7 +15,6 @@ const tmux = (socket: string, ...args: string[]) => execa('tmux', ['-L', socket,
 
 const COMPOSE = 'services:\n  web:\n    image: nginx\n    ports: ["80"]\n  worker:\n    image: busybox\n';
 
-
 describe('tmux', () => {
   it('makes a session with a shell window (with the variables), one per service and a logs window; destroy removes it', async () => {
     const box = sandbox();

@@ -13,7 +13,6 @@ afterEach(async () => {
 
 const TEAM_PLUGIN = readFileSync(join(ROOT, 'test', 'fixtures', 'team-plugin.mjs'), 'utf8');
 
-
 /** Nothing a create could have made: no worktree, branch, row, or operation log. */
 async function expectNothingMade(box: Sandbox, repo: string, name: string): Promise<void> {
   expect(existsSync(join(repo, '.piko', 'worktrees', name))).toBe(false);

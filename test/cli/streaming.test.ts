@@ -8,7 +8,6 @@ import type { OperationMessage } from '../../core/protocol.js';
 
 afterEach(cleanup);
 
-
 describe('streaming', () => {
   it('shows a setup line while the script is still sleeping', async () => {
     const box = sandbox();

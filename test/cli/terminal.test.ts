@@ -10,7 +10,6 @@ afterEach(cleanup);
 const CONFIG = 'scripts:\n  prepare: echo preparing\n  setup: echo one; sleep 0.6; echo two >&2; sleep 0.6; echo three\n';
 const ESC = '\x1b';
 
-
 /** Runs the CLI in a pseudo-terminal, as a person at a terminal would; returns what the terminal got. */
 async function inTerminal(box: Sandbox, args: string[], cwd: string, env: Record<string, string> = {}) {
   // `script` runs the command with $SHELL, so a SHELL meant for piko is set inside the command.

@@ -5,7 +5,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { chooseTransport, globMatches } from '../../cli/transport.js';
-import { cleanup, initProject, sandbox, waitForOutput } from '../helpers/fixtures.js';
+import { cleanup, initProject, sandbox, waitForOutput, normalizeOutput } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
 
 const proxies: Server[] = [];
@@ -16,13 +16,7 @@ afterEach(async () => {
   cleanup();
 });
 
-
-
-const normalized = (text: string) =>
-  text
-    .replace(/HEAD is now at \w+/g, 'HEAD is now at <commit>')
-    .replace(/\b\d+(\.\d+)?(ms|s)\b/g, '<time>')
-    .split('\n');
+const normalized = (text: string) => normalizeOutput(text).split('\n');
 
 describe('choosing a transport', () => {
   it('flag > PIKO_TRANSPORT > environments glob > transport > websocket', () => {

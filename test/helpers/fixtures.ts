@@ -203,3 +203,11 @@ export function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): P
     stream.once('end', () => reject(new Error(`stream ended before ${pattern}: ${seen}`)));
   });
 }
+
+/** CLI output with what legitimately differs between two runs masked: commits, times, operation ids. */
+export function normalizeOutput(text: string): string {
+  return text
+    .replace(/HEAD is now at \w+/g, 'HEAD is now at <commit>')
+    .replace(/\b\d+(\.\d+)?(ms|s)\b/g, '<time>')
+    .replace(/op_\w+/g, 'op_<id>');
+}

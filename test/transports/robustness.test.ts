@@ -20,7 +20,6 @@ afterEach(async () => {
   cleanup();
 });
 
-
 /** Sends `path` as the request target, byte for byte, and returns the status line's code. */
 function rawRequest(server: RunningServer, path: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -13,7 +13,6 @@ afterEach(async () => {
   cleanup();
 });
 
-
 const kinds = (messages: ServerMessage[]) => messages.map((m) => (m.type === 'stage' ? `stage:${m.name}:${m.state}` : m.type));
 const complete = (messages: ServerMessage[]) => messages.filter((m) => m.type === 'complete');
 

@@ -14,7 +14,6 @@ afterEach(async () => {
   cleanup();
 });
 
-
 interface RawEvents {
   status: number;
   contentType: string | null;
