@@ -54,6 +54,8 @@ export const ConfigSchema = z.strictObject({
   environments: z.record(z.string(), z.strictObject({ transport: Transport.optional() })).optional(),
   stages: z.array(StageSchema).optional(),
   plugins: z.array(z.string().min(1)).optional(),
+  /** The compose file(s), relative to the repository root, read in order like `-f a -f b`. */
+  compose: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
 });
 
 export type PikoConfig = z.infer<typeof ConfigSchema>;

@@ -10,8 +10,7 @@ import { branchExists, git } from './git.js';
 import { PikoError, toPikoError } from './errors.js';
 import { assertEnvironmentName } from './names.js';
 import { newOperationId, type Operation } from './operation.js';
-import { environmentPaths } from './paths.js';
-import { PIKO_COMPOSE_FILE } from './compose.js';
+import { environmentPaths, PIKO_COMPOSE_FILE } from './paths.js';
 import {
   OPERATION_KINDS,
   OperationRequestSchema,

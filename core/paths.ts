@@ -20,6 +20,9 @@ export function environmentPaths(root: string, env: string): { worktree: string;
   };
 }
 
+/** What the docker stage writes in the compose project folder and runs. */
+export const PIKO_COMPOSE_FILE = 'docker-compose.piko.yml';
+
 /** The compose project name: `piko-<project>-<env>`, lowered to what docker compose accepts. */
 export function composeProjectName(project: string, env: string): string {
   return `piko-${project}-${env}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');

@@ -23,8 +23,11 @@ export type EnvironmentStatus =
 export interface PortBinding {
   service: string;
   containerPort: number;
+  /** The host port; with `replicas`, the first of that many consecutive ports, one per replica. */
   hostPort: number;
   protocol: 'tcp' | 'udp';
+  /** How many containers of the service publish this port (when more than one). */
+  replicas?: number;
 }
 
 export interface EnvironmentInfo {

@@ -1,6 +1,7 @@
 // Protocol messages → what a terminal shows. Shared by the stdout transport (local runs) and
 // the network clients, so `piko create` looks the same whichever transport carried it.
 import { createColors } from 'picocolors';
+import { publishedPorts } from './vars.js';
 import { expandBatch, logText, sourceLabel, type CompleteMessage, type ServerMessage } from './protocol.js';
 
 export interface MessageRenderer {
@@ -150,7 +151,7 @@ export class TerminalRenderer implements MessageRenderer {
       if (this.action === 'destroy' || env.status === 'destroyed') return `${c.green('✓')} ${env.name} destroyed${took}\n`;
       const verb = ({ up: 'started', down: 'stopped', restart: 'restarted' } as Record<string, string>)[this.action ?? ''] ?? 'ready';
       if (verb !== 'ready') return `${c.green('✓')} ${env.name} ${verb} (${env.mode}, ${env.status})${took}\n`;
-      const ports = env.ports.map((p) => `${p.service} ${p.containerPort} → localhost:${p.hostPort}`).join(', ');
+      const ports = env.ports.map((p) => `${p.service} ${p.containerPort} → localhost:${publishedPorts(p)}`).join(', ');
       return `${c.green('✓')} ${env.name} ready (${env.mode}, ${env.status})${took}\n${ports ? c.dim(`  ports: ${ports}\n`) : ''}`;
     }
     const lines: string[] = [];

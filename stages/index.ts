@@ -1,6 +1,6 @@
 import type { PikoPlugin } from '../core/engine.js';
 import { ConfigStagesPlugin } from './config-stages.js';
-import { DockerStagePlugin } from './docker.js';
+import { DockerStagePlugin } from './docker/index.js';
 import { GitStagePlugin } from './git.js';
 import { destroyScript, prepareScript, setupScript } from './script.js';
 import { TmuxStagePlugin } from './tmux.js';

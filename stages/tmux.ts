@@ -3,13 +3,14 @@
 // <service> sh`, or the command `shells.<service>` names) and a `logs` window. Skipped with a
 // note when tmux is not installed; destroy kills the session.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { parseCompose } from '../core/compose.js';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine.js';
 import { STAGE_ORDER } from '../core/stage-order.js';
 import { hasSession, tmuxArgs, tmuxSession, tmuxVersion } from '../core/tmux.js';
+import { composeCommand } from './docker/compose-cli.js';
+import { composeToolFor } from './docker/index.js';
+import { readComposeFile } from './docker/load.js';
 
 const PLUGIN_NAME = 'TmuxStagePlugin';
 
@@ -26,11 +27,11 @@ async function killSession(ctx: StageContext): Promise<void> {
   }
 }
 
-/** The services of the environment's compose file, in file order. */
-async function services(ctx: StageContext): Promise<string[]> {
+/** The services of the environment's compose file (the one piko wrote), in file order. */
+function services(ctx: StageContext): string[] {
   const file = ctx.operation.environment.composeFile;
   if (ctx.operation.environment.mode !== 'docker' || !file || !existsSync(file)) return [];
-  return Object.keys(parseCompose(await readFile(file, 'utf8'), basename(file)).services ?? {});
+  return Object.keys(readComposeFile(file, basename(file)).services ?? {});
 }
 
 function createStage(): StageDefinition {
@@ -53,14 +54,15 @@ function createStage(): StageDefinition {
       made = true;
       await tmux(ctx, 'new-session', '-d', '-s', session, '-n', 'shell', '-c', environment.path, ...env);
       const compose = environment.composeFile;
-      const names = await services(ctx);
+      const names = services(ctx);
       if (compose && names.length > 0) {
-        const base = ['docker', 'compose', '-p', environment.composeProject!, '-f', basename(compose)];
+        const tool = await composeToolFor(ctx.operation);
+        const command = (...args: string[]) => composeCommand(tool, environment.composeProject!, basename(compose), args).flat();
         for (const service of names) {
           const shell = (ctx.operation.config.shells?.[service] ?? 'sh').split(/\s+/).filter(Boolean);
-          await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', service, '-c', dirname(compose), ...env, ...base, 'exec', service, ...shell);
+          await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', service, '-c', dirname(compose), ...env, ...command('exec', service, ...shell));
         }
-        await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', 'logs', '-c', dirname(compose), ...env, ...base, 'logs', '-f');
+        await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', 'logs', '-c', dirname(compose), ...env, ...command('logs', '-f'));
       }
       ctx.info(`tmux session ${session}: shell${names.map((n) => `, ${n}`).join('')}${names.length ? ', logs' : ''}`);
     },

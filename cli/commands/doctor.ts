@@ -3,13 +3,15 @@
 // non-zero when something required is missing.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { findComposeFile } from '../../core/compose.js';
+import { loadConfig } from '../../core/config.js';
 import { git } from '../../core/git.js';
 import { pikoHome, stateDbPath } from '../../core/paths.js';
 import { processAlive } from '../../core/process.js';
 import { readServerInfo } from '../../core/server-info.js';
 import { State } from '../../core/state.js';
 import { tmuxVersion } from '../../core/tmux.js';
+import { findCompose } from '../../stages/docker/compose-cli.js';
+import { composeFiles } from '../../stages/docker/load.js';
 import { ExitError } from '../exit.js';
 
 interface Check {
@@ -23,6 +25,17 @@ interface Check {
 async function version(file: string, args: string[]): Promise<string | undefined> {
   const result = await execa(file, args, { reject: false });
   return result.exitCode === 0 ? result.stdout.trim().split('\n')[0] : undefined;
+}
+
+/** Whether a project has compose files: at its root, or where its config's `compose:` says. */
+async function hasComposeFile(root: string): Promise<boolean> {
+  if (!existsSync(root)) return false;
+  try {
+    return composeFiles(root, (await loadConfig(root)).config.compose) !== undefined;
+  } catch {
+    // A config that cannot be read, or names files that are not there: docker is still meant.
+    return true;
+  }
 }
 
 async function serverCheck(home: string): Promise<Check> {
@@ -50,7 +63,7 @@ export async function doctor(options: { json: boolean }): Promise<void> {
   try {
     const projects = state.listProjects();
     // Docker is required once a project has a compose file.
-    const needsDocker = projects.some((p) => existsSync(p.root) && findComposeFile(p.root) !== undefined);
+    const needsDocker = (await Promise.all(projects.map((p) => hasComposeFile(p.root)))).includes(true);
     const tool = (name: string, found: string | undefined, required: boolean, missing: string): Check => ({
       name,
       result: found ? 'ok' : required ? 'missing' : 'note',
@@ -61,14 +74,19 @@ export async function doctor(options: { json: boolean }): Promise<void> {
       version('git', ['--version']),
       version('docker', ['version', '--format', '{{.Client.Version}}']),
       version('docker', ['version', '--format', '{{.Server.Version}}']),
-      version('docker', ['compose', 'version', '--short']),
+      findCompose(),
       tmuxVersion(),
     ]);
     checks.push(
       tool('git', gitVersion, true, 'not installed: piko needs git'),
       tool('docker', client, needsDocker, 'not installed (needed for projects with a compose file)'),
       tool('docker daemon', daemon, needsDocker, client ? 'not reachable: start Docker (`docker info` must work)' : 'no docker client'),
-      tool('docker compose', compose, needsDocker, 'not installed (the compose plugin)'),
+      tool(
+        'docker compose',
+        compose && `${compose.label} (Compose v${compose.major}${compose.major === 1 ? ': works; v2, the docker compose plugin, is preferred' : ''})`,
+        needsDocker,
+        'not installed: neither `docker compose` (v2, preferred) nor `docker-compose` (v1)',
+      ),
       tool('tmux', tmux, false, 'not installed (optional: a session per environment)'),
       await serverCheck(home),
     );

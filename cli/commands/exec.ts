@@ -8,6 +8,7 @@ import { loadConfig } from '../../core/config.js';
 import { PikoError } from '../../core/errors.js';
 import { environmentInfo, type EnvironmentRow, type ProjectRow } from '../../core/state.js';
 import { environmentVariables } from '../../core/vars.js';
+import { composeCommand, requireCompose } from '../../stages/docker/compose-cli.js';
 import { openState, resolveEnvironment } from '../context.js';
 import { ExitError } from '../exit.js';
 
@@ -30,7 +31,7 @@ async function interactive(file: string, args: string[], cwd: string, env: Recor
   if (result.exitCode !== 0) throw new ExitError(result.exitCode);
 }
 
-/** `docker compose exec` in an environment's compose project. */
+/** `docker compose exec` (or `docker-compose exec`) in an environment's compose project. */
 export async function exec(name: string, service: string, command: string[]): Promise<void> {
   const { project, environment } = await target(name);
   if (environment.mode !== 'docker' || !environment.composeFile || !environment.composeProject) {
@@ -38,12 +39,11 @@ export async function exec(name: string, service: string, command: string[]): Pr
   }
   const shell = (await loadConfig(project.root)).config.shells?.[service] ?? 'sh';
   const run = command.length > 0 ? command : shell.split(/\s+/).filter(Boolean);
-  const file = existsSync(environment.composeFile) ? ['-f', basename(environment.composeFile)] : [];
+  const file = existsSync(environment.composeFile) ? basename(environment.composeFile) : undefined;
   // Without a terminal on stdin (a pipe, a script) docker must not try to allocate one.
   const tty = process.stdin.isTTY ? [] : ['-T'];
   await interactive(
-    'docker',
-    ['compose', '-p', environment.composeProject, ...file, 'exec', ...tty, service, ...run],
+    ...composeCommand(await requireCompose(), environment.composeProject, file, ['exec', ...tty, service, ...run]),
     existsSync(dirname(environment.composeFile)) ? dirname(environment.composeFile) : project.root,
     environmentVariables(project.root, environmentInfo(environment)),
   );

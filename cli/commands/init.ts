@@ -1,7 +1,7 @@
 // `piko init`: register the repository you stand in as a project named after its folder.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { PIKO_COMPOSE_FILE } from '../../core/compose.js';
+import { PIKO_COMPOSE_FILE } from '../../core/paths.js';
 import { PikoError } from '../../core/errors.js';
 import { git } from '../../core/git.js';
 import { openState } from '../context.js';

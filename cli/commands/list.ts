@@ -1,6 +1,7 @@
 // `piko list`: every environment, as a table or as JSON.
 import { pikoHome } from '../../core/paths.js';
 import { environmentInfo, State } from '../../core/state.js';
+import { publishedPorts } from '../../core/vars.js';
 
 const COLUMNS = ['ID', 'NAME', 'PROJECT', 'MODE', 'STATUS', 'BRANCH', 'PORTS', 'PATH'] as const;
 
@@ -23,7 +24,7 @@ export function list(options: { json?: boolean }): void {
       e.mode,
       e.status,
       e.branch,
-      e.ports.map((p) => `${p.service}:${p.hostPort}`).join(' ') || '-',
+      e.ports.map((p) => `${p.service}:${publishedPorts(p)}`).join(' ') || '-',
       e.path,
     ]);
     const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));

@@ -1,53 +1,19 @@
 // `piko status [name] [--json]`: one environment in detail: where it lives, its ports, its
 // containers as docker sees them, its tmux session and its last operation.
-import { existsSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { execa } from 'execa';
 import { formatDuration } from '../../core/render.js';
 import { environmentInfo, type EnvironmentRow } from '../../core/state.js';
 import { hasSession, tmuxSession } from '../../core/tmux.js';
+import { publishedPorts } from '../../core/vars.js';
+import { projectContainers, type Container } from '../../stages/docker/compose-cli.js';
 import { openState, resolveEnvironment } from '../context.js';
 
-export interface Container {
-  name: string;
-  service: string;
-  state: string;
-  ports: string[];
-}
-
-/** `docker compose ps --format json`: one JSON array, or (newer compose) one object per line. */
-export function parseComposePs(text: string): Container[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  const rows = (trimmed.startsWith('[') ? JSON.parse(trimmed) : trimmed.split('\n').map((line) => JSON.parse(line))) as {
-    Name?: string;
-    Service?: string;
-    State?: string;
-    Publishers?: { URL?: string; TargetPort?: number; PublishedPort?: number; Protocol?: string }[];
-  }[];
-  return rows.map((row) => ({
-    name: row.Name ?? '?',
-    service: row.Service ?? '?',
-    state: row.State ?? '?',
-    ports: (row.Publishers ?? [])
-      .filter((p) => p.PublishedPort)
-      .map((p) => `${p.URL ?? '0.0.0.0'}:${p.PublishedPort}->${p.TargetPort}/${p.Protocol ?? 'tcp'}`),
-  }));
-}
-
+/** The environment's containers as the engine has them (the same for Compose v1 and v2). */
 async function containers(environment: EnvironmentRow): Promise<Container[] | { error: string }> {
   if (environment.mode !== 'docker' || !environment.composeProject) return [];
-  const file = environment.composeFile && existsSync(environment.composeFile) ? environment.composeFile : undefined;
-  const result = await execa(
-    'docker',
-    ['compose', '-p', environment.composeProject, ...(file ? ['-f', basename(file)] : []), 'ps', '--all', '--format', 'json'],
-    { cwd: file ? dirname(file) : undefined, reject: false },
-  );
-  if (result.exitCode !== 0) return { error: (result.stderr || result.shortMessage || 'docker failed').split('\n')[0]! };
   try {
-    return parseComposePs(result.stdout);
-  } catch {
-    return { error: 'docker compose ps printed something that is not JSON' };
+    return await projectContainers(environment.composeProject);
+  } catch (err) {
+    return { error: (err as Error).message };
   }
 }
 
@@ -78,7 +44,7 @@ export async function status(name: string | undefined, options: { json: boolean 
       ['data dir', environment.dataDir],
     ];
     if (environment.composeProject) rows.push(['compose', `${environment.composeProject} (${environment.composeFile ?? 'no file'})`]);
-    for (const port of environment.ports) rows.push(['port', `${port.service} ${port.containerPort}/${port.protocol} → localhost:${port.hostPort}`]);
+    for (const port of environment.ports) rows.push(['port', `${port.service} ${port.containerPort}/${port.protocol} → localhost:${publishedPorts(port)}`]);
     if (Array.isArray(found)) for (const c of found) rows.push(['container', `${c.name}  ${c.state}  ${c.ports.join(', ')}`.trimEnd()]);
     else rows.push(['containers', `unknown: ${found.error}`]);
     rows.push(['tmux', tmux ? `${session} (piko attach ${project.name}/${environment.name})` : 'no session']);

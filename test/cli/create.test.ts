@@ -81,12 +81,13 @@ describe('piko create and destroy, locally', () => {
     expect(git(worktree, 'branch', '--show-current')).toBe('feature-xyz');
     expect(existsSync(dataDir)).toBe(true);
     const override = parse(readFileSync(join(worktree, 'docker-compose.piko.yml'), 'utf8'));
-    expect(override.services.web.ports).toEqual([{ target: 80, published: '10180', protocol: 'tcp' }]);
+    expect(override.services.web.ports).toEqual(['10180:80/tcp']);
     expect(override.services.db.container_name).toBe('piko-shop-feature-xyz-shared-db');
     expect(override.networks.default.name).toBe('piko-shop-feature-xyz');
     expect(override.volumes.pgdata.name).toBe('piko-shop-feature-xyz_pgdata');
     const up = box.docker.calls().find((c) => c.args.includes('up'));
     expect(up).toEqual({
+      program: 'docker',
       args: ['compose', '-p', 'piko-shop-feature-xyz', '-f', 'docker-compose.piko.yml', 'up', '-d'],
       cwd: worktree,
     });
@@ -100,9 +101,10 @@ describe('piko create and destroy, locally', () => {
     const destroyed = await box.piko(['destroy', 'feature-xyz'], repo);
     expect(destroyed.exitCode).toBe(0);
     expect(destroyed.stdout).toMatch(/✓ feature-xyz destroyed in/);
-    expect(box.docker.calls().at(-1)!.args).toEqual([
+    expect(box.docker.lastCompose('down')!.args).toEqual([
       'compose', '-p', 'piko-shop-feature-xyz', '-f', 'docker-compose.piko.yml', 'down', '-v', '--remove-orphans',
     ]);
+    expect(box.docker.upProjects()).toEqual([]);
     expect(existsSync(worktree)).toBe(false);
     expect(existsSync(dataDir)).toBe(false);
     expect(await listed(box, repo)).toEqual([]);

@@ -17,7 +17,7 @@ describe('piko destroy', () => {
     const result = await box.piko(['destroy', 'gone', '--keep-volumes'], repo);
     expect(result.exitCode).toBe(0);
     expect(readFileSync(join(repo, 'destroyed.txt'), 'utf8')).toBe('cleaning gone on port 10180\n');
-    expect(box.docker.calls().at(-1)!.args).toEqual([
+    expect(box.docker.lastCompose('down')!.args).toEqual([
       'compose', '-p', 'piko-app-gone', '-f', 'docker-compose.piko.yml', 'down', '--remove-orphans',
     ]);
   });

@@ -21,10 +21,11 @@ async function leftovers(box: Sandbox, repo: string) {
     branches: git(repo, 'branch', '--format=%(refname:short)').split('\n'),
     gitWorktrees: git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length,
     rows: await listed(box, repo),
+    containers: box.docker.upProjects(),
   };
 }
 
-const NOTHING = { worktrees: [], data: [], branches: ['main'], gitWorktrees: 1, rows: [] };
+const NOTHING = { worktrees: [], data: [], branches: ['main'], gitWorktrees: 1, rows: [], containers: [] };
 
 describe('bad input', () => {
   it.each([
@@ -124,7 +125,7 @@ describe('a failing stage rolls back', () => {
     expect(result.stdout).toContain('[piko] rolling back git');
     expect(result.stderr).toContain('✗ broken failed at script:setup (exit 3)');
     expect(result.stderr).toContain('script:setup failed: `sh -c \'echo installing; exit 3\'` exited with code 3');
-    const down = box.docker.calls().at(-1)!;
+    const down = box.docker.lastCompose('down')!;
     expect(down.args).toEqual(['compose', '-p', 'piko-app-broken', '-f', 'docker-compose.piko.yml', 'down', '-v', '--remove-orphans']);
     expect(await leftovers(box, repo)).toEqual(NOTHING);
   });
@@ -148,8 +149,8 @@ describe('a failing stage rolls back', () => {
     await box.piko(['init'], repo);
     const result = await box.piko(['create', 'nodaemon'], repo, { FAKE_DOCKER_NO_DAEMON: '1' });
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain('[docker] Cannot connect to the Docker daemon');
-    expect(result.stderr).toContain('cannot reach the Docker daemon');
+    // The daemon's own words are in the error, not in the stream.
+    expect(result.stderr).toContain('cannot reach the Docker daemon (`docker version` exited with code 1: Cannot connect to the Docker daemon');
     expect(result.stderr).toContain('Start the Docker daemon');
     // It never got as far as `up`, so there is nothing to bring down.
     expect(box.docker.calls().map((c) => c.args[0])).toEqual(['version']);
@@ -174,7 +175,7 @@ describe('a failing stage rolls back', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('✗ upfail failed at docker (exit 17)');
     expect(result.stderr).toContain('`docker compose -p piko-app-upfail -f docker-compose.piko.yml up -d` exited with code 17');
-    expect(box.docker.calls().at(-1)!.args).toContain('down');
+    expect(box.docker.lastCompose('down')).toBeDefined();
     expect(await leftovers(box, repo)).toEqual(NOTHING);
   });
 

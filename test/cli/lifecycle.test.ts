@@ -91,7 +91,7 @@ describe('up, down, restart', () => {
     expect(box.docker.calls().at(-1)!.args.slice(-2)).toEqual(['up', '-d']);
     expect(await status()).toBe('running');
     const restarted = await box.piko(['restart', 'app/cycled', '--json'], repo);
-    expect(restarted.stdout.split('\n').map((l) => JSON.parse(l).type)).toEqual(['accepted', 'stage', 'log', 'log', 'stage', 'complete']);
+    expect(restarted.stdout.split('\n').map((l) => JSON.parse(l).type)).toEqual(['accepted', 'stage', 'log', 'stage', 'complete']);
   });
 
   it('refuse an environment without containers', async () => {

@@ -53,27 +53,39 @@ export function makeRepo(files: Record<string, string> = {}, name = 'app'): stri
 export interface FakeDocker {
   /** Folder to put first on PATH. */
   bin: string;
-  /** Every call so far: its arguments and working directory. */
-  calls(): { args: string[]; cwd: string }[];
+  /** Every call so far: the program (`docker` or `docker-compose`), its arguments and working directory. */
+  calls(): { program: string; args: string[]; cwd: string }[];
+  /** The last compose call with `verb` (`up`, `down`…) among its arguments. */
+  lastCompose(verb: string): { program: string; args: string[]; cwd: string } | undefined;
+  /** The compose projects whose containers are up now. */
+  upProjects(): string[];
 }
 
 /**
- * A `docker` that records each call and answers like a daemonless-but-working docker would:
- * `version` prints a server version (or fails like a missing daemon when FAKE_DOCKER_NO_DAEMON
- * is set), `compose … up -d` and `down` print container lines (and exit FAKE_DOCKER_UP_EXIT or
- * FAKE_DOCKER_DOWN_EXIT when set), `ps --format json` lists a running `web` container, and
- * `exec` prints its arguments and stdin (and exits FAKE_DOCKER_EXEC_EXIT).
+ * A `docker` (and a Compose v1 `docker-compose`) that records each call and answers like a
+ * working docker would, keeping which compose projects are up in a file beside it:
+ * - `version` prints a server version, or fails like a missing daemon when FAKE_DOCKER_NO_DAEMON is set;
+ * - `compose version` answers as Compose v2, unless FAKE_DOCKER_COMPOSE_V1 is set: then only
+ *   `docker-compose` (v1) exists;
+ * - compose `up -d`, `down`, `restart` print container lines (and exit FAKE_DOCKER_UP_EXIT or
+ *   FAKE_DOCKER_DOWN_EXIT when set); `exec` prints its arguments and stdin (and exits FAKE_DOCKER_EXEC_EXIT);
+ * - the engine's `ps --filter label=com.docker.compose.project=<p>` lists a `web` container of
+ *   each project that is up; `rm`, `network ls`, `volume ls` answer as an engine with nothing left.
  */
 export function fakeDocker(): FakeDocker {
   const bin = tempDir('piko-docker-');
   const log = join(bin, 'calls.ndjson');
-  writeFileSync(
-    join(bin, 'docker'),
-    `#!/usr/bin/env node
+  const script = `#!/usr/bin/env node
 const fs = require('node:fs');
+const path = require('node:path');
+const program = path.basename(process.argv[1]);
 const args = process.argv.slice(2);
-fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args, cwd: process.cwd() }) + '\\n');
-if (args[0] === 'version') {
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ program, args, cwd: process.cwd() }) + '\\n');
+const upFile = ${JSON.stringify(join(bin, 'up.json'))};
+const up = () => (fs.existsSync(upFile) ? JSON.parse(fs.readFileSync(upFile, 'utf8')) : []);
+const setUp = (project, on) => fs.writeFileSync(upFile, JSON.stringify([...up().filter((p) => p !== project), ...(on ? [project] : [])]));
+const v1 = !!process.env.FAKE_DOCKER_COMPOSE_V1;
+if (program === 'docker' && args[0] === 'version') {
   if (process.env.FAKE_DOCKER_NO_DAEMON) {
     console.error('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
     process.exit(1);
@@ -81,47 +93,66 @@ if (args[0] === 'version') {
   console.log('27.3.1');
   process.exit(0);
 }
-if (args[0] === 'compose') {
-  const project = args[args.indexOf('-p') + 1];
-  if (args.includes('up')) {
-    console.error(' Network ' + project + ' Created');
-    console.error(' Container ' + project + '-web-1 Started');
-    process.exit(Number(process.env.FAKE_DOCKER_UP_EXIT || 0));
+if (program === 'docker' && args[0] !== 'compose') {
+  const label = args.find((a) => a.startsWith('label=com.docker.compose.project='));
+  const project = label && label.split('=').pop();
+  if (args[0] === 'ps' && project && up().includes(project)) {
+    const sep = v1 ? '_' : '-';
+    if (args.includes('--quiet')) console.log('id-' + project);
+    else console.log([project + sep + 'web' + sep + '1', 'running', 'web', '0.0.0.0:10180->80/tcp'].join('\\t'));
   }
-  if (args.includes('down')) {
-    console.error(' Container ' + project + '-web-1 Removed');
-    process.exit(Number(process.env.FAKE_DOCKER_DOWN_EXIT || 0));
-  }
-  if (args.includes('restart')) {
-    console.error(' Container ' + project + '-web-1 Restarted');
-    process.exit(0);
-  }
-  if (args.includes('ps')) {
-    console.log(JSON.stringify({ Name: project + '-web-1', Service: 'web', State: 'running', Publishers: [{ URL: '0.0.0.0', TargetPort: 80, PublishedPort: 10180, Protocol: 'tcp' }] }));
-    process.exit(0);
-  }
-  if (args.includes('exec')) {
-    console.log('exec ' + JSON.stringify(args.slice(args.indexOf('exec') + 1)));
-    if (!process.stdin.isTTY) console.log('stdin: ' + fs.readFileSync(0, 'utf8').trim());
-    process.exit(Number(process.env.FAKE_DOCKER_EXEC_EXIT || 0));
-  }
-  if (args.includes('version')) {
-    console.log('2.29.7');
-    process.exit(0);
-  }
+  if (args[0] === 'rm') for (const id of args.filter((a) => a.startsWith('id-'))) setUp(id.slice(3), false);
+  process.exit(0);
 }
-`,
-  );
-  chmodSync(join(bin, 'docker'), 0o755);
+if (program === 'docker' && v1) {
+  console.error("docker: 'compose' is not a docker command.");
+  process.exit(1);
+}
+const project = args[args.indexOf('-p') + 1];
+const sep = program === 'docker-compose' ? '_' : '-';
+if (args.includes('up')) {
+  console.error(' Network ' + project + ' Created');
+  console.error(' Container ' + project + sep + 'web' + sep + '1 Started');
+  const code = Number(process.env.FAKE_DOCKER_UP_EXIT || 0);
+  setUp(project, code === 0);
+  process.exit(code);
+}
+if (args.includes('down')) {
+  console.error(' Container ' + project + sep + 'web' + sep + '1 Removed');
+  const code = Number(process.env.FAKE_DOCKER_DOWN_EXIT || 0);
+  if (code === 0) setUp(project, false);
+  process.exit(code);
+}
+if (args.includes('restart')) {
+  console.error(' Container ' + project + sep + 'web' + sep + '1 Restarted');
+  process.exit(0);
+}
+if (args.includes('exec')) {
+  console.log('exec ' + JSON.stringify(args.slice(args.indexOf('exec') + 1)));
+  if (!process.stdin.isTTY) console.log('stdin: ' + fs.readFileSync(0, 'utf8').trim());
+  process.exit(Number(process.env.FAKE_DOCKER_EXEC_EXIT || 0));
+}
+if (args.includes('version')) {
+  console.log(program === 'docker-compose' ? '1.29.2' : '2.29.7');
+  process.exit(0);
+}
+`;
+  for (const program of ['docker', 'docker-compose']) {
+    writeFileSync(join(bin, program), script);
+    chmodSync(join(bin, program), 0o755);
+  }
+  const calls = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { program: string; args: string[]; cwd: string })
+      : [];
   return {
     bin,
-    calls: () =>
-      existsSync(log)
-        ? readFileSync(log, 'utf8')
-            .trim()
-            .split('\n')
-            .map((line) => JSON.parse(line) as { args: string[]; cwd: string })
-        : [],
+    calls,
+    upProjects: () => (existsSync(join(bin, 'up.json')) ? (JSON.parse(readFileSync(join(bin, 'up.json'), 'utf8')) as string[]) : []),
+    lastCompose: (verb) => calls().findLast((c) => (c.program === 'docker-compose' || c.args[0] === 'compose') && c.args.includes(verb)),
   };
 }
 
@@ -157,14 +188,18 @@ export interface Sandbox {
   spawn(args: string[], cwd: string, env?: Record<string, string>): ResultPromise<{ reject: false; all: true }>;
 }
 
-/** A private PIKO_HOME and a fake docker first on PATH, for one test. */
-export function sandbox(): Sandbox {
+/**
+ * A private PIKO_HOME and a fake docker first on PATH, for one test; with `realDocker`, the
+ * machine's own docker and compose instead (the fake is made but not on PATH).
+ */
+export function sandbox(options: { realDocker?: boolean } = {}): Sandbox {
   const home = tempDir('piko-home-');
   const docker = fakeDocker();
   // Every test's tmux sessions live on a tmux server of its own, killed by cleanup().
   const socket = `piko-test-${process.pid}-${tmuxServers.length}-${Date.now()}`;
   tmuxServers.push(socket);
-  const env = { PIKO_HOME: home, PATH: `${docker.bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1', PIKO_TMUX_SOCKET: socket };
+  const path = options.realDocker ? (process.env.PATH ?? '') : `${docker.bin}:${process.env.PATH ?? ''}`;
+  const env = { PIKO_HOME: home, PATH: path, NO_COLOR: '1', PIKO_TMUX_SOCKET: socket };
   const spawn = (args: string[], cwd: string, extra: Record<string, string> = {}) =>
     execa('node', [PIKO_BIN, ...args], { cwd, env: { ...env, ...extra }, reject: false, all: true });
   return {

@@ -46,7 +46,7 @@ stages:
     expect(result.stderr).toContain('✗ custom failed at script:migrate (exit 5)');
     expect(result.stdout).toContain('[piko] rolling back docker');
     expect(result.stdout).not.toContain('never');
-    expect(box.docker.calls().at(-1)!.args).toContain('down');
+    expect(box.docker.lastCompose('down')).toBeDefined();
     expect(existsSync(join(repo, '.piko', 'worktrees', 'custom'))).toBe(false);
     expect(git(repo, 'branch', '--list', 'custom')).toBe('');
   });

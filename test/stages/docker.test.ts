@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
+import { execa } from 'execa';
+import { cleanup, git, makeRepo, PIKO_BIN, sandbox } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -22,7 +23,7 @@ describe('docker stage', () => {
     expect(result.stdout).toContain('[docker] web: 3000/tcp → localhost:10100');
     expect(result.stdout).toContain('[setup] web is on 10100');
     const written = parse(readFileSync(join(repo, '.piko', 'worktrees', 'envfile', 'docker-compose.piko.yml'), 'utf8'));
-    expect(written.services.web.ports).toEqual([{ target: 3000, published: '10100', protocol: 'tcp' }]);
+    expect(written.services.web.ports).toEqual(['10100:3000/tcp']);
     expect(result.stdout.match(/db: 5432\/tcp → localhost:10132/g)).toHaveLength(1);
   });
 
@@ -82,7 +83,78 @@ describe('docker stage', () => {
     ]);
     const destroyed = await box.piko(['destroy', 'stuck', '--force'], repo);
     expect(destroyed.exitCode).toBe(0);
-    expect(box.docker.calls().at(-1)!.args).toContain('down');
+    expect(box.docker.lastCompose('down')).toBeDefined();
     expect(git(repo, 'branch', '--list', 'stuck')).toBe('');
+  });
+});
+
+describe('docker stage, the compose model and its two versions', () => {
+  it('works with Compose v1 alone: create, status, exec and destroy, even when the compose file is gone', async () => {
+    const box = sandbox();
+    const v1 = { FAKE_DOCKER_COMPOSE_V1: '1' };
+    const repo = makeRepo({ 'docker-compose.yml': 'services:\n  web:\n    image: nginx\n    ports: ["80"]\n' });
+    await box.piko(['init'], repo);
+    const created = await box.piko(['create', 'old'], repo, v1);
+    expect(created.exitCode).toBe(0);
+    expect(box.docker.lastCompose('up')).toMatchObject({ program: 'docker-compose', args: ['-p', 'piko-app-old', '-f', 'docker-compose.piko.yml', 'up', '-d'] });
+    // status asks the engine, not `compose ps --format json` (which v1 lacks).
+    const status = await box.piko(['status', 'old'], repo, v1);
+    expect(status.stdout).toMatch(/container\s+piko-app-old_web_1 {2}running {2}0\.0\.0\.0:10180->80\/tcp/);
+    const exec = await execa('node', [PIKO_BIN, 'exec', 'old', 'web', 'true'], { cwd: repo, env: { ...box.env, ...v1 }, input: '', reject: false });
+    expect(exec.exitCode).toBe(0);
+    expect(box.docker.lastCompose('exec')).toMatchObject({ program: 'docker-compose', args: ['-p', 'piko-app-old', '-f', 'docker-compose.piko.yml', 'exec', '-T', 'web', 'true'] });
+    const doctor = JSON.parse((await box.piko(['doctor', '--json'], repo, v1)).stdout) as { name: string; detail: string }[];
+    expect(doctor.find((c) => c.name === 'docker compose')!.detail).toBe('docker-compose 1.29.2 (Compose v1: works; v2, the docker compose plugin, is preferred)');
+
+    // Compose v1 cannot `down` without the file: the engine's labels find the containers.
+    rmSync(join(repo, '.piko', 'worktrees', 'old', 'docker-compose.piko.yml'));
+    const destroyed = await box.piko(['destroy', 'old', '--force'], repo, v1);
+    expect(destroyed.exitCode).toBe(0);
+    expect(destroyed.stdout).toContain('[docker] removed 1 container(s) of piko-app-old that compose left behind');
+    expect(box.docker.calls().some((c) => c.args[0] === 'rm' && c.args.includes('id-piko-app-old'))).toBe(true);
+    expect(box.docker.upProjects()).toEqual([]);
+  });
+
+  it('reads the override file, and compose files the config names outside the root', async () => {
+    const box = sandbox();
+    const repo = makeRepo({
+      'docker/docker-compose.yml': 'services:\n  api:\n    image: api\n    build: ..\n    ports: ["8000"]\n',
+      'docker/docker-compose.dev.yml': 'services:\n  api:\n    ports: ["9229"]\n    network_mode: bridge\n  metrics:\n    image: m\n    network_mode: host\n',
+      '.piko.yml': 'compose: [docker/docker-compose.yml, docker/docker-compose.dev.yml]\nscripts:\n  setup: echo "api on $PIKO_API_PORT_9229"\n',
+    });
+    await box.piko(['init'], repo);
+    const result = await box.piko(['create', 'nested'], repo);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('[docker] api: 8000/tcp → localhost:10100');
+    expect(result.stdout).toContain('[docker] api: 9229/tcp → localhost:10129');
+    expect(result.stdout).toContain('[setup] api on 10129');
+    // Said once, although the model is planned twice.
+    expect(result.stdout.match(/\[docker\] warning: services.metrics uses network_mode: host/g)).toHaveLength(1);
+    const up = box.docker.lastCompose('up')!;
+    expect(up.cwd).toBe(join(repo, '.piko', 'worktrees', 'nested', 'docker'));
+    const written = parse(readFileSync(join(up.cwd, 'docker-compose.piko.yml'), 'utf8'));
+    expect(written.services.api.ports).toEqual(['10100:8000/tcp', '10129:9229/tcp']);
+    expect(written.services.api.build).toBe('..');
+    expect(readFileSync(join(up.cwd, 'docker-compose.piko.yml'), 'utf8')).toMatch(
+      /^# Written by piko for environment nested from docker\/docker-compose.yml, docker\/docker-compose.dev.yml: edit those, not this one.\n/,
+    );
+
+    const plain = makeRepo({ 'compose.yaml': 'services:\n  web:\n    image: w\n    ports: ["80"]\n', 'compose.override.yaml': 'services:\n  web:\n    ports: ["443"]\n' }, 'plain');
+    await box.piko(['init'], plain);
+    const merged = await box.piko(['create', 'merged'], plain);
+    expect(merged.stdout).toContain('[docker] web: 443/tcp → localhost:10243');
+  });
+
+  it('names the compose file, not a plugin, when it cannot be read, and creates nothing', async () => {
+    const box = sandbox();
+    const services = Array.from({ length: 5 }, (_, i) => `  s${i}: *x\n`).join('');
+    const repo = makeRepo({ 'compose.yml': `x: &x {image: a, ports: [*p]}\nservices:\n${services}` });
+    await box.piko(['init'], repo);
+    const result = await box.piko(['create', 'unread'], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('compose.yml: not valid YAML');
+    expect(result.stderr).toContain('Unresolved alias');
+    expect(result.stderr).not.toMatch(/plugin|hook/i);
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'unread'))).toBe(false);
   });
 });

@@ -2,8 +2,8 @@
 // prefers the port of that block ending in its last two digits (web:80 of env 1 → 10180).
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { PikoError } from './errors.js';
-import type { PortBinding } from './protocol.js';
+import { PikoError } from '../../core/errors.js';
+import type { PortBinding } from '../../core/protocol.js';
 
 export interface PortRequest {
   service: string;
@@ -11,6 +11,8 @@ export interface PortRequest {
   protocol: 'tcp' | 'udp';
   /** The address the port is published on, when the compose file names one. */
   hostIp?: string | undefined;
+  /** How many containers of the service publish it: each needs a host port of its own. */
+  replicas?: number;
 }
 
 export type PortProbe = (port: number, protocol: 'tcp' | 'udp', hostIp?: string) => Promise<boolean>;
@@ -44,36 +46,44 @@ export const portIsFree: PortProbe = (port, protocol, hostIp) =>
 /**
  * Gives every request a host port of the environment's block: its preferred port, or on a
  * clash with another request or a port something already listens on, the next free one
- * (wrapping around inside the block).
+ * (wrapping around inside the block). A request for several replicas gets that many
+ * consecutive free ports (a range docker hands out one per container).
  */
 export async function allocatePorts(
   id: number,
   requests: readonly PortRequest[],
   isFree: PortProbe = portIsFree,
 ): Promise<PortBinding[]> {
-  const { first } = portBlock(id);
+  const { first, last } = portBlock(id);
   const taken = new Set<string>();
   const bindings: PortBinding[] = [];
+  const available = async (port: number, request: PortRequest): Promise<boolean> =>
+    !taken.has(`${port}/${request.protocol}`) && (await isFree(port, request.protocol, request.hostIp));
   for (const request of requests) {
+    const count = request.replicas ?? 1;
     let found: number | undefined;
     for (let step = 0; step < 100 && found === undefined; step++) {
-      const port = first + ((request.containerPort + step) % 100);
-      const key = `${port}/${request.protocol}`;
-      if (taken.has(key)) continue;
-      if (await isFree(port, request.protocol, request.hostIp)) found = port;
+      const start = first + ((request.containerPort + step) % 100);
+      if (start + count - 1 > last) continue;
+      let free = true;
+      for (let port = start; port < start + count && free; port++) free = await available(port, request);
+      if (free) found = start;
     }
     if (found === undefined) {
+      const what = count > 1 ? `${count} consecutive free ports (one per replica)` : 'no free port';
       throw new PikoError(
         'PIKO_ERR_PORTS_EXHAUSTED',
-        `no free port left in ${first}-${first + 99} for ${request.service}:${request.containerPort}/${request.protocol}`,
+        `${count > 1 ? `no ${what}` : what} left in ${first}-${last} for ${request.service}:${request.containerPort}/${request.protocol}: ` +
+          'each environment has 100 host ports for all its published ports; publish fewer, or stop what listens on the ports taken',
       );
     }
-    taken.add(`${found}/${request.protocol}`);
+    for (let port = found; port < found + count; port++) taken.add(`${port}/${request.protocol}`);
     bindings.push({
       service: request.service,
       containerPort: request.containerPort,
       hostPort: found,
       protocol: request.protocol,
+      ...(count > 1 ? { replicas: count } : {}),
     });
   }
   return bindings;

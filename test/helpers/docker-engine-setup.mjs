@@ -1,0 +1,27 @@
+// The global setup of jest's `engine` project: a real Docker engine for the tests that need one, from the project's own
+// script (.ci/engine-up: idempotent; it installs and starts Debian's engine where it can). The
+// outcome reaches every test worker as PIKO_TEST_DOCKER: `ready`, or why there is no engine.
+// Under CI=true no engine fails the run; elsewhere the engine tests are skipped, loudly.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export default function setup() {
+  if (process.env.PIKO_TEST_DOCKER === 'off') {
+    process.env.PIKO_TEST_DOCKER = 'turned off by PIKO_TEST_DOCKER=off';
+    return;
+  }
+  const up = spawnSync('sh', [join(root, '.ci', 'engine-up')], { encoding: 'utf8' });
+  if (up.status === 0) {
+    process.env.PIKO_TEST_DOCKER = 'ready';
+    // Stopped again by the teardown only when this run started it.
+    globalThis.pikoStartedEngine = /engine: started/.test(up.stdout);
+    return;
+  }
+  const why = (up.stderr || up.error?.message || `exit ${up.status}`).trim().replace(/^engine: /gm, '');
+  if (process.env.CI === 'true') throw new Error(`CI=true needs the real Docker engine, and it could not be had: ${why}`);
+  process.env.PIKO_TEST_DOCKER = why;
+  process.stderr.write(`\n*** No Docker engine: the real-engine tests are SKIPPED. Why: ${why}\n\n`);
+}
