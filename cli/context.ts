@@ -4,9 +4,9 @@ import { realpathSync } from 'node:fs';
 import { sep } from 'node:path';
 import { PikoError } from '../core/errors.js';
 import { pikoHome } from '../core/paths.js';
-import { isOperationId } from '../core/operation.js';
-import { State, type EnvironmentRow, type OperationRow, type ProjectRow } from '../core/state.js';
-import { readServerInfo } from '../core/server-info.js';
+import { isOperationId } from '../core/engine/operation.js';
+import { State, type EnvironmentRow, type OperationRow, type ProjectRow } from '../core/state/state.js';
+import { readServerInfo } from './server-info.js';
 
 export function openState(): { home: string; state: State } {
   const home = pikoHome();
@@ -49,7 +49,7 @@ export async function resolveProject(state: State, named: string | undefined, cw
   const here = projectContaining(state, cwd);
   if (here) return here;
   // Only on this path is git needed (and execa loaded).
-  const { git } = await import('../core/git.js');
+  const { git } = await import('../core/system/git.js');
   const top = await git(cwd, ['rev-parse', '--show-toplevel']);
   if (top.ok) {
     throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `the repository ${top.stdout.trim()} is not a piko project yet`);

@@ -1,24 +1,24 @@
 // Runs a create or destroy and shows it as it happens: through `piko server` when one answers
 // (WebSocket or SSE), otherwise in this process with the stdout transport. All three render the
 // same way.
-import { loadConfig } from '../core/config.js';
-import { Engine, type PikoPlugin } from '../core/engine.js';
-import { killRunningCommands } from '../core/exec.js';
-import { prepareOperation, rejection } from '../core/operations.js';
-import { CoalescingWriter } from '../core/output.js';
+import { loadConfig } from '../core/config/config.js';
+import { Engine, type PikoPlugin } from '../core/engine/engine.js';
+import { killRunningCommands } from '../core/engine/exec.js';
+import { prepareOperation, rejection } from '../core/requests/prepare.js';
+import { CoalescingWriter } from './terminal/output.js';
 import { pikoHome } from '../core/paths.js';
-import { LiveTerminal, type Sink } from '../core/live-terminal.js';
-import { loadPlugins } from '../core/plugins.js';
-import type { OperationRequest } from '../core/protocol.js';
-import { colorEnabled, JsonRenderer, TerminalRenderer, type MessageRenderer } from '../core/render.js';
-import { State } from '../core/state.js';
+import { LiveTerminal, type Sink } from './terminal/live-terminal.js';
+import { loadPlugins } from '../core/config/plugins.js';
+import type { OperationRequest } from '../core/protocol/messages.js';
+import { colorEnabled, JsonRenderer, TerminalRenderer, type MessageRenderer } from './terminal/render.js';
+import { State } from '../core/state/state.js';
 import { builtinStagePlugins } from '../stages/index.js';
 import { StdoutTransport } from '../transports/stdout.js';
-import type { DeliveryContext, Transport } from '../core/transports.js';
+import { transportRegistry, type DeliveryContext, type Transport } from './delivery/registry.js';
 import { resolveEnvironment, resolveProject, splitName } from './context.js';
 import { ExitError } from './exit.js';
 import { attachAfterCreate } from './attach.js';
-import { BuiltinTransports, chooseTransport } from './transport.js';
+import { BUILTIN_TRANSPORTS, chooseTransport } from './delivery/transports.js';
 
 export interface OperateOptions {
   json?: boolean;
@@ -102,7 +102,7 @@ export async function operate(
       const target = await resolveTarget(name);
       const loaded = target.root ? await loadConfig(target.root) : { config: {}, file: undefined };
       const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
-      const registry = new Engine().use(new BuiltinTransports(), ...plugins).transports();
+      const registry = transportRegistry(BUILTIN_TRANSPORTS, plugins);
       transport = registry.get(chooseTransport(options.transport, loaded.config, environment));
       const request = build(target);
       context = {

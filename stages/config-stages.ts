@@ -2,8 +2,8 @@
 // through the same registration and ordering as the built-in stages. Output is tagged
 // `script:<name>`; position comes from `before`/`after` (a built-in or another custom stage),
 // else after `setup`.
-import type { Engine, PikoPlugin } from '../core/engine.js';
-import { STAGE_ORDER } from '../core/stage-order.js';
+import type { Engine, PikoPlugin } from '../core/engine/engine.js';
+import { STAGE_ORDER } from '../core/engine/stage-order.js';
 import { scriptStage } from './script.js';
 
 const PLUGIN_NAME = 'ConfigStagesPlugin';

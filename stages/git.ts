@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
-import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine.js';
+import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
 import { PikoError } from '../core/errors.js';
-import { branchExists } from '../core/git.js';
-import type { CreateRequest, DestroyRequest } from '../core/protocol.js';
-import { STAGE_ORDER } from '../core/stage-order.js';
+import { branchExists } from '../core/system/git.js';
+import type { CreateRequest, DestroyRequest } from '../core/protocol/messages.js';
+import { STAGE_ORDER } from '../core/engine/stage-order.js';
 
 const PLUGIN_NAME = 'GitStagePlugin';
 

@@ -1,4 +1,4 @@
-import type { PikoPlugin } from '../core/engine.js';
+import type { PikoPlugin } from '../core/engine/engine.js';
 import { ConfigStagesPlugin } from './config-stages.js';
 import { DockerStagePlugin } from './docker/index.js';
 import { GitStagePlugin } from './git.js';

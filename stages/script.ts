@@ -2,10 +2,10 @@
 // every PIKO_* variable. The built-in `prepare`, `setup` and `destroy` scripts and the stages a
 // team defines in config are all made by `scriptStage`, so they behave the same.
 import { existsSync } from 'node:fs';
-import type { Engine, PikoPlugin, StageDefinition } from '../core/engine.js';
-import type { PikoConfig } from '../core/config.js';
-import type { OperationKind } from '../core/protocol.js';
-import { STAGE_ORDER } from '../core/stage-order.js';
+import type { Engine, PikoPlugin, StageDefinition } from '../core/engine/engine.js';
+import type { PikoConfig } from '../core/config/config.js';
+import type { OperationKind } from '../core/protocol/messages.js';
+import { STAGE_ORDER } from '../core/engine/stage-order.js';
 
 export interface ScriptStageOptions {
   /** Stage name without the `script:` prefix. */

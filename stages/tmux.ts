@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
-import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine.js';
-import { STAGE_ORDER } from '../core/stage-order.js';
-import { hasSession, tmuxArgs, tmuxSession, tmuxVersion } from '../core/tmux.js';
+import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
+import { STAGE_ORDER } from '../core/engine/stage-order.js';
+import { hasSession, tmuxArgs, tmuxSession, tmuxVersion } from '../core/system/tmux.js';
 import { composeCommand } from './docker/compose-cli.js';
-import { composeToolFor } from './docker/index.js';
+import { composeToolFor } from './docker/run.js';
 import { readComposeFile } from './docker/load.js';
 
 const PLUGIN_NAME = 'TmuxStagePlugin';

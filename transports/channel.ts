@@ -8,7 +8,8 @@
 // as `logs` messages, one per run of lines of one source and stream: one frame and one JSON
 // text for hundreds of lines instead of one each. Nothing waits for a batch to fill: it goes
 // out as soon as the current burst of output has been read.
-import { batchRuns, type LogMessage, type OperationMessage, type ServerMessage } from '../core/protocol.js';
+import { type LogMessage, type OperationMessage, type ServerMessage } from '../core/protocol/messages.js';
+import { batchRuns } from '../core/protocol/batch.js';
 
 export interface BackpressureOptions {
   /** Bytes queued for the client above which the slow-client clock starts. Default 1 MiB. */

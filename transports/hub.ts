@@ -4,10 +4,10 @@
 // the pace the client takes it, while live messages wait in a buffer; the two are joined by seq,
 // so nothing is lost or sent twice between them.
 import { existsSync } from 'node:fs';
-import type { Engine, PikoPlugin } from '../core/engine.js';
-import type { Operation } from '../core/operation.js';
-import { readLogChunk } from '../core/operation-log.js';
-import type { OperationMessage } from '../core/protocol.js';
+import type { Engine, PikoPlugin } from '../core/engine/engine.js';
+import type { Operation } from '../core/engine/operation.js';
+import { readLogChunk } from '../core/state/operation-log.js';
+import type { OperationMessage } from '../core/protocol/messages.js';
 import type { Channel } from './channel.js';
 
 const PLUGIN_NAME = 'OperationHub';

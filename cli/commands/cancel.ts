@@ -1,12 +1,12 @@
 // `piko cancel <env|operation>`: stop a running operation wherever it runs (the server, or a
 // local `piko` process) and have it roll back.
 import { userInfo, hostname } from 'node:os';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig } from '../../core/config/config.js';
 import { PikoError } from '../../core/errors.js';
 import { pikoHome } from '../../core/paths.js';
-import { sameProcess } from '../../core/process.js';
-import { State } from '../../core/state.js';
-import { findServer, requestCancel } from '../client.js';
+import { sameProcess } from '../../core/system/process.js';
+import { State } from '../../core/state/state.js';
+import { findServer, requestCancel } from '../remote/client.js';
 import { resolveOperation } from '../context.js';
 
 export async function cancel(ref: string): Promise<void> {

@@ -3,13 +3,13 @@
 // non-zero when something required is missing.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { loadConfig } from '../../core/config.js';
-import { git } from '../../core/git.js';
+import { loadConfig } from '../../core/config/config.js';
+import { git } from '../../core/system/git.js';
 import { pikoHome, stateDbPath } from '../../core/paths.js';
-import { processAlive } from '../../core/process.js';
-import { readServerInfo } from '../../core/server-info.js';
-import { State } from '../../core/state.js';
-import { tmuxVersion } from '../../core/tmux.js';
+import { processAlive } from '../../core/system/process.js';
+import { readServerInfo } from '../server-info.js';
+import { State } from '../../core/state/state.js';
+import { tmuxVersion } from '../../core/system/tmux.js';
 import { findCompose } from '../../stages/docker/compose-cli.js';
 import { composeFiles } from '../../stages/docker/load.js';
 import { ExitError } from '../exit.js';

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } fro
 import { basename, dirname, join } from 'node:path';
 import { PIKO_COMPOSE_FILE } from '../../core/paths.js';
 import { PikoError } from '../../core/errors.js';
-import { git } from '../../core/git.js';
+import { git } from '../../core/system/git.js';
 import { openState } from '../context.js';
 
 /** Adds `line` to the file unless a line equal to one of `same` is already there. */

@@ -1,7 +1,7 @@
 // `piko list`: every environment, as a table or as JSON.
 import { pikoHome } from '../../core/paths.js';
-import { environmentInfo, State } from '../../core/state.js';
-import { publishedPorts } from '../../core/vars.js';
+import { environmentInfo, State } from '../../core/state/state.js';
+import { publishedPorts } from '../../core/environment/vars.js';
 
 const COLUMNS = ['ID', 'NAME', 'PROJECT', 'MODE', 'STATUS', 'BRANCH', 'PORTS', 'PATH'] as const;
 

@@ -3,18 +3,18 @@
 // The exit code is the operation's: non-zero when it failed, or when following ended without
 // seeing how it ended.
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig } from '../../core/config/config.js';
 import { PikoError } from '../../core/errors.js';
-import { readLogChunk } from '../../core/operation-log.js';
+import { readLogChunk } from '../../core/state/operation-log.js';
 import { operationLogPath, pikoHome } from '../../core/paths.js';
-import { sameProcess } from '../../core/process.js';
-import type { CompleteMessage } from '../../core/protocol.js';
-import { State } from '../../core/state.js';
-import { findServer, streamOperation } from '../client.js';
+import { sameProcess } from '../../core/system/process.js';
+import type { CompleteMessage } from '../../core/protocol/messages.js';
+import { State } from '../../core/state/state.js';
+import { findServer, streamOperation } from '../remote/client.js';
 import { resolveOperation, type OperationRef } from '../context.js';
 import { ExitError } from '../exit.js';
 import { output, type Output } from '../operate.js';
-import { chooseTransport } from '../transport.js';
+import { chooseTransport } from '../delivery/transports.js';
 
 export interface LogsOptions {
   follow: boolean;

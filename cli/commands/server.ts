@@ -1,8 +1,8 @@
 // `piko server`: run the server in the foreground until SIGINT or SIGTERM.
 import { PikoError } from '../../core/errors.js';
-import { killRunningCommands } from '../../core/exec.js';
+import { killRunningCommands } from '../../core/engine/exec.js';
 import { pikoHome } from '../../core/paths.js';
-import { isLoopback, PikoServer, serverOutput } from '../../transports/server.js';
+import { isLoopback, PikoServer, serverOutput } from '../server/host.js';
 
 function number(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;

@@ -1,9 +1,9 @@
 // `piko status [name] [--json]`: one environment in detail: where it lives, its ports, its
 // containers as docker sees them, its tmux session and its last operation.
-import { formatDuration } from '../../core/render.js';
-import { environmentInfo, type EnvironmentRow } from '../../core/state.js';
-import { hasSession, tmuxSession } from '../../core/tmux.js';
-import { publishedPorts } from '../../core/vars.js';
+import { formatDuration } from '../terminal/render.js';
+import { environmentInfo, type EnvironmentRow } from '../../core/state/state.js';
+import { hasSession, tmuxSession } from '../../core/system/tmux.js';
+import { publishedPorts } from '../../core/environment/vars.js';
 import { projectContainers, type Container } from '../../stages/docker/compose-cli.js';
 import { openState, resolveEnvironment } from '../context.js';
 

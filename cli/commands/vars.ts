@@ -1,6 +1,6 @@
 // `piko vars [name] [--json]`: every PIKO_* variable of an environment, for `eval "$(piko vars)"`.
-import { environmentInfo } from '../../core/state.js';
-import { environmentVariables } from '../../core/vars.js';
+import { environmentInfo } from '../../core/state/state.js';
+import { environmentVariables } from '../../core/environment/vars.js';
 import { openState, resolveEnvironment } from '../context.js';
 
 /** `'it'\''s'`: a value the shell reads back exactly. */

@@ -3,7 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { PikoError } from '../../core/errors.js';
-import type { PortBinding } from '../../core/protocol.js';
+import type { PortBinding } from '../../core/protocol/messages.js';
 
 export interface PortRequest {
   service: string;

@@ -6,7 +6,7 @@
 // - `!reset` and `!override` come back as `Tagged` values for the merge to apply;
 // - YAML aliases: a real compose file may use hundreds, so the bound is far above that, yet
 //   still stops an exponential "billion laughs" expansion.
-import { describeYamlError } from '../../core/yaml.js';
+import { describeYamlError } from '../../core/config/yaml.js';
 import { isNode, parseDocument, Scalar, stringify, visit, type ScalarTag, type Tags } from 'yaml';
 
 /** An integer written in octal (`0440`), kept so that it is written back the same way. */

@@ -3,8 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, git, makeRepo, sandbox, waitForOutput } from '../helpers/fixtures.js';
-import { readOperationLog } from '../../core/operation-log.js';
-import type { OperationMessage } from '../../core/protocol.js';
+import { readOperationLog } from '../../core/state/operation-log.js';
+import type { OperationMessage } from '../../core/protocol/messages.js';
 
 afterEach(cleanup);
 

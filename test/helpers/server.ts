@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../core/protocol.js';
+import type { ServerMessage } from '../../core/protocol/messages.js';
 import { PIKO_BIN, type Sandbox } from './fixtures.js';
 
 export interface RunningServer {

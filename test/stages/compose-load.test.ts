@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, tempDir, writeFiles } from '../helpers/fixtures.js';
 import { composeFiles, loadCompose } from '../../stages/docker/load.js';
 import { allocatePorts } from '../../stages/docker/ports.js';
-import { portRequests, rewriteCompose } from '../../stages/docker/rewrite.js';
+import { portRequests } from '../../stages/docker/published.js';
+import { rewriteCompose } from '../../stages/docker/rewrite.js';
 
 afterEach(cleanup);
 

@@ -34,7 +34,7 @@ stages:
     expect(result.stdout).toContain('[early] early');
     const events = (await box.piko(['logs', 'custom', '--json'], repo)).stdout.split('\n').map((l) => JSON.parse(l));
     const started = events.filter((m) => m.type === 'stage' && m.state === 'start').map((m) => m.name);
-    expect(started).toEqual(['git', 'script:early', 'script:prepare', 'docker', 'script:migrate', 'script:seed', 'script:setup', 'script:late', 'script:last', 'tmux']);
+    expect(started).toEqual(['git', 'ports', 'script:early', 'script:prepare', 'docker', 'script:migrate', 'script:seed', 'script:setup', 'script:late', 'script:last', 'tmux']);
   });
 
   it('a non-optional stage that fails rolls back every earlier stage', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { OperationMessage, ServerMessage } from '../../core/protocol.js';
+import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
 import { Channel } from '../../transports/channel.js';
 
 class TestChannel extends Channel {

@@ -6,9 +6,9 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createParser } from 'eventsource-parser';
-import { findServer } from '../../cli/client.js';
-import { processStart, sameProcess } from '../../core/process.js';
-import type { ServerMessage } from '../../core/protocol.js';
+import { findServer } from '../../cli/remote/client.js';
+import { processStart, sameProcess } from '../../core/system/process.js';
+import type { ServerMessage } from '../../core/protocol/messages.js';
 import { cleanup, initProject, sandbox, tempDir } from '../helpers/fixtures.js';
 import { get, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
 

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createParser } from 'eventsource-parser';
 import { join } from 'node:path';
-import { readOperationLog } from '../../core/operation-log.js';
-import type { OperationMessage, ServerMessage } from '../../core/protocol.js';
+import { readOperationLog } from '../../core/state/operation-log.js';
+import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
 import { cleanup, initProject, sandbox, type Sandbox } from '../helpers/fixtures.js';
 import { connect, exchange, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
 

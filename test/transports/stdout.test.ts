@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { TerminalRenderer } from '../../core/render.js';
+import { TerminalRenderer } from '../../cli/terminal/render.js';
 import { StdoutTransport } from '../../transports/stdout.js';
-import { engineHarness, stagesPlugin } from '../helpers/engine.js';
+import { engineHarness, stagesPlugin } from '../helpers/engine-fixtures.js';
 import { cleanup } from '../helpers/fixtures.js';
 
 afterEach(cleanup);

@@ -1,0 +1,47 @@
+// What `piko server` prints on its own stdout: each operation's output as
+// `[<env> <source>] line`, and a line when an operation starts and ends.
+import type { Engine, PikoPlugin } from '../../core/engine/engine.js';
+import { formatDuration } from '../terminal/render.js';
+import { logText, sourceLabel } from '../../core/protocol/messages.js';
+
+const PLUGIN_NAME = 'ServerLogPlugin';
+
+export interface ServerLogOutput {
+  /** For lines that must be printed (an operation starting or ending). */
+  write(text: string): void;
+  /** For operation output, which may be dropped when the server's stdout falls behind. */
+  writeDroppable(text: string): void;
+}
+
+export class ServerLogPlugin implements PikoPlugin {
+  readonly name = PLUGIN_NAME;
+
+  constructor(private readonly out: ServerLogOutput) {}
+
+  apply(engine: Engine): void {
+    engine.hooks.message.tap(PLUGIN_NAME, (message, operation) => {
+      const env = (): string => `${operation.project.name}/${operation.environment.name}`;
+      switch (message.type) {
+        case 'accepted':
+          this.out.write(`${operation.id} ${operation.kind} ${env()}: started\n`);
+          return;
+        case 'log': {
+          const text = logText(message);
+          this.out.writeDroppable(`[${operation.environment.name} ${sourceLabel(message.source)}] ${text.endsWith('\n') ? text : `${text}\n`}`);
+          return;
+        }
+        case 'complete': {
+          const took = message.durationMs === undefined ? '' : ` in ${formatDuration(message.durationMs)}`;
+          this.out.write(
+            message.success
+              ? `${operation.id} ${operation.kind} ${env()}: succeeded${took}\n`
+              : `${operation.id} ${operation.kind} ${env()}: failed${took}: ${message.error}\n`,
+          );
+          return;
+        }
+        default:
+          return;
+      }
+    });
+  }
+}

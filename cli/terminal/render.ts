@@ -1,0 +1,182 @@
+// Protocol messages → what a terminal shows. Shared by the stdout transport (local runs) and
+// the network clients, so `piko create` looks the same whichever transport carried it.
+import { createColors } from 'picocolors';
+import { publishedPorts } from '../../core/environment/vars.js';
+import { logText, sourceLabel, type CompleteMessage, type ServerMessage } from '../../core/protocol/messages.js';
+import { expandBatch } from '../../core/protocol/batch.js';
+
+export interface MessageRenderer {
+  render(message: ServerMessage): void;
+}
+
+export interface TerminalRendererOptions {
+  write: (text: string) => void;
+  /** Where a failure's summary goes (stderr for a terminal); defaults to `write`. */
+  writeError?: (text: string) => void;
+  color: boolean;
+  /** Only the final line and errors. */
+  quiet?: boolean;
+  /** The environment's name, for a `complete` that comes without an `accepted` (refused requests). */
+  environment?: string;
+  /** The command that shows an operation's whole log, offered after a failure or dropped lines. */
+  logsCommand?: (operation: string) => string;
+}
+
+interface StageRecord {
+  name: string;
+  state: 'running' | 'ok' | 'failed' | 'skipped';
+  started: number;
+  durationMs?: number;
+}
+
+/**
+ * Colour on a terminal only: never with NO_COLOR, always with FORCE_COLOR (other than 0), and
+ * otherwise when `stream` is a TTY that is not `dumb`.
+ */
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if ('NO_COLOR' in env) return false;
+  if ('FORCE_COLOR' in env) return env.FORCE_COLOR !== '0';
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m ${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+export class TerminalRenderer implements MessageRenderer {
+  private readonly write: (text: string) => void;
+  private readonly writeError: (text: string) => void;
+  private readonly colors: ReturnType<typeof createColors>;
+  private readonly palette: ((text: string) => string)[];
+  private readonly options: TerminalRendererOptions;
+  private environment: string | undefined;
+  private action: string | undefined;
+  private started = Date.now();
+  private readonly stages: StageRecord[] = [];
+
+  constructor(options: TerminalRendererOptions) {
+    this.options = options;
+    this.write = options.write;
+    this.writeError = options.writeError ?? options.write;
+    this.colors = createColors(options.color);
+    const c = this.colors;
+    this.palette = [c.cyan, c.magenta, c.blue, c.green, c.cyanBright, c.magentaBright, c.blueBright, c.greenBright];
+    this.environment = options.environment;
+  }
+
+  /** The same colour for a source every time, whatever else printed before it. */
+  private sourceColor(label: string): (text: string) => string {
+    let hash = 0;
+    for (const char of label) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+    return this.palette[hash % this.palette.length]!;
+  }
+
+  /** The live status line's text while a stage runs (for a terminal's bottom line). */
+  readonly status = (): string | undefined => {
+    const stage = this.stages.at(-1);
+    if (stage?.state !== 'running') return undefined;
+    const now = Date.now();
+    return `${sourceLabel(stage.name)}  ${formatDuration(now - stage.started)}   ${this.action ?? ''} ${this.environment ?? ''} ${formatDuration(now - this.started)}`;
+  };
+
+  render(message: ServerMessage): void {
+    const c = this.colors;
+    switch (message.type) {
+      case 'accepted':
+        this.environment = message.environment;
+        this.action = message.action;
+        this.started = Date.now();
+        return;
+      case 'stage':
+        if (message.state === 'start') {
+          this.stages.push({ name: message.name, state: 'running', started: Date.now() });
+        } else {
+          const record = this.stages.find((s) => s.name === message.name && s.state === 'running');
+          if (message.state === 'skip') this.stages.push({ name: message.name, state: 'skipped', started: Date.now() });
+          else if (record) Object.assign(record, { state: message.ok ? 'ok' : 'failed', durationMs: message.durationMs });
+        }
+        return;
+      case 'log':
+      case 'logs': {
+        if (this.options.quiet) return;
+        const label = sourceLabel(message.source);
+        const prefix = `${this.sourceColor(label)(`[${label}]`)} `;
+        const text = message.type === 'log' ? logText(message) : message.data;
+        const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+        // A batch is rendered whole: one prefix per line, one string for all of them.
+        const lines = message.type === 'log' ? [body] : body.split('\n');
+        const shown = message.stream === 'stderr' ? lines.map((line) => c.yellow(line)) : lines;
+        this.write(`${prefix}${shown.join(`\n${prefix}`)}\n`);
+        return;
+      }
+      case 'complete':
+        if (!this.options.quiet) this.write(this.stageSummary());
+        (message.success ? this.write : this.writeError)(this.summary(message));
+        return;
+      case 'dropped': {
+        if (this.options.quiet) return;
+        const see = this.options.logsCommand?.(message.operation) ?? `piko logs ${message.operation}`;
+        this.writeError(
+          c.yellow(
+            `[piko] ${message.count} log line${message.count === 1 ? ' was' : 's were'} not shown here: this terminal fell behind (\`${see}\` shows them all)\n`,
+          ),
+        );
+        return;
+      }
+      default: {
+        const unknown: never = message;
+        return unknown;
+      }
+    }
+  }
+
+  /** `  git 20ms · docker 2.3s · setup 11.4s`: each stage that ran, and how long it took. */
+  private stageSummary(): string {
+    const ran = this.stages.filter((s) => s.state !== 'skipped');
+    if (ran.length === 0) return '';
+    const parts = ran.map(
+      (s) => `${sourceLabel(s.name)} ${s.durationMs === undefined ? '…' : formatDuration(s.durationMs)}${s.state === 'failed' ? ' ✗' : ''}`,
+    );
+    return `${this.colors.dim(`  ${parts.join(' · ')}`)}\n`;
+  }
+
+  private summary(message: CompleteMessage): string {
+    const c = this.colors;
+    const name = this.environment ?? 'environment';
+    const took = message.durationMs === undefined ? '' : ` in ${formatDuration(message.durationMs)}`;
+    if (message.success) {
+      const env = message.environment;
+      if (this.action === 'destroy' || env.status === 'destroyed') return `${c.green('✓')} ${env.name} destroyed${took}\n`;
+      const verb = ({ up: 'started', down: 'stopped', restart: 'restarted' } as Record<string, string>)[this.action ?? ''] ?? 'ready';
+      if (verb !== 'ready') return `${c.green('✓')} ${env.name} ${verb} (${env.mode}, ${env.status})${took}\n`;
+      const ports = env.ports.map((p) => `${p.service} ${p.containerPort} → localhost:${publishedPorts(p)}`).join(', ');
+      return `${c.green('✓')} ${env.name} ready (${env.mode}, ${env.status})${took}\n${ports ? c.dim(`  ports: ${ports}\n`) : ''}`;
+    }
+    const lines: string[] = [];
+    if (message.stage !== undefined) {
+      const exit = message.exitCode === undefined ? '' : ` (exit ${message.exitCode})`;
+      lines.push(`${c.red('✗')} ${name} failed at ${message.stage}${exit}${took}`, `  ${message.error}`);
+    } else {
+      lines.push(`${c.red('✗')} ${name}: ${message.error}`);
+    }
+    if (message.hint) lines.push(c.dim(`  ${message.hint}`));
+    if (message.operation && this.options.logsCommand) {
+      lines.push(c.dim(`  the whole log: ${this.options.logsCommand(message.operation)}`));
+    }
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+/** `--json`: every protocol message as one line of JSON, nothing else. */
+export class JsonRenderer implements MessageRenderer {
+  constructor(private readonly write: (text: string) => void) {}
+
+  render(message: ServerMessage): void {
+    // Batches go out as the `log` messages they stand for: --json shows the canonical form.
+    const messages = message.type === 'logs' ? expandBatch(message) : [message];
+    this.write(messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  }
+}

@@ -1,0 +1,109 @@
+// Project configuration: found by cosmiconfig in the project root only, validated with zod.
+// Every problem is reported as one line naming the file, the key path and what was expected,
+// and is thrown before anything runs.
+import { basename } from 'node:path';
+import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { z } from 'zod';
+import { PikoError } from '../errors.js';
+import { describeIssue } from './validate.js';
+import { parseYaml } from './yaml.js';
+
+export const CONFIG_SEARCH_PLACES = [
+  '.piko.yml',
+  '.piko.yaml',
+  '.pikorc',
+  '.pikorc.json',
+  '.pikorc.yaml',
+  '.pikorc.yml',
+  '.pikorc.js',
+  '.pikorc.mjs',
+  '.pikorc.cjs',
+  'piko.config.js',
+  'piko.config.mjs',
+  'piko.config.cjs',
+  'piko.config.ts',
+  'package.json',
+];
+
+/** The built-in transports; plugins may add more, so config accepts any name (checked when used). */
+export type TransportName = 'websocket' | 'sse' | 'stdout' | (string & {});
+const Transport = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a transport name (websocket, sse, stdout, or one a plugin adds)');
+
+const StageSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name of letters, digits, `-` or `_`'),
+  run: z.string().min(1, 'a non-empty command'),
+  before: z.string().optional(),
+  after: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  timeout: z.number().positive('a number of seconds above 0').optional(),
+  optional: z.boolean().optional(),
+});
+
+export const ConfigSchema = z.strictObject({
+  scripts: z
+    .strictObject({
+      prepare: z.string().optional(),
+      setup: z.string().optional(),
+      destroy: z.string().optional(),
+      run: z.string().optional(),
+    })
+    .optional(),
+  shells: z.record(z.string(), z.string()).optional(),
+  transport: Transport.optional(),
+  server: z.strictObject({ url: z.url().optional() }).optional(),
+  environments: z.record(z.string(), z.strictObject({ transport: Transport.optional() })).optional(),
+  stages: z.array(StageSchema).optional(),
+  plugins: z.array(z.string().min(1)).optional(),
+  /** The compose file(s), relative to the repository root, read in order like `-f a -f b`. */
+  compose: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+});
+
+export type PikoConfig = z.infer<typeof ConfigSchema>;
+export type StageConfig = z.infer<typeof StageSchema>;
+
+export interface LoadedConfig {
+  config: PikoConfig;
+  /** The file it came from, or undefined when the project has none. */
+  file: string | undefined;
+}
+
+const loadYaml: Loader = (filepath, content) => {
+  const { value, error } = parseYaml(content);
+  if (error !== undefined) {
+    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${basename(filepath)}: not valid YAML: ${error}`);
+  }
+  return value;
+};
+
+/** Validates a parsed config; throws PIKO_ERR_CONFIG_INVALID naming `file`, the key and what was expected. */
+export function validateConfig(raw: unknown, file: string): PikoConfig {
+  const result = ConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${file}: ${describeIssue(result.error, raw)}`);
+}
+
+/** Finds and validates the project's configuration in `root` (not in its parents). */
+export async function loadConfig(root: string): Promise<LoadedConfig> {
+  const explorer = cosmiconfig('piko', {
+    searchPlaces: CONFIG_SEARCH_PLACES,
+    searchStrategy: 'none',
+    cache: false,
+    loaders: { ...defaultLoaders, '.yml': loadYaml, '.yaml': loadYaml, noExt: loadYaml },
+  });
+  let found;
+  try {
+    found = await explorer.search(root);
+  } catch (err) {
+    if (err instanceof PikoError) throw err;
+    const file = (err as { filepath?: string }).filepath;
+    throw new PikoError(
+      'PIKO_ERR_CONFIG_INVALID',
+      `${file ? basename(file) : 'configuration'}: could not be loaded (${(err as Error).message.split('\n')[0]})`,
+      { cause: err },
+    );
+  }
+  if (!found) return { config: {}, file: undefined };
+  const name = basename(found.filepath);
+  const shown = name === 'package.json' ? 'package.json#piko' : name;
+  return { config: validateConfig(found.config, shown), file: found.filepath };
+}

@@ -1,0 +1,121 @@
+// The stage-output adapter: the only bridge between a child process and the engine's events.
+// Bytes in, one `log` message per line out, tagged with the source and stream it was made for.
+import { isUtf8 } from 'node:buffer';
+import { Writable } from 'node:stream';
+import type { LogMessage, LogSource, StreamName, Unsequenced } from '../protocol/messages.js';
+
+export type LogSink = (message: Unsequenced<LogMessage>) => void;
+
+export interface StreamWriterOptions {
+  source: LogSource;
+  stream: StreamName;
+  sink: LogSink;
+  /** A line longer than this is emitted in pieces, so a child that never prints a newline cannot grow memory. Default 64 KiB. */
+  maxLineBytes?: number;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * A line-buffered Writable: complete lines are emitted as they arrive, the partial last line is
+ * held until its newline comes or `flush()` is called (when the stage or command ends). Lines
+ * that are not valid UTF-8 are emitted base64-encoded. One writer per (source, stream), so
+ * stdout and stderr writing at once never mix inside a line.
+ */
+export class StreamWriter extends Writable {
+  readonly source: LogSource;
+  readonly stream: StreamName;
+  private readonly sink: LogSink;
+  private readonly maxLineBytes: number;
+  private partial: Buffer | undefined;
+
+  constructor(options: StreamWriterOptions) {
+    super({ decodeStrings: true });
+    this.source = options.source;
+    this.stream = options.stream;
+    this.sink = options.sink;
+    this.maxLineBytes = options.maxLineBytes ?? 64 * 1024;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    try {
+      this.accept(chunk);
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.flush();
+    callback();
+  }
+
+  /** Emits the held partial line, if any, without a trailing newline. */
+  flush(): void {
+    const rest = this.partial;
+    this.partial = undefined;
+    if (rest && rest.length > 0) this.emitLine(rest);
+  }
+
+  private accept(chunk: Buffer): void {
+    const data = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
+    this.partial = undefined;
+    const lastNewline = data.lastIndexOf(NEWLINE);
+    if (lastNewline === -1) {
+      this.hold(data);
+      return;
+    }
+    const complete = data.subarray(0, lastNewline + 1);
+    if (isUtf8(complete)) {
+      // The common case: decode the whole run once, then cut it into lines.
+      const text = complete.toString('utf8');
+      let start = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+        this.sink({ type: 'log', source: this.source, stream: this.stream, data: text.slice(start, end + 1) });
+        start = end + 1;
+      }
+    } else {
+      let start = 0;
+      for (let end = complete.indexOf(NEWLINE); end !== -1; end = complete.indexOf(NEWLINE, start)) {
+        this.emitLine(complete.subarray(start, end + 1));
+        start = end + 1;
+      }
+    }
+    if (lastNewline + 1 < data.length) this.hold(data.subarray(lastNewline + 1));
+  }
+
+  private hold(bytes: Buffer): void {
+    let rest = bytes;
+    while (rest.length >= this.maxLineBytes) {
+      const cut = utf8Boundary(rest, this.maxLineBytes);
+      this.emitLine(rest.subarray(0, cut));
+      rest = rest.subarray(cut);
+    }
+    // Copy so the held bytes do not pin the whole chunk they came in.
+    this.partial = rest.length > 0 ? Buffer.from(rest) : undefined;
+  }
+
+  private emitLine(line: Buffer): void {
+    if (isUtf8(line)) {
+      this.sink({ type: 'log', source: this.source, stream: this.stream, data: line.toString('utf8') });
+    } else {
+      this.sink({
+        type: 'log',
+        source: this.source,
+        stream: this.stream,
+        data: line.toString('base64'),
+        encoding: 'base64',
+      });
+    }
+  }
+}
+
+/** The largest index ≤ `max` that does not split a UTF-8 sequence (or `max` for non-UTF-8 bytes). */
+export function utf8Boundary(bytes: Buffer, max: number): number {
+  for (let i = max; i > max - 4 && i > 0; i--) {
+    const byte = bytes[i];
+    if (byte === undefined || (byte & 0xc0) !== 0x80) return i;
+  }
+  return max;
+}

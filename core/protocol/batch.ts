@@ -1,0 +1,47 @@
+// Batched log lines: a run of consecutive lines of one source and stream as one `logs`
+// message, and back. Pure functions, used by the server's channels and the client.
+import type { LogBatchMessage, LogMessage, OperationMessage } from './messages.js';
+
+/**
+ * Messages with each run of consecutive UTF-8 log lines of one source and stream (numbered
+ * without a gap, every line but the last ending in a newline) joined into one `logs` batch.
+ * One JSON text for a run costs a fraction of one per line.
+ */
+export function batchRuns(messages: readonly OperationMessage[]): (OperationMessage | LogBatchMessage)[] {
+  const out: (OperationMessage | LogBatchMessage)[] = [];
+  let run: LogMessage[] = [];
+  const close = (): void => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) {
+      const head = run[0]!;
+      out.push({ type: 'logs', source: head.source, stream: head.stream, data: run.map((l) => l.data).join(''), seq: head.seq, count: run.length });
+    }
+    run = [];
+  };
+  for (const message of messages) {
+    const last = run.at(-1);
+    if (message.type !== 'log' || message.encoding !== undefined) {
+      close();
+      out.push(message);
+      continue;
+    }
+    if (last && !(message.source === last.source && message.stream === last.stream && message.seq === last.seq + 1 && last.data.endsWith('\n'))) close();
+    run.push(message);
+  }
+  close();
+  return out;
+}
+
+/** A batch as the `log` messages it stands for. */
+export function expandBatch(batch: LogBatchMessage): LogMessage[] {
+  const lines: LogMessage[] = [];
+  let start = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const end = batch.data.indexOf('\n', start);
+    const stop = end === -1 ? batch.data.length : end + 1;
+    lines.push({ type: 'log', source: batch.source, stream: batch.stream, data: batch.data.slice(start, stop), seq: batch.seq + i });
+    start = stop;
+  }
+  return lines;
+}
+

@@ -1,0 +1,67 @@
+// The requests a client sends, validated: the schema every request passes before it can become
+// an operation, and the parser the server runs on a request's JSON text.
+import { z } from 'zod';
+import { describeIssue } from '../config/validate.js';
+import { PikoError } from '../errors.js';
+import { OPERATION_KINDS, type OperationKind, type OperationRequest } from './messages.js';
+
+const base = {
+  project: z.string().min(1).optional(),
+  environment: z.string(),
+};
+
+export const CreateRequestSchema = z.object({
+  action: z.literal('create'),
+  ...base,
+  attach: z.boolean().optional(),
+  branch: z.string().min(1).optional(),
+});
+
+export const DestroyRequestSchema = z.object({
+  action: z.literal('destroy'),
+  ...base,
+  keepVolumes: z.boolean().optional(),
+  deleteBranch: z.boolean().optional(),
+  force: z.boolean().optional(),
+});
+
+export const LifecycleRequestSchema = z.object({
+  action: z.enum(['up', 'down', 'restart']),
+  ...base,
+});
+
+export const OperationRequestSchema = z.discriminatedUnion('action', [
+  CreateRequestSchema,
+  DestroyRequestSchema,
+  LifecycleRequestSchema,
+]);
+
+// The schema and the plain types in ./messages.ts describe the same requests.
+const sameShape: z.infer<typeof OperationRequestSchema> extends OperationRequest ? true : false = true;
+void sameShape;
+
+/**
+ * A client's request as sent (JSON text) to the endpoint of `action`. The request's own
+ * `action` may be left out; when given it must match the endpoint.
+ */
+export function parseOperationRequest(text: string, action: OperationKind): OperationRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new PikoError('PIKO_ERR_USAGE', `request is not valid JSON (${(err as Error).message})`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new PikoError('PIKO_ERR_USAGE', 'request must be a JSON object like {"action":"create","environment":"feature-x"}');
+  }
+  const body = { action, ...raw } as Record<string, unknown>;
+  if (!(OPERATION_KINDS as readonly unknown[]).includes(body.action)) {
+    throw new PikoError('PIKO_ERR_USAGE', `unknown action ${JSON.stringify(body.action)} (known: ${OPERATION_KINDS.join(', ')})`);
+  }
+  if (body.action !== action) {
+    throw new PikoError('PIKO_ERR_USAGE', `request action ${JSON.stringify(body.action)} does not match the ${action} endpoint`);
+  }
+  const parsed = OperationRequestSchema.safeParse(body);
+  if (!parsed.success) throw new PikoError('PIKO_ERR_USAGE', `bad request: ${describeIssue(parsed.error, body)}`);
+  return parsed.data;
+}

@@ -1,0 +1,102 @@
+// A create request: the name, the repository, the base branch, the paths and the compose project
+// are checked before anything is made; then the environment row is reserved (with the lowest
+// free id, which gives its ports) together with the operation's row.
+import { existsSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { newOperationId } from '../engine/operation.js';
+import { assertEnvironmentName } from '../environment/names.js';
+import { PikoError } from '../errors.js';
+import { composeProjectName, environmentPaths } from '../paths.js';
+import type { CreateRequest } from '../protocol/messages.js';
+import type { EnvironmentRow, ProjectRow, State } from '../state/state.js';
+import { branchExists, git } from '../system/git.js';
+import { projectEngine, recordedOperation, type Prepared, type Services } from './services.js';
+
+async function assertRepository(project: ProjectRow): Promise<void> {
+  if (!existsSync(project.root) || !(await git(project.root, ['rev-parse', '--git-dir'])).ok) {
+    throw new PikoError(
+      'PIKO_ERR_NOT_GIT_REPO',
+      `project ${JSON.stringify(project.name)} points at ${project.root}, which is no longer a git repository`,
+    );
+  }
+}
+
+async function assertBase(project: ProjectRow, base: string | undefined): Promise<void> {
+  if (base === undefined) {
+    if (!(await git(project.root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).ok) {
+      throw new PikoError('PIKO_ERR_NOT_GIT_REPO', `${project.root} has no commit to branch from yet`);
+    }
+    return;
+  }
+  const found =
+    !base.startsWith('-') &&
+    (await git(project.root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${base}^{commit}`])).ok;
+  if (!found) {
+    throw new PikoError('PIKO_ERR_BRANCH', `base branch ${JSON.stringify(base)} was not found in ${project.root}`);
+  }
+}
+
+/** `x/y-z` and `x-y/z` would share the compose project `piko-x-y-z`: the second is refused. */
+function assertComposeProjectFree(state: State, project: ProjectRow, name: string): void {
+  const composeProject = composeProjectName(project.name, name);
+  const clash = state.listEnvironments().find((other) => other.composeProject === composeProject);
+  if (clash) {
+    throw new PikoError('PIKO_ERR_ENV_EXISTS', `environment ${clash.project}/${clash.name} already uses the compose project ${composeProject}`);
+  }
+}
+
+async function assertPathsFree(project: ProjectRow, name: string, request: CreateRequest, worktree: string): Promise<void> {
+  const pikoDir = join(project.root, '.piko');
+  if (existsSync(pikoDir) && lstatSync(pikoDir).isSymbolicLink()) {
+    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${pikoDir} is a symbolic link; piko keeps its worktrees and data there and will not follow it`);
+  }
+  if (existsSync(worktree)) {
+    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${worktree} already exists but is no piko environment`);
+  }
+  if (request.branch !== undefined && (await branchExists(project.root, name))) {
+    throw new PikoError(
+      'PIKO_ERR_BRANCH',
+      `branch ${JSON.stringify(name)} already exists, so it cannot be made from ${JSON.stringify(request.branch)}; leave out --branch to use it as it is`,
+    );
+  }
+}
+
+export async function prepareCreate(services: Services, request: CreateRequest): Promise<Prepared> {
+  const { state, home } = services;
+  assertEnvironmentName(request.environment);
+  const project = state.requestProject(request.project);
+  await assertRepository(project);
+  await assertBase(project, request.branch);
+  const { engine, config } = await projectEngine(services, project);
+  const name = request.environment;
+  const existing = state.environment(project.id, name);
+  if (existing) {
+    throw new PikoError(
+      'PIKO_ERR_ENV_EXISTS',
+      `environment ${JSON.stringify(name)} already exists in project ${JSON.stringify(project.name)} (status ${existing.status}, ${existing.path})`,
+    );
+  }
+  assertComposeProjectFree(state, project, name);
+  const paths = environmentPaths(project.root, name);
+  await assertPathsFree(project, name, request, paths.worktree);
+  // Stages that cannot be ordered (an unknown before/after, a cycle) are a config error: found
+  // now, before anything is claimed, by ordering them for an operation that never runs.
+  const draft: EnvironmentRow = {
+    id: 0, name, project: project.name, projectId: project.id, mode: 'simple', status: 'creating', branch: name,
+    path: paths.worktree, dataDir: paths.dataDir, ports: [], composeProject: null, composeFile: null, createdAt: '', updatedAt: '',
+  };
+  engine.stagesFor(engine.operation({ kind: 'create', request, project, environment: draft, config, home }));
+
+  const id = newOperationId();
+  const environment = state.reserveEnvironment({ projectId: project.id, name, branch: name, path: paths.worktree, dataDir: paths.dataDir }, id);
+  return recordedOperation(services, engine, { id, kind: 'create', request, project, environment, config }, (op, failure) => {
+    if (failure && !op.rollbackIncomplete) {
+      state.deleteEnvironment(op.environment.id);
+      return;
+    }
+    // A rollback that could not undo everything keeps the row, so `piko destroy` can finish it.
+    op.environment.status = failure ? 'failed' : op.environment.mode === 'docker' ? 'running' : 'ready';
+    const { status, mode, composeProject, composeFile, ports } = op.environment;
+    state.updateEnvironment(op.environment.id, { status, mode, composeProject, composeFile, ports });
+  });
+}

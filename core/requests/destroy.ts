@@ -1,0 +1,43 @@
+// A destroy request: refused while the worktree has uncommitted changes (unless forced), then
+// the environment is claimed as `destroying`; its row goes once every stage has run.
+import { existsSync } from 'node:fs';
+import { newOperationId } from '../engine/operation.js';
+import { PikoError } from '../errors.js';
+import { PIKO_COMPOSE_FILE } from '../paths.js';
+import type { DestroyRequest } from '../protocol/messages.js';
+import { git } from '../system/git.js';
+import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';
+
+/** What would be lost by removing the worktree: changes other than the file piko wrote itself. */
+async function uncommittedChanges(path: string): Promise<string[]> {
+  const status = await git(path, ['status', '--porcelain', '--untracked-files=normal']);
+  if (!status.ok) return [];
+  return status.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.endsWith(` ${PIKO_COMPOSE_FILE}`));
+}
+
+export async function prepareDestroy(services: Services, request: DestroyRequest): Promise<Prepared> {
+  const { state } = services;
+  const project = state.requestProject(request.project);
+  const row = requestEnvironment(state, project, request.environment);
+  const { engine, config } = await projectEngine(services, project, request.force);
+  if (!request.force && existsSync(row.path)) {
+    const changes = await uncommittedChanges(row.path);
+    if (changes.length > 0) {
+      const shown = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
+      throw new PikoError('PIKO_ERR_WORKTREE_DIRTY', `worktree ${row.path} has uncommitted changes: ${shown}`);
+    }
+  }
+  const id = newOperationId();
+  const environment = state.claimEnvironment(row.id, 'destroying', { id, kind: 'destroy' });
+  return recordedOperation(services, engine, { id, kind: 'destroy', request, project, environment, config }, (op, failure) => {
+    if (failure) {
+      // Nothing was removed past the failing stage: the environment stays as it now is.
+      state.updateEnvironment(op.environment.id, { status: op.environment.status });
+      return;
+    }
+    state.deleteEnvironment(op.environment.id);
+    op.environment.status = 'destroyed';
+  });
+}

@@ -1,0 +1,52 @@
+// What preparing any request needs: the state, the project's engine (its config and plugins),
+// the environment a request names, and an operation recorded in state as it runs.
+import { loadConfig, type LoadedConfig, type PikoConfig } from '../config/config.js';
+import { loadPlugins } from '../config/plugins.js';
+import type { Engine, PikoPlugin } from '../engine/engine.js';
+import type { Operation, OperationSpec } from '../engine/operation.js';
+import { PikoError } from '../errors.js';
+import { StateRecorder, type Outcome } from '../state/recorder.js';
+import type { EnvironmentRow, ProjectRow, State } from '../state/state.js';
+
+export interface Services {
+  state: State;
+  home: string;
+  /** An engine for one operation: the caller's plugins, then the project's own. */
+  engineFor(projectPlugins: PikoPlugin[]): Engine;
+}
+
+/** A request that passed every check, claimed what it works on, and is ready to run. */
+export interface Prepared {
+  engine: Engine;
+  operation: Operation;
+}
+
+/** The project's config and plugins, and an engine for one operation of it. */
+export async function projectEngine(services: Services, project: ProjectRow, force = false): Promise<{ engine: Engine; config: PikoConfig }> {
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig(project.root);
+  } catch (err) {
+    // A forced destroy must work even when the config no longer does: it then runs no destroy script.
+    if (force) return { engine: services.engineFor([]), config: {} };
+    throw err;
+  }
+  return { engine: services.engineFor(await loadPlugins(project.root, loaded)), config: loaded.config };
+}
+
+/** The operation on `engine`, recorded in state as it runs; `outcome` says what its end means for the row. */
+export function recordedOperation(services: Services, engine: Engine, spec: Omit<OperationSpec, 'home'> & { id: string }, outcome: Outcome): Prepared {
+  engine.use(new StateRecorder(services.state, outcome));
+  return { engine, operation: engine.operation({ ...spec, home: services.home }) };
+}
+
+/** The environment a request names in `project`; an unknown one is an error that lists those there are. */
+export function requestEnvironment(state: State, project: ProjectRow, name: string): EnvironmentRow {
+  const row = state.environment(project.id, name);
+  if (row) return row;
+  const known = state.listEnvironments(project.id).map((e) => e.name);
+  throw new PikoError(
+    'PIKO_ERR_ENV_NOT_FOUND',
+    `no environment ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}${known.length ? ` (environments: ${known.join(', ')})` : ''}`,
+  );
+}

@@ -1,0 +1,61 @@
+// The rows of the state database as the rest of piko sees them, and the part of an
+// environment the wire protocol carries. No SQLite here: the engine and its tests use these
+// types without a database.
+import type {
+  EnvironmentInfo,
+  EnvironmentMode,
+  EnvironmentStatus,
+  OperationKind,
+  PortBinding,
+} from '../protocol/messages.js';
+
+/** Each id owns the host ports 10000 + 100 × id … + 99; past this id they would pass 65535. */
+export const MAX_ENVIRONMENT_ID = Math.floor((65535 - 10000 - 99) / 100);
+
+export interface ProjectRow {
+  id: number;
+  name: string;
+  root: string;
+  createdAt: string;
+}
+
+export interface EnvironmentRow extends EnvironmentInfo {
+  projectId: number;
+  composeProject: string | null;
+  composeFile: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type OperationStatus = 'running' | 'succeeded' | 'failed';
+
+export interface OperationRow {
+  id: string;
+  kind: OperationKind;
+  projectId: number;
+  environment: string;
+  envId: number | null;
+  status: OperationStatus;
+  pid: number;
+  /** When that process started (see core/process.ts), or null where that is not known. */
+  pidStart: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  error: string | null;
+  stage: string | null;
+  exitCode: number | null;
+}
+
+export interface EnvironmentUpdate {
+  status?: EnvironmentStatus;
+  mode?: EnvironmentMode;
+  composeProject?: string | null;
+  composeFile?: string | null;
+  ports?: PortBinding[];
+}
+
+/** The part of a row the wire protocol carries. */
+export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
+  const { id, name, project, mode, status, branch, path, dataDir, ports } = row;
+  return { id, name, project, mode, status, branch, path, dataDir, ports };
+}

@@ -1,0 +1,49 @@
+// The state database's schema, as the migrations that build it: `user_version` says how many
+// have run, so an older database is brought up to date when it is opened.
+/** Each entry moves the schema one version up; `user_version` says how many have run. */
+export const MIGRATIONS = [
+  `
+CREATE TABLE projects (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  name       TEXT NOT NULL UNIQUE,
+  root       TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE environments (
+  id              INTEGER PRIMARY KEY,
+  project_id      INTEGER NOT NULL REFERENCES projects(id),
+  name            TEXT NOT NULL,
+  branch          TEXT NOT NULL,
+  path            TEXT NOT NULL,
+  data_dir        TEXT NOT NULL,
+  mode            TEXT NOT NULL DEFAULT 'simple',
+  status          TEXT NOT NULL,
+  compose_project TEXT,
+  compose_file    TEXT,
+  ports           TEXT NOT NULL DEFAULT '[]',
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE operations (
+  id          TEXT PRIMARY KEY,
+  kind        TEXT NOT NULL,
+  project_id  INTEGER NOT NULL REFERENCES projects(id),
+  environment TEXT NOT NULL,
+  env_id      INTEGER,
+  status      TEXT NOT NULL,
+  pid         INTEGER NOT NULL,
+  started_at  TEXT NOT NULL,
+  ended_at    TEXT,
+  error       TEXT,
+  stage       TEXT,
+  exit_code   INTEGER
+);
+CREATE INDEX operations_env ON operations (project_id, environment, started_at);
+`,
+  // The process group of the command an operation is running, so a server that starts after
+  // a crash can stop what the dead process left running.
+  `ALTER TABLE operations ADD COLUMN child_pid INTEGER;`,
+  // When each recorded process started, so a pid reused by another program is never taken for it.
+  `ALTER TABLE operations ADD COLUMN pid_start TEXT; ALTER TABLE operations ADD COLUMN child_start TEXT;`,
+];

@@ -1,0 +1,354 @@
+// Durable state: projects, environments and operations in SQLite. WAL mode and a busy timeout
+// let a server and local CLIs use the same file at once; every check-then-write runs inside an
+// IMMEDIATE transaction so two processes cannot both win a race (two creates of one name).
+import { mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Database as DB } from 'better-sqlite3';
+import { PikoError } from '../errors.js';
+import { processStart, sameProcess, signalGroup } from '../system/process.js';
+import { stateDbPath } from '../paths.js';
+import type { EnvironmentMode, EnvironmentStatus, OperationKind, PortBinding } from '../protocol/messages.js';
+import { MAX_ENVIRONMENT_ID, type EnvironmentRow, type EnvironmentUpdate, type OperationRow, type ProjectRow } from './rows.js';
+import { MIGRATIONS } from './schema.js';
+
+export * from './rows.js';
+
+interface RawEnvironment {
+  id: number;
+  project_id: number;
+  project: string;
+  name: string;
+  branch: string;
+  path: string;
+  data_dir: string;
+  mode: EnvironmentMode;
+  status: EnvironmentStatus;
+  compose_project: string | null;
+  compose_file: string | null;
+  ports: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const OPERATION_SELECT = `SELECT id, kind, project_id AS projectId, environment, env_id AS envId, status, pid, pid_start AS pidStart,
+  started_at AS startedAt, ended_at AS endedAt, error, stage, exit_code AS exitCode FROM operations`;
+
+const ENV_SELECT = `SELECT e.*, p.name AS project FROM environments e JOIN projects p ON p.id = e.project_id`;
+
+function toEnvironment(raw: RawEnvironment): EnvironmentRow {
+  return {
+    id: raw.id,
+    name: raw.name,
+    project: raw.project,
+    projectId: raw.project_id,
+    mode: raw.mode,
+    status: raw.status,
+    branch: raw.branch,
+    path: raw.path,
+    dataDir: raw.data_dir,
+    ports: JSON.parse(raw.ports) as PortBinding[],
+    composeProject: raw.compose_project,
+    composeFile: raw.compose_file,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+  };
+}
+
+const now = (): string => new Date().toISOString();
+
+
+
+export class State {
+  readonly db: DB;
+
+  constructor(home: string) {
+    mkdirSync(home, { recursive: true });
+    this.db = new Database(stateDbPath(home));
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    // The common case, an up-to-date file, takes no write lock.
+    if ((this.db.pragma('user_version', { simple: true }) as number) >= MIGRATIONS.length) return;
+    const migrate = this.db.transaction(() => {
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      for (const sql of MIGRATIONS.slice(version)) this.db.exec(sql);
+      if (version < MIGRATIONS.length) this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+    });
+    migrate.immediate();
+  }
+
+  // ---- projects ------------------------------------------------------------------------------
+
+  addProject(name: string, root: string): ProjectRow {
+    const add = this.db.transaction((): ProjectRow => {
+      const existing = this.projectByRoot(root);
+      if (existing) return existing;
+      if (this.projectByName(name)) {
+        throw new PikoError(
+          'PIKO_ERR_PROJECT_EXISTS',
+          `another repository is already registered as project ${JSON.stringify(name)} (${this.projectByName(name)!.root})`,
+        );
+      }
+      this.db
+        .prepare('INSERT INTO projects (name, root, created_at) VALUES (?, ?, ?)')
+        .run(name, root, now());
+      return this.projectByRoot(root)!;
+    });
+    return add.immediate();
+  }
+
+  /** Forgets a project and its operation records (their log files stay). Its environments must be gone. */
+  removeProject(id: number): void {
+    const remove = this.db.transaction(() => {
+      const left = this.listEnvironments(id);
+      if (left.length > 0) {
+        throw new PikoError('PIKO_ERR_PROJECT_IN_USE', `the project still has environments: ${left.map((e) => e.name).join(', ')}`);
+      }
+      this.db.prepare('DELETE FROM operations WHERE project_id = ?').run(id);
+      this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
+    });
+    remove.immediate();
+  }
+
+  /** The project a request names, or the only one there is; otherwise an error that lists them. */
+  requestProject(name: string | undefined): ProjectRow {
+    const projects = this.listProjects();
+    if (name !== undefined) {
+      const project = this.projectByName(name);
+      if (project) return project;
+      const known = projects.length ? ` (projects: ${projects.map((p) => p.name).join(', ')})` : '';
+      throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `no project named ${JSON.stringify(name)} is registered${known}`);
+    }
+    if (projects.length === 1) return projects[0]!;
+    throw new PikoError(
+      'PIKO_ERR_PROJECT_UNKNOWN',
+      projects.length === 0 ? 'no project is registered yet' : `say which project (projects: ${projects.map((p) => p.name).join(', ')})`,
+    );
+  }
+
+  projectByName(name: string): ProjectRow | undefined {
+    return this.projectWhere('name = ?', name);
+  }
+
+  projectByRoot(root: string): ProjectRow | undefined {
+    return this.projectWhere('root = ?', root);
+  }
+
+  listProjects(): ProjectRow[] {
+    return this.db
+      .prepare('SELECT id, name, root, created_at AS createdAt FROM projects ORDER BY name')
+      .all() as ProjectRow[];
+  }
+
+  private projectWhere(where: string, value: unknown): ProjectRow | undefined {
+    return this.db
+      .prepare(`SELECT id, name, root, created_at AS createdAt FROM projects WHERE ${where}`)
+      .get(value) as ProjectRow | undefined;
+  }
+
+  // ---- environments --------------------------------------------------------------------------
+
+  /**
+   * Claims `name` in the project with status `creating` and the smallest free id (ids are
+   * global because they pick host ports), and records `operation` as running on it, in one
+   * transaction. Throws PIKO_ERR_ENV_EXISTS when the name is taken.
+   */
+  reserveEnvironment(
+    input: { projectId: number; name: string; branch: string; path: string; dataDir: string },
+    operation: string,
+  ): EnvironmentRow {
+    const reserve = this.db.transaction((): EnvironmentRow => {
+      const existing = this.environment(input.projectId, input.name);
+      if (existing) {
+        throw new PikoError(
+          'PIKO_ERR_ENV_EXISTS',
+          `environment ${JSON.stringify(input.name)} already exists in project ${JSON.stringify(existing.project)} (status ${existing.status}, ${existing.path})`,
+        );
+      }
+      const { id } = this.db
+        .prepare(
+          `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM environments WHERE id = 1) THEN 1
+             ELSE (SELECT MIN(id) + 1 FROM environments e
+                   WHERE NOT EXISTS (SELECT 1 FROM environments f WHERE f.id = e.id + 1)) END AS id`,
+        )
+        .get() as { id: number };
+      if (id > MAX_ENVIRONMENT_ID) {
+        throw new PikoError(
+          'PIKO_ERR_PORTS_EXHAUSTED',
+          `no environment id left: id ${id} would publish ports past 65535 (10000 + 100 × id); ${id - 1} environments exist`,
+        );
+      }
+      const at = now();
+      this.db
+        .prepare(
+          `INSERT INTO environments (id, project_id, name, branch, path, data_dir, status, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?)`,
+        )
+        .run(id, input.projectId, input.name, input.branch, input.path, input.dataDir, at, at);
+      this.insertOperation({ id: operation, kind: 'create', projectId: input.projectId, environment: input.name, envId: id });
+      return this.environmentById(id)!;
+    });
+    return reserve.immediate();
+  }
+
+  environment(projectId: number, name: string): EnvironmentRow | undefined {
+    const raw = this.db
+      .prepare(`${ENV_SELECT} WHERE e.project_id = ? AND e.name = ?`)
+      .get(projectId, name) as RawEnvironment | undefined;
+    return raw && toEnvironment(raw);
+  }
+
+  environmentById(id: number): EnvironmentRow | undefined {
+    const raw = this.db.prepare(`${ENV_SELECT} WHERE e.id = ?`).get(id) as RawEnvironment | undefined;
+    return raw && toEnvironment(raw);
+  }
+
+  listEnvironments(projectId?: number): EnvironmentRow[] {
+    const rows = (
+      projectId === undefined
+        ? this.db.prepare(`${ENV_SELECT} ORDER BY p.name, e.name`).all()
+        : this.db.prepare(`${ENV_SELECT} WHERE e.project_id = ? ORDER BY e.name`).all(projectId)
+    ) as RawEnvironment[];
+    return rows.map(toEnvironment);
+  }
+
+  updateEnvironment(id: number, update: EnvironmentUpdate): EnvironmentRow {
+    const columns: Record<string, unknown> = {
+      status: update.status,
+      mode: update.mode,
+      compose_project: update.composeProject,
+      compose_file: update.composeFile,
+      ports: update.ports && JSON.stringify(update.ports),
+    };
+    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    const sql = `UPDATE environments SET ${set.map(([k]) => `${k} = ?`).join(', ')}${set.length ? ', ' : ''}updated_at = ? WHERE id = ?`;
+    this.db.prepare(sql).run(...set.map(([, v]) => v), now(), id);
+    return this.environmentById(id)!;
+  }
+
+  /**
+   * Moves an environment to `next` and records `operation` as running on it, only if no other
+   * live operation runs on it, so (say) a destroy cannot start while a create or an `up` of it
+   * runs. An environment left `creating` or `destroying` by a process that died is not held:
+   * claiming it is how it gets cleaned up. Returns the row as it was before.
+   */
+  claimEnvironment(id: number, next: EnvironmentStatus, operation: { id: string; kind: OperationKind }): EnvironmentRow {
+    const claim = this.db.transaction((): EnvironmentRow => {
+      const row = this.environmentById(id);
+      if (!row) throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `environment ${id} no longer exists`);
+      if (this.heldByLiveOperation(id)) {
+        throw new PikoError('PIKO_ERR_ENV_BUSY', `environment ${JSON.stringify(row.name)} is busy with another operation (status ${row.status})`);
+      }
+      this.db
+        .prepare('UPDATE environments SET status = ?, updated_at = ? WHERE id = ?')
+        .run(next, now(), id);
+      this.insertOperation({ id: operation.id, kind: operation.kind, projectId: row.projectId, environment: row.name, envId: id });
+      return row;
+    });
+    return claim.immediate();
+  }
+
+  private heldByLiveOperation(envId: number): boolean {
+    const running = this.db
+      .prepare(`SELECT pid, pid_start AS start FROM operations WHERE env_id = ? AND status = 'running'`)
+      .all(envId) as { pid: number; start: string | null }[];
+    return running.some(({ pid, start }) => sameProcess(pid, start));
+  }
+
+  deleteEnvironment(id: number): void {
+    this.db.prepare('DELETE FROM environments WHERE id = ?').run(id);
+  }
+
+  // ---- operations ----------------------------------------------------------------------------
+
+  insertOperation(op: {
+    id: string;
+    kind: OperationKind;
+    projectId: number;
+    environment: string;
+    envId: number | null;
+  }): void {
+    this.db
+      .prepare(
+        `INSERT INTO operations (id, kind, project_id, environment, env_id, status, pid, pid_start, started_at)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+      )
+      .run(op.id, op.kind, op.projectId, op.environment, op.envId, process.pid, processStart(process.pid) ?? null, now());
+  }
+
+  /** The process group an operation's current command runs in (undefined when none runs). */
+  /** The stage a running operation is in, so `piko status` can say where it got to. */
+  setOperationStage(id: string, stage: string): void {
+    this.db.prepare('UPDATE operations SET stage = ? WHERE id = ?').run(stage, id);
+  }
+
+  setOperationChild(id: string, pid: number | undefined): void {
+    this.db
+      .prepare('UPDATE operations SET child_pid = ?, child_start = ? WHERE id = ?')
+      .run(pid ?? null, pid === undefined ? null : (processStart(pid) ?? null), id);
+  }
+
+  finishOperation(
+    id: string,
+    result: { success: boolean; error?: string; stage?: string; exitCode?: number },
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE operations SET status = ?, ended_at = ?, error = ?, stage = ?, exit_code = ? WHERE id = ?`,
+      )
+      .run(
+        result.success ? 'succeeded' : 'failed',
+        now(),
+        result.error ?? null,
+        result.stage ?? null,
+        result.exitCode ?? null,
+        id,
+      );
+  }
+
+  /**
+   * Marks operations whose process died while they ran as failed, and environments they left
+   * `creating` or `destroying` as `failed` (`piko destroy` cleans those up). Returns the
+   * operations it marked.
+   */
+  failInterruptedOperations(): OperationRow[] {
+    const fail = this.db.transaction((): OperationRow[] => {
+      const running = this.db
+        .prepare(`SELECT id, pid, pid_start, child_pid AS child, child_start FROM operations WHERE status = 'running'`)
+        .all() as { id: string; pid: number; pid_start: string | null; child: number | null; child_start: string | null }[];
+      const dead = running.filter(({ pid, pid_start }) => !sameProcess(pid, pid_start));
+      for (const { id, pid, child, child_start } of dead) {
+        // The command it was running lives on in its own process group: stop it (if that is still it).
+        if (child !== null) signalGroup(child, child_start, 'SIGKILL');
+        this.finishOperation(id, { success: false, error: `interrupted: the piko process running it (pid ${pid}) stopped` });
+        const envId = this.operation(id)!.envId;
+        if (envId !== null && !this.heldByLiveOperation(envId)) {
+          this.db
+            .prepare(`UPDATE environments SET status = 'failed', updated_at = ? WHERE id = ? AND status IN ('creating', 'destroying')`)
+            .run(now(), envId);
+        }
+      }
+      return dead.map(({ id }) => this.operation(id)!);
+    });
+    return fail.immediate();
+  }
+
+  operation(id: string): OperationRow | undefined {
+    return this.db.prepare(`${OPERATION_SELECT} WHERE id = ?`).get(id) as OperationRow | undefined;
+  }
+
+  /** The newest operation on an environment (running or not), if any was recorded. */
+  latestOperation(projectId: number, environment: string): OperationRow | undefined {
+    return this.db
+      .prepare(`${OPERATION_SELECT} WHERE project_id = ? AND environment = ? ORDER BY started_at DESC, rowid DESC LIMIT 1`)
+      .get(projectId, environment) as OperationRow | undefined;
+  }
+}

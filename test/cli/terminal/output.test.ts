@@ -1,0 +1,62 @@
+// What the CLI prints, and what it does when its output or its terminal goes away.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { colorEnabled } from '../../../cli/terminal/render.js';
+import { cleanup, git, makeRepo, PIKO_BIN, sandbox } from '../../helpers/fixtures.js';
+
+afterEach(cleanup);
+
+describe('CLI output', () => {
+  it('--json prints only protocol messages, refusals included', async () => {
+    const box = sandbox();
+    const repo = makeRepo();
+    const unregistered = await box.piko(['create', 'one', '--json'], repo);
+    expect(unregistered.exitCode).toBe(1);
+    expect(unregistered.stderr).toBe('');
+    expect(JSON.parse(unregistered.stdout)).toMatchObject({ type: 'complete', success: false, code: 'PIKO_ERR_PROJECT_UNKNOWN' });
+    await box.piko(['init'], repo);
+    const badName = await box.piko(['create', 'Bad', '--json'], repo);
+    expect(JSON.parse(badName.stdout)).toMatchObject({ type: 'complete', success: false, code: 'PIKO_ERR_NAME_INVALID' });
+  });
+
+  it('finishes the operation when its reader goes away (| head -1)', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 2000); do echo "line $i"; done\n' });
+    await box.piko(['init'], repo);
+    const result = await execa('sh', ['-c', `node ${PIKO_BIN} create headless | head -1; echo "piko exit $?"`], {
+      cwd: repo,
+      env: box.env,
+    });
+    expect(result.stdout.split('\n')[0]).toBe("[git] Preparing worktree (new branch 'headless')");
+    expect(JSON.parse((await box.piko(['list', '--json'], repo)).stdout)).toEqual([
+      expect.objectContaining({ name: 'headless', status: 'ready' }),
+    ]);
+  });
+
+  it('SIGTERM (or a closed terminal) cancels a local create and rolls back', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    await box.piko(['init'], repo);
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+      const child = box.spawn(['create', 'termed'], repo);
+      await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('started') && resolve()));
+      child.kill(signal);
+      const result = await child;
+      expect(result.exitCode).toBe(130);
+      expect(String(result.stderr)).toContain(`cancelled by ${signal}`);
+      expect(existsSync(join(repo, '.piko', 'worktrees', 'termed'))).toBe(false);
+      expect(git(repo, 'branch', '--list', 'termed')).toBe('');
+    }
+  });
+
+  it('uses colour only on a terminal, never with NO_COLOR, always with FORCE_COLOR', () => {
+    expect(colorEnabled({ isTTY: true }, {})).toBe(true);
+    expect(colorEnabled({ isTTY: false }, { CI: 'true' })).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { NO_COLOR: '' })).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
+    expect(colorEnabled({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colorEnabled({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(false);
+  });
+});

@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { StageContext } from '../../../core/engine/engine.js';
+import { readOperationLog } from '../../../core/state/operation-log.js';
+import type { LogMessage, OperationMessage } from '../../../core/protocol/messages.js';
+import { cleanup, ROOT, tempDir } from '../../helpers/fixtures.js';
+import { engineHarness, stagesPlugin } from '../../helpers/engine-fixtures.js';
+
+afterEach(cleanup);
+
+/** Whether `pid` is a live process (a zombie waiting for its reaper does not count). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+const names = (messages: OperationMessage[]) =>
+  messages.filter((m) => m.type === 'stage').map((m) => `${m.name}:${m.state}${m.state === 'end' ? (m.ok ? ':ok' : ':failed') : ''}`);
+
+const logs = (messages: OperationMessage[]) =>
+  messages.filter((m): m is LogMessage => m.type === 'log').map((m) => `[${m.source}/${m.stream}] ${m.data.trimEnd()}`);
+
+function step(name: string, order: number, trail: string[], extra: Partial<{ before: string; after: string; fail: boolean; optional: boolean }> = {}) {
+  return {
+    name,
+    order,
+    before: extra.before,
+    after: extra.after,
+    optional: extra.optional ?? false,
+    async run(ctx: StageContext) {
+      trail.push(`run ${name}`);
+      ctx.info(`hello from ${name}`);
+      if (extra.fail) await ctx.exec('sh', ['-c', 'echo failing >&2; exit 7']);
+    },
+    async rollback() {
+      trail.push(`undo ${name}`);
+    },
+  };
+}
+
+describe('Engine', () => {
+  it('runs stages by position and before/after, not by registration order', async () => {
+    const trail: string[] = [];
+    const h = engineHarness(
+      stagesPlugin('late', step('setup', 400, trail), step('migrate', 500, trail, { after: 'docker' })),
+      stagesPlugin('early', step('git', 100, trail), step('docker', 300, trail), step('seed', 500, trail, { before: 'git' })),
+    );
+    const complete = await h.engine.run(h.operation());
+    expect(complete.success).toBe(true);
+    expect(trail).toEqual(['run seed', 'run git', 'run docker', 'run migrate', 'run setup']);
+  });
+
+  it('numbers every message 0, 1, 2… and logs exactly what it sent', async () => {
+    const h = engineHarness(stagesPlugin('p', {
+      name: 'chatty',
+      order: 1,
+      run: (ctx) => ctx.exec('sh', ['-c', 'for i in 1 2 3; do echo out $i; echo err $i >&2; done']).then(() => undefined),
+    }));
+    const operation = h.operation();
+    const complete = await h.engine.run(operation);
+    expect(complete).toMatchObject({ type: 'complete', success: true, operation: operation.id });
+    expect(h.messages.map((m) => m.seq)).toEqual(h.messages.map((_, i) => i));
+    expect(h.messages[0]).toEqual({ type: 'accepted', operation: operation.id, action: 'create', project: 'app', environment: operation.environment.name, seq: 0 });
+    expect(readOperationLog(operation.log.path)).toEqual(h.messages);
+    expect(readFileSync(operation.log.path, 'utf8').endsWith('\n')).toBe(true);
+    const out = logs(h.messages);
+    expect(out.filter((l) => l.includes('/stdout]'))).toEqual(['[chatty/stdout] out 1', '[chatty/stdout] out 2', '[chatty/stdout] out 3']);
+    expect(out.filter((l) => l.includes('/stderr]'))).toEqual(['[chatty/stderr] err 1', '[chatty/stderr] err 2', '[chatty/stderr] err 3']);
+    const end = h.messages.find((m) => m.type === 'stage' && m.state === 'end');
+    expect(end).toMatchObject({ name: 'chatty', ok: true, durationMs: expect.any(Number) });
+  });
+
+  it('rolls back the failing stage and every earlier one, last first, and runs nothing after it', async () => {
+    const trail: string[] = [];
+    const h = engineHarness(
+      stagesPlugin('p', step('one', 1, trail), step('two', 2, trail), step('three', 3, trail, { fail: true }), step('four', 4, trail)),
+    );
+    const complete = await h.engine.run(h.operation());
+    expect(trail).toEqual(['run one', 'run two', 'run three', 'undo three', 'undo two', 'undo one']);
+    expect(complete).toMatchObject({
+      success: false,
+      stage: 'three',
+      exitCode: 7,
+      error: "three failed: `sh -c 'echo failing >&2; exit 7'` exited with code 7",
+      code: 'PIKO_ERR_STAGE_FAILED',
+    });
+    expect(names(h.messages)).toEqual(['one:start', 'one:end:ok', 'two:start', 'two:end:ok', 'three:start', 'three:end:failed']);
+    expect(logs(h.messages)).toContain('[three/stderr] failing');
+    expect(logs(h.messages)).toContain('[piko/stdout] rolling back one');
+    expect(h.settled).toHaveLength(1);
+    expect(h.settled[0]?.code).toBe('PIKO_ERR_STAGE_FAILED');
+  });
+
+  it('treats an optional stage failure as a warning: no rollback, success', async () => {
+    const trail: string[] = [];
+    const h = engineHarness(stagesPlugin('p', step('one', 1, trail), step('extra', 2, trail, { fail: true, optional: true }), step('two', 3, trail)));
+    const complete = await h.engine.run(h.operation());
+    expect(complete.success).toBe(true);
+    expect(trail).toEqual(['run one', 'run extra', 'run two']);
+    expect(h.messages.find((m) => m.type === 'stage' && m.state === 'end' && m.name === 'extra')).toMatchObject({
+      ok: false,
+      warning: expect.stringContaining('optional stage extra failed'),
+    });
+    expect(logs(h.messages).some((l) => l.startsWith('[piko/stderr] warning: optional stage extra failed') && l.includes('exited with code 7'))).toBe(true);
+  });
+
+  it('names the plugin and hook when a tap throws, and rolls back', async () => {
+    const trail: string[] = [];
+    const h = engineHarness(stagesPlugin('p', step('one', 1, trail), step('two', 2, trail)), {
+      name: 'Broken',
+      apply(engine) {
+        engine.hooks.stageStart.tapPromise('BrokenPlugin', async (stage) => {
+          if (stage.name === 'two') throw new Error('boom');
+        });
+      },
+    });
+    const complete = await h.engine.run(h.operation());
+    expect(complete).toMatchObject({ success: false, code: 'PIKO_ERR_PLUGIN', error: 'plugin BrokenPlugin failed in hook stageStart: boom' });
+    expect(trail).toEqual(['run one', 'undo one']);
+  });
+
+  it('fails cleanly when a log observer throws while a child is printing', async () => {
+    const trail: string[] = [];
+    const h = engineHarness(
+      stagesPlugin('p', step('one', 1, trail), {
+        name: 'printer',
+        order: 2,
+        run: (ctx) => ctx.exec('sh', ['-c', 'echo first; sleep 20; echo never']).then(() => undefined),
+      }),
+      {
+        name: 'Observer',
+        apply(engine) {
+          engine.hooks.message.tap('ObserverPlugin', (message) => {
+            if (message.type === 'log' && message.data === 'first\n') throw new TypeError('cannot read it');
+          });
+        },
+      },
+    );
+    const started = Date.now();
+    const complete = await h.engine.run(h.operation());
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(complete).toMatchObject({ success: false, error: 'plugin ObserverPlugin failed in hook message: cannot read it' });
+    expect(trail).toEqual(['run one', 'undo one']);
+  });
+
+  it('skips a stage when the stage itself gives a reason', async () => {
+    const trail: string[] = [];
+    const h = engineHarness(stagesPlugin('p', step('one', 1, trail), { ...step('two', 2, trail), skip: () => 'not today' }));
+    expect((await h.engine.run(h.operation())).success).toBe(true);
+    expect(trail).toEqual(['run one']);
+    expect(names(h.messages)).toEqual(['one:start', 'one:end:ok', 'two:skip']);
+    expect(h.messages.find((m) => m.type === 'stage' && m.state === 'skip')).toMatchObject({ name: 'two', reason: 'not today' });
+  });
+
+  it('cancel kills the running command\'s whole process group and rolls back', async () => {
+    const trail: string[] = [];
+    const pidFile = join(tempDir(), 'background.pid');
+    const h = engineHarness(
+      stagesPlugin('p', step('one', 1, trail), {
+        name: 'slow',
+        order: 2,
+        run: (ctx) => ctx.exec('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; sleep 30; echo never`]).then(() => undefined),
+      }),
+    );
+    const operation = h.operation();
+    h.engine.hooks.stageStart.tap('canceller', (stage) => {
+      if (stage.name === 'slow') setTimeout(() => operation.cancel('a test'), 300);
+    });
+    const started = Date.now();
+    const complete = await h.engine.run(operation);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(complete).toMatchObject({ success: false, code: 'PIKO_ERR_CANCELLED', error: 'cancelled by a test' });
+    expect(trail).toEqual(['run one', 'undo one']);
+    expect(logs(h.messages)).not.toContain('[slow/stdout] never');
+    // The background sleep was in the same process group: it is gone too.
+    const background = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(isRunning(background)).toBe(false);
+  });
+
+  it('rejects unknown before/after targets and cycles', async () => {
+    const trail: string[] = [];
+    const unknown = engineHarness(stagesPlugin('p', step('one', 1, trail, { after: 'nothing' })));
+    expect(await unknown.engine.run(unknown.operation())).toMatchObject({
+      success: false,
+      error: 'stage "one" refers to unknown stage "nothing" (stages: one)',
+    });
+    const cycle = engineHarness(stagesPlugin('p', step('a', 1, trail, { after: 'b' }), step('b', 2, trail, { after: 'a' })));
+    expect(await cycle.engine.run(cycle.operation())).toMatchObject({ success: false, error: 'stages a, b form a cycle through before/after' });
+    expect(trail).toEqual([]);
+  });
+
+  it('documents every hook in the README, with its tapable kind', () => {
+    const h = engineHarness();
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `(\w+)` \| (\w+Hook) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual(Object.entries(h.engine.hooks).map(([name, hook]) => [name, hook.constructor.name]));
+  });
+
+  it('keeps its hooks in one frozen object', () => {
+    const h = engineHarness();
+    expect(Object.isFrozen(h.engine.hooks)).toBe(true);
+    expect(Object.keys(h.engine.hooks)).toEqual([
+      'registerStages', 'stageStart', 'stageEnd', 'command', 'settle', 'message',
+    ]);
+  });
+});

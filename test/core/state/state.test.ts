@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { State } from '../../../core/state/state.js';
+import { cleanup, tempDir } from '../../helpers/fixtures.js';
+
+afterEach(cleanup);
+
+function fresh() {
+  const state = new State(tempDir('piko-home-'));
+  const project = state.addProject('app', '/repo/app');
+  const reserve = (name: string) =>
+    state.reserveEnvironment({ projectId: project.id, name, branch: name, path: `/w/${name}`, dataDir: `/d/${name}` }, `op_${name}`);
+  return { state, project, reserve };
+}
+
+describe('State', () => {
+  it('uses WAL and a busy timeout so a server and CLIs can share it', () => {
+    const { state } = fresh();
+    expect(state.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(state.db.pragma('busy_timeout', { simple: true })).toBe(5000);
+  });
+
+  it('gives the smallest free id, so port blocks are reused', () => {
+    const { state, reserve } = fresh();
+    expect([reserve('a').id, reserve('b').id, reserve('c').id]).toEqual([1, 2, 3]);
+    state.deleteEnvironment(2);
+    expect(reserve('d').id).toBe(2);
+    state.deleteEnvironment(1);
+    expect(reserve('e').id).toBe(1);
+    expect(reserve('f').id).toBe(4);
+  });
+
+  it('refuses a name that is taken in the project', () => {
+    const { reserve } = fresh();
+    reserve('a');
+    expect(() => reserve('a')).toThrow(expect.objectContaining({ code: 'PIKO_ERR_ENV_EXISTS' }));
+  });
+
+  it('refuses a second registration of a project name for another folder', () => {
+    const { state } = fresh();
+    expect(state.addProject('app', '/repo/app').name).toBe('app');
+    expect(() => state.addProject('app', '/elsewhere/app')).toThrow('another repository is already registered as project "app" (/repo/app)');
+  });
+
+  it('will not let a destroy claim an environment a live operation holds, but will take one a dead process left', () => {
+    const { state, reserve } = fresh();
+    const env = reserve('busy');
+    expect(state.operation('op_busy')).toMatchObject({ status: 'running', pid: process.pid, envId: env.id });
+    const destroy = { id: 'op_destroy', kind: 'destroy' } as const;
+    expect(() => state.claimEnvironment(env.id, 'destroying', destroy)).toThrow(expect.objectContaining({ code: 'PIKO_ERR_ENV_BUSY' }));
+    expect(state.operation('op_destroy')).toBeUndefined();
+    // The same row, as left behind by a process that no longer exists.
+    state.db.prepare('UPDATE operations SET pid = ? WHERE id = ?').run(2 ** 22 + 12345, 'op_busy');
+    expect(state.claimEnvironment(env.id, 'destroying', destroy).status).toBe('creating');
+    expect(state.environmentById(env.id)!.status).toBe('destroying');
+    expect(state.operation('op_destroy')).toMatchObject({ status: 'running', kind: 'destroy' });
+  });
+
+  it('marks what a dead process left running as failed, and stops the command it was running', async () => {
+    const { state, reserve } = fresh();
+    const env = reserve('crashed');
+    const { execa } = await import('execa');
+    const orphan = execa('sleep', ['30'], { detached: true, reject: false });
+    state.setOperationChild('op_crashed', orphan.pid);
+    state.db.prepare('UPDATE operations SET pid = ? WHERE id = ?').run(2 ** 22 + 999, 'op_crashed');
+    const failed = state.failInterruptedOperations();
+    expect(failed.map((op) => op.id)).toEqual(['op_crashed']);
+    expect(state.operation('op_crashed')).toMatchObject({ status: 'failed', error: expect.stringContaining('interrupted') });
+    expect(state.environmentById(env.id)!.status).toBe('failed');
+    expect((await orphan).signal).toBe('SIGKILL');
+    // Operations of live processes are left alone.
+    reserve('alive');
+    expect(state.failInterruptedOperations()).toEqual([]);
+  });
+});
