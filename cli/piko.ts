@@ -215,4 +215,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = fail(err);
+  // Leaving at once: whatever still runs (a stage's command, a server's sockets) goes with us.
+  if (err instanceof ExitError && err.immediate) process.exit(err.exitCode);
 }

@@ -1,6 +1,6 @@
 // Where a running `piko server` can be found: `$PIKO_HOME/server.json`. Kept apart from the
 // server itself so that reading it loads nothing heavy.
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What a client needs to reach the server; written to `$PIKO_HOME/server.json` (mode 0600). */
@@ -21,3 +21,10 @@ export function readServerInfo(home: string): ServerInfo | undefined {
   }
 }
 
+/** Writes server.json whole (a reader never sees half of it), readable by its owner only. */
+export function writeServerInfo(home: string, info: ServerInfo): void {
+  const path = serverInfoPath(home);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(`${path}.tmp`, 0o600);
+  renameSync(`${path}.tmp`, path);
+}

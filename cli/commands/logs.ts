@@ -13,7 +13,7 @@ import { State } from '../../core/state/state.js';
 import { findServer, streamOperation } from '../remote/client.js';
 import { resolveOperation, type OperationRef } from '../context.js';
 import { ExitError } from '../exit.js';
-import { output, type Output } from '../operate.js';
+import { terminalSession, type Output } from '../terminal/session.js';
 import { chooseTransport } from '../delivery/transports.js';
 
 export interface LogsOptions {
@@ -44,7 +44,7 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
   let shown: Output | undefined;
   try {
     const op = await resolveOperation(state, ref, process.cwd());
-    shown = output({ name: ref, json: options.json });
+    shown = terminalSession({ name: ref, json: options.json });
     const path = operationLogPath(shown.home, op.id);
     const config = op.root ? (await loadConfig(op.root)).config : {};
     const address = findServer(shown.home, config);

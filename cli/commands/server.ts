@@ -2,7 +2,10 @@
 import { PikoError } from '../../core/errors.js';
 import { killRunningCommands } from '../../core/engine/exec.js';
 import { pikoHome } from '../../core/paths.js';
-import { isLoopback, PikoServer, serverOutput } from '../server/host.js';
+import { ExitError } from '../exit.js';
+import { isLoopback } from '../server/addresses.js';
+import { PikoServer } from '../server/host.js';
+import { serverOutput } from '../server/log.js';
 
 function number(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -33,22 +36,26 @@ export async function server(options: { port: string; host: string }, version: s
   const info = await instance.start();
   out.write(`piko server listening on ${info.url} (pid ${info.pid}, PIKO_HOME ${home})\n`);
   out.flush();
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      // Leaving at once must not leave the running stages' commands behind.
-      killRunningCommands();
-      process.stderr.write('piko: stopped without waiting: the operations that were running failed; `piko destroy --force` cleans up after them\n');
-      process.exit(1);
-    }
-    stopping = true;
-    out.write(`${signal}: shutting down\n`);
-    void instance.stop().then(() => {
-      out.write('stopped\n');
-      out.flush();
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  // Resolves once the server has stopped; a second signal leaves at once instead.
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        // Leaving at once must not leave the running stages' commands behind.
+        killRunningCommands();
+        process.stderr.write('piko: stopped without waiting: the operations that were running failed; `piko destroy --force` cleans up after them\n');
+        reject(new ExitError(1, true));
+        return;
+      }
+      stopping = true;
+      out.write(`${signal}: shutting down\n`);
+      void instance.stop().then(() => {
+        out.write('stopped\n');
+        out.flush();
+        resolve();
+      });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
 }

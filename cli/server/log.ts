@@ -1,6 +1,7 @@
-// What `piko server` prints on its own stdout: each operation's output as
-// `[<env> <source>] line`, and a line when an operation starts and ends.
+// What `piko server` prints on its own stdout: an access-log line per request, each operation's
+// output as `[<env> <source>] line`, and a line when an operation starts and ends.
 import type { Engine, PikoPlugin } from '../../core/engine/engine.js';
+import { CoalescingWriter } from '../terminal/output.js';
 import { formatDuration } from '../terminal/render.js';
 import { logText, sourceLabel } from '../../core/protocol/messages.js';
 
@@ -44,4 +45,13 @@ export class ServerLogPlugin implements PikoPlugin {
       }
     });
   }
+}
+
+/** The server's stdout: coalesced, and dropping operation output when its reader falls 4 MiB behind. */
+export function serverOutput(): CoalescingWriter {
+  return new CoalescingWriter(process.stdout, {
+    maxBacklogBytes: 4 * 1024 * 1024,
+    droppedNotice: (count) =>
+      `[piko] ${count} lines of operation output were not printed here (this output fell behind); the operation logs have them\n`,
+  });
 }

@@ -1,0 +1,60 @@
+// What a request to `piko server` asks for, from its path and headers alone: pure functions,
+// tested without a network.
+import type { OperationKind } from '../../core/protocol/messages.js';
+
+/** `/api/environments/<action>/stream` (WebSocket) and `/api/environments/<action>/events` (SSE). */
+const START_PATH = /^\/api\/environments\/(create|destroy|up|down|restart)\/(stream|events)$/;
+/** `/api/operations/<id>`, `…/stream` (WebSocket), `…/events` (SSE), `…/cancel`. */
+const OPERATION_PATH = /^\/api\/operations\/([^/]+)(?:\/(stream|events|cancel))?$/;
+
+export type StreamTransport = 'websocket' | 'sse';
+
+export type Route =
+  | { kind: 'start'; action: OperationKind; transport: StreamTransport }
+  | { kind: 'attach'; operation: string; transport: StreamTransport }
+  | { kind: 'cancel'; operation: string }
+  | { kind: 'operation'; operation: string }
+  | { kind: 'health' | 'projects' | 'environments' }
+  | { kind: 'unknown' };
+
+export function route(path: string): Route {
+  const start = START_PATH.exec(path);
+  if (start) return { kind: 'start', action: start[1] as OperationKind, transport: start[2] === 'stream' ? 'websocket' : 'sse' };
+  const op = OPERATION_PATH.exec(path);
+  if (op) {
+    const operation = op[1]!;
+    if (!op[2]) return { kind: 'operation', operation };
+    if (op[2] === 'cancel') return { kind: 'cancel', operation };
+    return { kind: 'attach', operation, transport: op[2] === 'stream' ? 'websocket' : 'sse' };
+  }
+  if (path === '/api/health') return { kind: 'health' };
+  if (path === '/api/projects') return { kind: 'projects' };
+  if (path === '/api/environments') return { kind: 'environments' };
+  return { kind: 'unknown' };
+}
+
+/** The transport a route streams over, or `http` for plain JSON answers. */
+export const routeTransport = (target: Route): StreamTransport | 'http' =>
+  target.kind === 'start' || target.kind === 'attach' ? target.transport : 'http';
+
+/**
+ * `since` from `?since=N` or a `Last-Event-ID` header, whichever is later (an EventSource that
+ * reconnects sends its original URL with a newer Last-Event-ID): messages after it are replayed.
+ * -1 (everything) when neither is a whole number.
+ */
+export function sinceOf(url: URL, lastEventId: string | string[] | undefined): number {
+  const values = [url.searchParams.get('since'), Array.isArray(lastEventId) ? lastEventId[0] : lastEventId].map((raw) =>
+    raw === null || raw === undefined || raw.trim() === '' ? NaN : Number(raw),
+  );
+  return Math.max(-1, ...values.filter((n) => Number.isInteger(n)));
+}
+
+/** A request line's URL; undefined for one no URL parser takes (`//[/`). */
+export function requestUrl(path: string | undefined): URL | undefined {
+  try {
+    const text = path ?? '/';
+    return new URL(`http://piko${text.startsWith('/') ? text : `/${text}`}`);
+  } catch {
+    return undefined;
+  }
+}

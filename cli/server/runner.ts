@@ -1,0 +1,138 @@
+// The server's operations: a request becomes an operation (checked, claimed, then run on an
+// engine of its own) streamed to the channel that asked; running ones can be cancelled or
+// followed by other clients. Every request being checked and every operation running is a
+// promise in one set, so a shutdown waits for exactly those (and nothing polls).
+import { Engine, type PikoPlugin } from '../../core/engine/engine.js';
+import { isOperationId, type Operation } from '../../core/engine/operation.js';
+import { PikoError } from '../../core/errors.js';
+import { operationLogPath } from '../../core/paths.js';
+import type { CompleteFailureMessage, OperationKind } from '../../core/protocol/messages.js';
+import { parseOperationRequest } from '../../core/protocol/requests.js';
+import { prepareOperation, rejection } from '../../core/requests/prepare.js';
+import type { State } from '../../core/state/state.js';
+import type { Channel } from '../../transports/channel.js';
+import type { OperationHub } from '../../transports/hub.js';
+
+export interface RunnerOptions {
+  state: State;
+  home: string;
+  hub: OperationHub;
+  /** Plugins every operation's engine gets, before the project's own. */
+  plugins: PikoPlugin[];
+  log(line: string): void;
+}
+
+export class OperationRunner {
+  private readonly running = new Map<string, Operation>();
+  /** Requests being checked and operations running: what a shutdown waits for. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+  /** Set once a shutdown has waited long enough: operations still starting are cancelled too. */
+  private cancelling = false;
+
+  constructor(private readonly options: RunnerOptions) {}
+
+  /** How many operations run now. */
+  get size(): number {
+    return this.running.size;
+  }
+
+  /** Turns a request into a running operation streamed to the channel `open` makes, or refuses it. Never throws. */
+  begin(text: string, action: OperationKind, open: (operation: string) => Channel, refuseWith: (complete: CompleteFailureMessage) => void): void {
+    this.track(
+      this.start(text, action, open, refuseWith).catch((err: unknown) =>
+        this.options.log(`${action} request: internal error: ${(err as Error).message}`),
+      ),
+    );
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise));
+  }
+
+  private async start(
+    text: string,
+    action: OperationKind,
+    open: (operation: string) => Channel,
+    refuseWith: (complete: CompleteFailureMessage) => void,
+  ): Promise<void> {
+    const { state, home, hub, plugins, log } = this.options;
+    let prepared;
+    try {
+      if (this.closed) throw new PikoError('PIKO_ERR_USAGE', 'the server is shutting down');
+      const request = parseOperationRequest(text, action);
+      prepared = await prepareOperation({ state, home, engineFor: (project) => new Engine().use(...plugins, ...project) }, request);
+    } catch (err) {
+      const complete = rejection(err);
+      log(`refused ${action} request: ${complete.error}`);
+      refuseWith(complete);
+      return;
+    }
+    const { engine, operation } = prepared;
+    const channel = open(operation.id);
+    hub.attach(operation.id, channel);
+    channel.onClose(() => {
+      if (this.running.has(operation.id)) log(`${operation.id}: a client disconnected; the operation goes on`);
+    });
+    this.running.set(operation.id, operation);
+    if (this.cancelling) operation.cancel('the server shutting down');
+    this.track(engine.run(operation).finally(() => this.running.delete(operation.id)));
+  }
+
+  /** Whether `operation` is one this server's state knows (running or not). */
+  knows(operation: string): boolean {
+    return isOperationId(operation) && this.options.state.operation(operation) !== undefined;
+  }
+
+  /** Cancels a running operation; `body` may say who asks (`{"by": "…"}`). */
+  cancel(operation: string, body: string): { status: number; reply: object } {
+    const running = this.running.get(operation);
+    if (!running) {
+      return this.knows(operation)
+        ? { status: 409, reply: { error: `operation ${operation} is not running on this server (it is ${this.options.state.operation(operation)!.status})` } }
+        : { status: 404, reply: { error: `no operation ${operation}` } };
+    }
+    let by = 'a cancel request to the server';
+    try {
+      const asked = (JSON.parse(body || '{}') as { by?: unknown }).by;
+      if (typeof asked === 'string' && asked.trim() !== '') by = asked.slice(0, 200);
+    } catch {
+      // No (valid) body: who asked stays unnamed.
+    }
+    this.options.log(`${operation}: cancel requested by ${by}`);
+    running.cancel(by);
+    return { status: 202, reply: { operation, cancelling: true } };
+  }
+
+  /** Replays an operation's log after `since` and, while it runs (and `follow`), follows it live. */
+  reattach(operation: string, since: number, follow: boolean, channel: Channel): void {
+    const { hub, home, log } = this.options;
+    hub.replay(operationLogPath(home, operation), since, channel, this.running.get(operation), follow).catch((err: unknown) => {
+      log(`${operation}: replay failed: ${(err as Error).message}`);
+      channel.close();
+    });
+  }
+
+  /**
+   * Takes no new requests; waits up to `timeoutMs` for what is in flight, then cancels the
+   * operations still running (which rolls them back) and waits for them to end.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    if (this.inFlight.size === 0) return;
+    this.options.log(`waiting up to ${timeoutMs / 1000}s for ${this.inFlight.size} running operation(s)`);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.settled(), deadline]);
+    clearTimeout(timer);
+    this.cancelling = true;
+    for (const operation of this.running.values()) operation.cancel('the server shutting down');
+    await this.settled();
+  }
+
+  /** Resolves when nothing is in flight, including what started while waiting. */
+  private async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,66 @@
+// What every command that shows an operation writes through: on a terminal, coloured lines with
+// a live status line below them; on a pipe, plain lines; with `--json`, NDJSON. Lines of piko's
+// own go to stderr, after whatever output is pending.
+import { pikoHome } from '../../core/paths.js';
+import type { MessageRenderer } from '../../core/protocol/messages.js';
+import { splitName } from '../context.js';
+import { LiveTerminal, type Sink } from './live-terminal.js';
+import { CoalescingWriter } from './output.js';
+import { colorEnabled, JsonRenderer, TerminalRenderer } from './render.js';
+
+export interface Output {
+  home: string;
+  renderer: MessageRenderer;
+  out: Sink;
+  /** A line of piko's own to stderr, after whatever output is pending. */
+  say(text: string): void;
+  /** Ends the output: the status line goes, everything pending is written. */
+  close(): void;
+}
+
+export interface OutputOptions {
+  json?: boolean | undefined;
+  quiet?: boolean | undefined;
+  /** What the user typed to name the environment, for `piko logs <name>`. */
+  name: string;
+}
+
+/**
+ * The renderer and streams every command that shows an operation uses: on a terminal, coloured
+ * lines with a live status line below them; on a pipe, plain lines; with `--json`, NDJSON.
+ */
+export function terminalSession(options: OutputOptions): Output {
+  const home = pikoHome();
+  // A reader that went away (`| head`) is no reason to stop half-way: the operation finishes.
+  process.stdout.on('error', () => undefined);
+  const color = colorEnabled(process.stdout);
+  // The status line is escape codes too: only on a terminal that takes colour.
+  const live = !options.json && !options.quiet && color && process.stdout.isTTY === true ? new LiveTerminal(process.stdout) : undefined;
+  const out: Sink = live ?? new CoalescingWriter(process.stdout);
+  const say = (text: string): void => {
+    const write = (): boolean => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    if (live) live.around(write);
+    else {
+      out.flush();
+      write();
+    }
+  };
+  const renderer = options.json
+    ? new JsonRenderer(out.write)
+    : new TerminalRenderer({
+        write: out.write,
+        writeError: say,
+        color,
+        quiet: options.quiet === true,
+        environment: splitName(options.name).environment,
+        logsCommand: () => `piko logs ${options.name}`,
+      });
+  if (live && renderer instanceof TerminalRenderer) live.setStatus(renderer.status);
+  return {
+    home,
+    renderer,
+    out,
+    say,
+    close: () => (live ? live.close() : out.flush()),
+  };
+}
