@@ -64,7 +64,7 @@ streaming(
     .option('-b, --branch <base>', 'branch or commit to start the new branch from (default: HEAD)')
     .option('--no-attach', 'do not attach to its tmux session afterwards (default: attach when there is one and this is a terminal)'),
 ).action(async (name: string, options: StreamOptions & { branch?: string; attach: boolean }) => {
-  const { operate } = await import('./operate.js');
+  const { operate } = await import('./delivery/operate.js');
   await operate(
     name,
     (target) => ({
@@ -85,7 +85,7 @@ streaming(
     .option('--keep-volumes', 'keep its docker volumes', false)
     .option('-f, --force', 'also delete its branch, throw away uncommitted changes, and carry on past docker errors', false),
 ).action(async (name: string, options: StreamOptions & { keepVolumes: boolean; force: boolean }) => {
-  const { operate } = await import('./operate.js');
+  const { operate } = await import('./delivery/operate.js');
   await operate(
     name,
     (target) => ({ action: 'destroy', ...target, keepVolumes: options.keepVolumes, force: options.force, deleteBranch: options.force }),
@@ -103,7 +103,7 @@ for (const [action, what] of [
       .command(action)
       .description(`${what}, streamed like a create`)
       .argument('[name]', 'environment name, or project/name (default: the one whose worktree you are in)'),
-  ).action(async (name: string | undefined, options: StreamOptions) => (await import('./operate.js')).lifecycle(action, name, options));
+  ).action(async (name: string | undefined, options: StreamOptions) => (await import('./delivery/operate.js')).lifecycle(action, name, options));
 }
 
 program

@@ -24,6 +24,7 @@ export const ERRORS = {
   PIKO_ERR_PLUGIN: 'Fix or remove the named plugin.',
   PIKO_ERR_SERVER_RUNNING: 'Stop the other server, or give this one its own PIKO_HOME.',
   PIKO_ERR_SERVER_UNREACHABLE: 'Check that `piko server` runs and that PIKO_SERVER_URL and PIKO_TOKEN (or $PIKO_HOME/server.json) match it.',
+  PIKO_ERR_INTERRUPTED: 'The environment may be half made: `piko destroy --force <name>` removes what is left.',
   PIKO_ERR_SERVER_LOST: 'The operation may still be running on the server: `piko list` shows where it got to.',
   PIKO_ERR_USAGE: 'See `piko --help`.',
   PIKO_ERR_INTERNAL: 'This is a bug in piko: please report it with the log file.',

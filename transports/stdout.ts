@@ -1,7 +1,7 @@
 // The stdout transport: the local path. It renders every message of the engine's operations
 // straight to the terminal; it never sees a child process, only protocol messages.
 import type { Engine, PikoPlugin } from '../core/engine/engine.js';
-import type { MessageRenderer } from '../cli/terminal/render.js';
+import type { MessageRenderer } from '../core/protocol/messages.js';
 
 const PLUGIN_NAME = 'StdoutTransport';
 

@@ -1,7 +1,7 @@
 // `piko attach [name]`: this terminal into the environment's tmux session.
 import { PikoError } from '../../core/errors.js';
 import { hasSession, tmuxSession } from '../../core/system/tmux.js';
-import { attach as attachTo } from '../attach.js';
+import { attach as attachTo } from '../terminal/tmux-attach.js';
 import { openState, resolveEnvironment } from '../context.js';
 import { ExitError } from '../exit.js';
 

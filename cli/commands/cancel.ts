@@ -6,7 +6,7 @@ import { PikoError } from '../../core/errors.js';
 import { pikoHome } from '../../core/paths.js';
 import { sameProcess } from '../../core/system/process.js';
 import { State } from '../../core/state/state.js';
-import { findServer, requestCancel } from '../remote/client.js';
+import { findServer, requestCancel } from '../remote/discovery.js';
 import { resolveOperation } from '../context.js';
 
 export async function cancel(ref: string): Promise<void> {

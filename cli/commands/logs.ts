@@ -5,13 +5,14 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../core/config/config.js';
 import { PikoError } from '../../core/errors.js';
-import { readLogChunk } from '../../core/state/operation-log.js';
+import { followLog } from '../../core/state/log-follower.js';
 import { operationLogPath, pikoHome } from '../../core/paths.js';
 import { sameProcess } from '../../core/system/process.js';
 import type { CompleteMessage } from '../../core/protocol/messages.js';
 import { State } from '../../core/state/state.js';
-import { findServer, streamOperation } from '../remote/client.js';
-import { resolveOperation, type OperationRef } from '../context.js';
+import { findServer } from '../remote/discovery.js';
+import { streamOperation } from '../remote/resume.js';
+import { resolveOperation } from '../context.js';
 import { ExitError } from '../exit.js';
 import { terminalSession, type Output } from '../terminal/session.js';
 import { chooseTransport } from '../delivery/transports.js';
@@ -20,23 +21,6 @@ export interface LogsOptions {
   follow: boolean;
   json: boolean;
   transport?: string | undefined;
-}
-
-/** Renders the log file, and with `follow` what the local process running it appends, until `complete`. */
-async function fromFile(path: string, op: OperationRef, follow: boolean, shown: Output): Promise<CompleteMessage | undefined> {
-  let offset = 0;
-  for (;;) {
-    for (let chunk = readLogChunk(path, offset); chunk.messages.length > 0; chunk = readLogChunk(path, offset)) {
-      offset = chunk.offset;
-      for (const message of chunk.messages) {
-        shown.renderer.render(message);
-        if (message.type === 'complete') return message;
-      }
-    }
-    if (!follow || !op.row || !sameProcess(op.row.pid, op.row.pidStart)) return undefined;
-    shown.out.flush();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 export async function logs(ref: string, options: LogsOptions): Promise<void> {
@@ -58,10 +42,17 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
         onMessage: (message) => shown!.renderer.render(message),
       });
       if (result.kind === 'complete') complete = result.complete;
-      else if (result.kind !== 'ended') shown.say(`piko: stopped following ${op.id}: ${'reason' in result ? result.reason : result.kind}`);
+      else if (result.kind !== 'ended') {
+        throw new PikoError('PIKO_ERR_SERVER_LOST', `stopped following ${op.id}: ${'reason' in result ? result.reason : result.kind}`);
+      }
     } else if (existsSync(path)) {
-      complete = await fromFile(path, op, options.follow, shown);
-      if (options.follow && !complete) shown.say(`piko: ${op.id} did not finish: the process running it stopped`);
+      const row = op.row;
+      complete = await followLog(path, {
+        onMessage: (message) => shown!.renderer.render(message),
+        ...(options.follow && row ? { writing: () => sameProcess(row.pid, row.pidStart) } : {}),
+        idle: () => shown!.out.flush(),
+      });
+      if (options.follow && !complete) throw new PikoError('PIKO_ERR_INTERRUPTED', `${op.id} did not finish: the process running it stopped`);
     } else {
       throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `the log of ${op.id} is not in ${shown.home}/logs and no server is running`);
     }

@@ -1,7 +1,7 @@
 // `piko projects` and `piko project rm <name>`.
 import { PikoError } from '../../core/errors.js';
 import { openState } from '../context.js';
-import { operate } from '../operate.js';
+import { operate } from '../delivery/operate.js';
 
 export function projects(options: { json: boolean }): void {
   const { state } = openState();

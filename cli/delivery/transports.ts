@@ -3,9 +3,11 @@
 // a command uses: `--transport` > PIKO_TRANSPORT > the config's `environments:` entry whose glob
 // matches the environment's name > the config's `transport:` > websocket.
 import type { PikoConfig, TransportName } from '../../core/config/config.js';
+import { PikoError } from '../../core/errors.js';
 import { operationLogPath } from '../../core/paths.js';
 import type { DeliveryContext, Transport } from './registry.js';
-import { findServer, requestCancel, streamOperation, type NetworkTransport, type ServerAddress } from '../remote/client.js';
+import { findServer, requestCancel, type NetworkTransport, type ServerAddress } from '../remote/discovery.js';
+import { streamOperation } from '../remote/resume.js';
 
 /** `ci-*` → matches `ci-1`; `*` any run of characters, `?` one character, everything else literal. */
 export function globMatches(glob: string, name: string): boolean {
@@ -68,14 +70,13 @@ async function viaServer(address: ServerAddress, transport: NetworkTransport, co
     case 'complete':
       return result.complete.success ? 0 : presses >= 2 ? 130 : 1;
     case 'refused':
-      say(`piko: ${result.reason}\n  Check that \`piko server\` runs and that PIKO_SERVER_URL and PIKO_TOKEN (or $PIKO_HOME/server.json) match it.`);
-      return 1;
+      throw new PikoError('PIKO_ERR_SERVER_UNREACHABLE', result.reason);
     case 'lost':
-      say(
-        `piko: lost the connection to the piko server at ${address.url} during ${result.operation ?? 'the request'}: ${result.reason}\n` +
-          `  The operation may still be running there: ${follow} follows it; its log: ${result.operation ? operationLogPath(home, result.operation) : 'none'}`,
+      throw new PikoError(
+        'PIKO_ERR_SERVER_LOST',
+        `lost the connection to the piko server at ${address.url} during ${result.operation ?? 'the request'}: ${result.reason}; ` +
+          `${follow} follows it${result.operation ? `, its log is ${operationLogPath(home, result.operation)}` : ''}`,
       );
-      return 1;
     case 'detached':
     case 'ended':
       say(

@@ -1,4 +1,48 @@
-import type { Sink } from './live-terminal.js';
+// Writers that combine the writes of one turn of the event loop into one write: a chunk of child
+// output that makes a thousand lines costs one system call, not a thousand. Nothing is held back
+// waiting for more: the flush runs as soon as the current I/O callbacks are done.
+
+export interface Sink {
+  write(text: string): void;
+  flush(): void;
+}
+
+/** Collects a turn's writes and hands them to `emit` in one piece. */
+export abstract class TurnBuffer implements Sink {
+  private parts: string[] = [];
+  private scheduled = false;
+  /** Bytes collected and not yet emitted. */
+  protected pendingBytes = 0;
+
+  constructor() {
+    // Passed around as plain functions (`renderer.write = out.write`).
+    this.write = this.write.bind(this);
+    this.flush = this.flush.bind(this);
+  }
+
+  write(text: string): void {
+    this.parts.push(text);
+    this.pendingBytes += text.length;
+    this.schedule();
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.pendingBytes = 0;
+    this.emit(text);
+  }
+
+  protected schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Writes what was collected (possibly nothing). */
+  protected abstract emit(text: string): void;
+}
 
 export interface CoalescingWriterOptions {
   /**
@@ -10,56 +54,42 @@ export interface CoalescingWriterOptions {
   droppedNotice?: (count: number) => string;
 }
 
-/**
- * Combines the writes of one turn of the event loop into one write to `stream`: a chunk of
- * child output that makes a thousand lines costs one system call, not a thousand. Nothing is
- * held back waiting for more: the flush runs as soon as the current I/O callbacks are done.
- */
-export class CoalescingWriter implements Sink {
-  private parts: string[] = [];
-  private pendingBytes = 0;
-  private scheduled = false;
+/** A TurnBuffer onto a stream, which can drop what a slow reader cannot keep up with. */
+export class CoalescingWriter extends TurnBuffer {
   private dropped = 0;
 
   constructor(
     private readonly stream: NodeJS.WritableStream & { writableLength?: number },
     private readonly options: CoalescingWriterOptions = {},
-  ) {}
+  ) {
+    super();
+    this.writeDroppable = this.writeDroppable.bind(this);
+  }
 
   /** Bytes written but not yet taken by the reader. */
   backlog(): number {
     return this.pendingBytes + (this.stream.writableLength ?? 0);
   }
 
-  readonly write = (text: string): void => {
+  override write(text: string): void {
     if (this.dropped > 0 && this.backlog() < (this.options.maxBacklogBytes ?? Infinity) / 2) {
       const count = this.dropped;
       this.dropped = 0;
-      this.write(this.options.droppedNotice?.(count) ?? `[${count} lines not shown]\n`);
+      super.write(this.options.droppedNotice?.(count) ?? `[${count} lines not shown]\n`);
     }
-    this.parts.push(text);
-    this.pendingBytes += text.length;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flush);
-    }
-  };
+    super.write(text);
+  }
 
   /** Like `write`, but dropped while the reader is more than `maxBacklogBytes` behind. */
-  readonly writeDroppable = (text: string): void => {
+  writeDroppable(text: string): void {
     if (this.backlog() > (this.options.maxBacklogBytes ?? Infinity)) {
       this.dropped++;
       return;
     }
     this.write(text);
-  };
+  }
 
-  readonly flush = (): void => {
-    this.scheduled = false;
-    if (this.parts.length === 0) return;
-    const text = this.parts.join('');
-    this.parts = [];
-    this.pendingBytes = 0;
-    this.stream.write(text);
-  };
+  protected emit(text: string): void {
+    if (text !== '') this.stream.write(text);
+  }
 }

@@ -2,12 +2,10 @@
 // the network clients, so `piko create` looks the same whichever transport carried it.
 import { createColors } from 'picocolors';
 import { publishedPorts } from '../../core/environment/vars.js';
-import { logText, sourceLabel, type CompleteMessage, type ServerMessage } from '../../core/protocol/messages.js';
-import { expandBatch } from '../../core/protocol/batch.js';
+import { logText, sourceLabel, type CompleteMessage, type MessageRenderer, type ServerMessage } from '../../core/protocol/messages.js';
 
-export interface MessageRenderer {
-  render(message: ServerMessage): void;
-}
+export type { MessageRenderer } from '../../core/protocol/messages.js';
+import { expandBatch } from '../../core/protocol/batch.js';
 
 export interface TerminalRendererOptions {
   write: (text: string) => void;

@@ -59,3 +59,42 @@ export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
   const { id, name, project, mode, status, branch, path, dataDir, ports } = row;
   return { id, name, project, mode, status, branch, path, dataDir, ports };
 }
+
+/** An environments row as SQLite returns it. */
+export interface RawEnvironment {
+  id: number;
+  project_id: number;
+  project: string;
+  name: string;
+  branch: string;
+  path: string;
+  data_dir: string;
+  mode: EnvironmentMode;
+  status: EnvironmentStatus;
+  compose_project: string | null;
+  compose_file: string | null;
+  ports: string;
+  created_at: string;
+  updated_at: string;
+}
+
+
+
+export function toEnvironment(raw: RawEnvironment): EnvironmentRow {
+  return {
+    id: raw.id,
+    name: raw.name,
+    project: raw.project,
+    projectId: raw.project_id,
+    mode: raw.mode,
+    status: raw.status,
+    branch: raw.branch,
+    path: raw.path,
+    dataDir: raw.data_dir,
+    ports: JSON.parse(raw.ports) as PortBinding[],
+    composeProject: raw.compose_project,
+    composeFile: raw.compose_file,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+  };
+}

@@ -3,67 +3,21 @@
 // IMMEDIATE transaction so two processes cannot both win a race (two creates of one name).
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Database as DB } from 'better-sqlite3';
 import { PikoError } from '../errors.js';
-import { processStart, sameProcess, signalGroup } from '../system/process.js';
 import { stateDbPath } from '../paths.js';
-import type { EnvironmentMode, EnvironmentStatus, OperationKind, PortBinding } from '../protocol/messages.js';
-import { MAX_ENVIRONMENT_ID, type EnvironmentRow, type EnvironmentUpdate, type OperationRow, type ProjectRow } from './rows.js';
+import type { EnvironmentStatus, OperationKind } from '../protocol/messages.js';
+import { MAX_ENVIRONMENT_ID, toEnvironment, type EnvironmentRow, type EnvironmentUpdate, type ProjectRow, type RawEnvironment } from './rows.js';
+import { now, OperationRecords } from './operations.js';
 import { MIGRATIONS } from './schema.js';
 
 export * from './rows.js';
 
-interface RawEnvironment {
-  id: number;
-  project_id: number;
-  project: string;
-  name: string;
-  branch: string;
-  path: string;
-  data_dir: string;
-  mode: EnvironmentMode;
-  status: EnvironmentStatus;
-  compose_project: string | null;
-  compose_file: string | null;
-  ports: string;
-  created_at: string;
-  updated_at: string;
-}
-
-const OPERATION_SELECT = `SELECT id, kind, project_id AS projectId, environment, env_id AS envId, status, pid, pid_start AS pidStart,
-  started_at AS startedAt, ended_at AS endedAt, error, stage, exit_code AS exitCode FROM operations`;
-
 const ENV_SELECT = `SELECT e.*, p.name AS project FROM environments e JOIN projects p ON p.id = e.project_id`;
 
-function toEnvironment(raw: RawEnvironment): EnvironmentRow {
-  return {
-    id: raw.id,
-    name: raw.name,
-    project: raw.project,
-    projectId: raw.project_id,
-    mode: raw.mode,
-    status: raw.status,
-    branch: raw.branch,
-    path: raw.path,
-    dataDir: raw.data_dir,
-    ports: JSON.parse(raw.ports) as PortBinding[],
-    composeProject: raw.compose_project,
-    composeFile: raw.compose_file,
-    createdAt: raw.created_at,
-    updatedAt: raw.updated_at,
-  };
-}
-
-const now = (): string => new Date().toISOString();
-
-
-
-export class State {
-  readonly db: DB;
-
+export class State extends OperationRecords {
   constructor(home: string) {
     mkdirSync(home, { recursive: true });
-    this.db = new Database(stateDbPath(home));
+    super(new Database(stateDbPath(home)));
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
@@ -256,99 +210,7 @@ export class State {
     return claim.immediate();
   }
 
-  private heldByLiveOperation(envId: number): boolean {
-    const running = this.db
-      .prepare(`SELECT pid, pid_start AS start FROM operations WHERE env_id = ? AND status = 'running'`)
-      .all(envId) as { pid: number; start: string | null }[];
-    return running.some(({ pid, start }) => sameProcess(pid, start));
-  }
-
   deleteEnvironment(id: number): void {
     this.db.prepare('DELETE FROM environments WHERE id = ?').run(id);
-  }
-
-  // ---- operations ----------------------------------------------------------------------------
-
-  insertOperation(op: {
-    id: string;
-    kind: OperationKind;
-    projectId: number;
-    environment: string;
-    envId: number | null;
-  }): void {
-    this.db
-      .prepare(
-        `INSERT INTO operations (id, kind, project_id, environment, env_id, status, pid, pid_start, started_at)
-         VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
-      )
-      .run(op.id, op.kind, op.projectId, op.environment, op.envId, process.pid, processStart(process.pid) ?? null, now());
-  }
-
-  /** The process group an operation's current command runs in (undefined when none runs). */
-  /** The stage a running operation is in, so `piko status` can say where it got to. */
-  setOperationStage(id: string, stage: string): void {
-    this.db.prepare('UPDATE operations SET stage = ? WHERE id = ?').run(stage, id);
-  }
-
-  setOperationChild(id: string, pid: number | undefined): void {
-    this.db
-      .prepare('UPDATE operations SET child_pid = ?, child_start = ? WHERE id = ?')
-      .run(pid ?? null, pid === undefined ? null : (processStart(pid) ?? null), id);
-  }
-
-  finishOperation(
-    id: string,
-    result: { success: boolean; error?: string; stage?: string; exitCode?: number },
-  ): void {
-    this.db
-      .prepare(
-        `UPDATE operations SET status = ?, ended_at = ?, error = ?, stage = ?, exit_code = ? WHERE id = ?`,
-      )
-      .run(
-        result.success ? 'succeeded' : 'failed',
-        now(),
-        result.error ?? null,
-        result.stage ?? null,
-        result.exitCode ?? null,
-        id,
-      );
-  }
-
-  /**
-   * Marks operations whose process died while they ran as failed, and environments they left
-   * `creating` or `destroying` as `failed` (`piko destroy` cleans those up). Returns the
-   * operations it marked.
-   */
-  failInterruptedOperations(): OperationRow[] {
-    const fail = this.db.transaction((): OperationRow[] => {
-      const running = this.db
-        .prepare(`SELECT id, pid, pid_start, child_pid AS child, child_start FROM operations WHERE status = 'running'`)
-        .all() as { id: string; pid: number; pid_start: string | null; child: number | null; child_start: string | null }[];
-      const dead = running.filter(({ pid, pid_start }) => !sameProcess(pid, pid_start));
-      for (const { id, pid, child, child_start } of dead) {
-        // The command it was running lives on in its own process group: stop it (if that is still it).
-        if (child !== null) signalGroup(child, child_start, 'SIGKILL');
-        this.finishOperation(id, { success: false, error: `interrupted: the piko process running it (pid ${pid}) stopped` });
-        const envId = this.operation(id)!.envId;
-        if (envId !== null && !this.heldByLiveOperation(envId)) {
-          this.db
-            .prepare(`UPDATE environments SET status = 'failed', updated_at = ? WHERE id = ? AND status IN ('creating', 'destroying')`)
-            .run(now(), envId);
-        }
-      }
-      return dead.map(({ id }) => this.operation(id)!);
-    });
-    return fail.immediate();
-  }
-
-  operation(id: string): OperationRow | undefined {
-    return this.db.prepare(`${OPERATION_SELECT} WHERE id = ?`).get(id) as OperationRow | undefined;
-  }
-
-  /** The newest operation on an environment (running or not), if any was recorded. */
-  latestOperation(projectId: number, environment: string): OperationRow | undefined {
-    return this.db
-      .prepare(`${OPERATION_SELECT} WHERE project_id = ? AND environment = ? ORDER BY started_at DESC, rowid DESC LIMIT 1`)
-      .get(projectId, environment) as OperationRow | undefined;
   }
 }

@@ -4,9 +4,10 @@
 // other folders are rewritten relative to the project folder (the first file's), so that the one
 // file piko writes there means what the many did.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { PikoError } from '../../core/errors.js';
 import { mergeCompose, mergeService, resolveTags } from './merge.js';
+import { rebaseFileEntry, rebaseService } from './rebase.js';
 import { isMapping, MAX_ALIAS_COUNT, readComposeYaml } from './yaml.js';
 
 type Mapping = Record<string, unknown>;
@@ -80,43 +81,6 @@ export function parseComposeText(text: string, shown: string): ComposeDocument {
     if (service !== null && !isMapping(service)) throw composeError(`${shown}: services.${name} must be a mapping`);
   }
   return value as ComposeDocument;
-}
-
-/** Whether a path in a compose file is relative to the project folder (not absolute, `~`, a URL or a variable). */
-const isRelativePath = (path: string): boolean =>
-  !isAbsolute(path) && !path.startsWith('~') && !path.startsWith('$') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !path.startsWith('git@');
-
-function rebasePath(path: string, from: string, to: string): string {
-  if (!isRelativePath(path)) return path;
-  const moved = relative(to, resolve(from, path)) || '.';
-  return moved.startsWith('..') ? moved : `./${moved}`;
-}
-
-/** A service's relative paths (build context, bind mounts, env files), moved from folder `from` to `to`. */
-function rebaseService(service: Mapping, from: string, to: string): Mapping {
-  if (from === to) return service;
-  const out = { ...service };
-  const move = (path: unknown) => (typeof path === 'string' ? rebasePath(path, from, to) : path);
-  if (typeof out.build === 'string') out.build = move(out.build);
-  else if (isMapping(out.build)) out.build = { ...out.build, ...(out.build.context === undefined ? { context: move('.') } : { context: move(out.build.context) }) };
-  for (const key of ['env_file', 'label_file']) {
-    const value = out[key];
-    if (typeof value === 'string') out[key] = move(value);
-    else if (Array.isArray(value)) out[key] = value.map((entry) => (isMapping(entry) ? { ...entry, path: move(entry.path) } : move(entry)));
-  }
-  if (Array.isArray(out.volumes)) {
-    out.volumes = out.volumes.map((entry) => {
-      if (typeof entry === 'string') {
-        // Only sources that start with `.` are paths in the short syntax; others name a volume.
-        const [source, ...rest] = entry.split(':');
-        return rest.length > 0 && source!.startsWith('.') ? [move(source), ...rest].join(':') : entry;
-      }
-      if (isMapping(entry) && entry.type === 'bind') return { ...entry, source: move(entry.source) };
-      return entry;
-    });
-  }
-  if (isMapping(out.extends) && typeof out.extends.file === 'string') out.extends = { ...out.extends, file: move(out.extends.file) };
-  return out;
 }
 
 /** One file being read: where it is, how it is shown, and its folder for relative paths. */
@@ -235,12 +199,6 @@ class Loader {
     const { extends: _, ...own } = service;
     return mergeService(base, own);
   }
-}
-
-/** `secrets.x.file`, `configs.x.file` of an included file, relative to the including project. */
-function rebaseFileEntry(value: unknown, from: string, to: string): unknown {
-  if (!isMapping(value) || typeof value.file !== 'string' || from === to) return value;
-  return { ...value, file: rebasePath(value.file, from, to) };
 }
 
 /**

@@ -68,7 +68,7 @@ describe('piko create and destroy, locally', () => {
     expect(lines).toContain(`[setup] root ${repo} data ${dataDir} path ${worktree} db 10132`);
     expect(lines).toContain('[setup] careful');
     expect(lines.slice(-3)).toEqual([
-      expect.stringMatching(/^ {2}git \d+ms · prepare \d+ms · docker \d+ms · setup \d+ms · tmux \d+ms$/),
+      expect.stringMatching(/^ {2}git \d+ms · ports \d+ms · prepare \d+ms · docker \d+ms · setup \d+ms · tmux \d+ms$/),
       expect.stringMatching(/^✓ feature-xyz ready \(docker, running\) in (\d+\.\ds|\d+ms)$/),
       '  ports: web 80 → localhost:10180, db 5432 → localhost:10132',
     ]);

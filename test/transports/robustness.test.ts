@@ -6,7 +6,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createParser } from 'eventsource-parser';
-import { findServer } from '../../cli/remote/client.js';
+import { findServer } from '../../cli/remote/discovery.js';
 import { processStart, sameProcess } from '../../core/system/process.js';
 import type { ServerMessage } from '../../core/protocol/messages.js';
 import { cleanup, initProject, sandbox, tempDir } from '../helpers/fixtures.js';

@@ -1,6 +1,6 @@
 // Attaching the terminal to an environment's tmux session (`piko/<project>/<env>`).
 import { execa } from 'execa';
-import { hasSession, tmuxArgs, tmuxSession } from '../core/system/tmux.js';
+import { hasSession, tmuxArgs, tmuxSession } from '../../core/system/tmux.js';
 
 /** Attaches this terminal to `session` (or switches to it when already inside tmux); resolves with tmux's exit code. */
 export async function attach(session: string): Promise<number> {

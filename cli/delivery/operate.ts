@@ -1,21 +1,21 @@
 // Runs a create or destroy and shows it as it happens: through `piko server` when one answers
 // (WebSocket or SSE), otherwise in this process with the stdout transport. All three render the
 // same way.
-import { loadConfig } from '../core/config/config.js';
-import { loadPlugins } from '../core/config/plugins.js';
-import { pikoHome } from '../core/paths.js';
-import type { OperationRequest } from '../core/protocol/messages.js';
-import { rejection } from '../core/requests/prepare.js';
-import { State } from '../core/state/state.js';
-import { attachAfterCreate } from './attach.js';
-import { resolveEnvironment, resolveProject, splitName } from './context.js';
-import { runLocally } from './delivery/locally.js';
-import { transportRegistry, type DeliveryContext, type Transport } from './delivery/registry.js';
-import { BUILTIN_TRANSPORTS, chooseTransport } from './delivery/transports.js';
-import { ExitError } from './exit.js';
-import { terminalSession } from './terminal/session.js';
+import { loadConfig } from '../../core/config/config.js';
+import { loadPlugins } from '../../core/config/plugins.js';
+import { pikoHome } from '../../core/paths.js';
+import type { OperationRequest } from '../../core/protocol/messages.js';
+import { rejection } from '../../core/requests/prepare.js';
+import { State } from '../../core/state/state.js';
+import { attachAfterCreate } from '../terminal/tmux-attach.js';
+import { resolveEnvironment, resolveProject, splitName } from '../context.js';
+import { runLocally } from './locally.js';
+import { transportRegistry, type DeliveryContext, type Transport } from './registry.js';
+import { BUILTIN_TRANSPORTS, chooseTransport } from './transports.js';
+import { ExitError } from '../exit.js';
+import { terminalSession } from '../terminal/session.js';
 
-export type { Output } from './terminal/session.js';
+export type { Output } from '../terminal/session.js';
 
 export interface OperateOptions {
   json?: boolean;

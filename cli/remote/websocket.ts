@@ -1,0 +1,59 @@
+// A connection over a WebSocket: the request as the first message, every server message as a
+// text frame, pings counted as signs of life.
+import WebSocket from 'ws';
+import type { ServerMessage } from '../../core/protocol/messages.js';
+import { endpoint, refusal, silenceTimer, type Connect, type Connection, type Target } from './connection.js';
+import type { ServerAddress } from './discovery.js';
+
+export const connectWebSocket: Connect = function connectWebSocket(
+  address: ServerAddress,
+  target: Target,
+  onMessage: (message: ServerMessage) => void,
+  signal: AbortSignal,
+  silenceMs: number,
+): Promise<Connection> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(endpoint(address, 'websocket', target), {
+      headers: { authorization: `Bearer ${address.token}` },
+      handshakeTimeout: 5000,
+      perMessageDeflate: false,
+    });
+    let opened = false;
+    let refused: string | undefined;
+    let failure = '';
+    const silence = silenceTimer(silenceMs, () => {
+      failure = 'the server stopped answering';
+      socket.terminate();
+    });
+    const leave = (): void => socket.close(1000, 'client detached');
+    signal.addEventListener('abort', leave, { once: true });
+    socket.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => {
+        refused = refusal(address, res.statusCode ?? 0, res.statusMessage ?? '', body);
+        socket.terminate();
+      });
+    });
+    socket.on('open', () => {
+      opened = true;
+      silence.heard();
+      if ('start' in target) socket.send(JSON.stringify(target.start));
+    });
+    socket.on('ping', silence.heard);
+    socket.on('message', (data) => {
+      silence.heard();
+      onMessage(JSON.parse(String(data)) as ServerMessage);
+    });
+    socket.on('error', (err) => (failure = err.message));
+    socket.on('close', (code, reason) => {
+      silence.stop();
+      signal.removeEventListener('abort', leave);
+      resolve({
+        opened,
+        ...(refused === undefined ? {} : { refused }),
+        reason: failure || `the connection closed (code ${code}${reason.length ? `, ${String(reason)}` : ''})`,
+      });
+    });
+  });
+};
