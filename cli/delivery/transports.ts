@@ -75,7 +75,7 @@ async function viaServer(address: ServerAddress, transport: NetworkTransport, co
       throw new PikoError(
         'PIKO_ERR_SERVER_LOST',
         `lost the connection to the piko server at ${address.url} during ${result.operation ?? 'the request'}: ${result.reason}; ` +
-          `${follow} follows it${result.operation ? `, its log is ${operationLogPath(home, result.operation)}` : ''}`,
+          `${follow} follows it${result.operation ? `; its log: ${operationLogPath(home, result.operation)}` : ''}`,
       );
     case 'detached':
     case 'ended':
