@@ -1,83 +1,13 @@
 // `npm run bench`: what streaming through `piko server` costs, measured side by side in one run
 // (ratios of runs interleaved, median of several, with their spread). Prints a Markdown table
 // and, with --write, puts it in bench/README.md with the date and the machine.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import WebSocket from 'ws';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PIKO = join(ROOT, 'dist', 'cli', 'piko.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-const work = mkdtempSync(join(tmpdir(), 'piko-bench-'));
-const home = join(work, 'home');
-const env = { PIKO_HOME: home, PIKO_TMUX_SOCKET: `piko-bench-${process.pid}`, NO_COLOR: '1' };
-
-// ---- helpers -------------------------------------------------------------------------------
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const spread = (xs: number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
-const ms = (x: number): string => `${x.toFixed(0)} ms`;
-
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
-}
-
-function piko(args: string[], cwd: string, extra: Record<string, string> = {}) {
-  return execa('node', [PIKO, ...args], { cwd, env: { ...env, ...extra }, reject: false });
-}
-
-async function repo(name: string, setup: string, files: Record<string, string> = {}): Promise<string> {
-  const dir = join(work, name);
-  await execa('mkdir', ['-p', dir]);
-  const git = (...args: string[]) => execa('git', args, { cwd: dir });
-  await git('init', '-q', '-b', 'main');
-  writeFileSync(join(dir, '.piko.yml'), setup ? `scripts:\n  setup: ${JSON.stringify(setup)}\n` : '{}\n');
-  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-  await git('add', '-A');
-  await git('-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'commit', '-q', '-m', 'bench');
-  await piko(['init'], dir);
-  return dir;
-}
-
-async function startServer(): Promise<{ child: ResultPromise; url: string; token: string; pid: number }> {
-  const child = execa('node', [PIKO, 'server', '--port', '0'], { env, reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    try {
-      const info = JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')) as { url: string; token: string; pid: number };
-      if (info.pid === child.pid) return { child, ...info };
-    } catch {
-      // Not written yet.
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('the server did not start');
-}
-
-async function stopServer(server: { child: ResultPromise }): Promise<void> {
-  server.child.kill('SIGTERM');
-  await server.child;
-}
-
-const peakMb = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-
-const rows: string[][] = [];
-const notes: string[] = [];
-function row(what: string, figure: string, target: string, met: boolean | undefined, detail: string): void {
-  rows.push([what, figure, target, met === undefined ? '' : met ? 'met' : '**missed**', detail]);
-  console.log(`${what}: ${figure} (${detail})`);
-}
+import { env, median, ms, notes, peakMb, piko, PIKO, repo, ROOT, row, rows, rssMb, RUNS, spread, startServer, stopServer, timed, work } from './harness.js';
 
 // ---- 1. throughput ---------------------------------------------------------------------------
 

@@ -11,9 +11,15 @@ import { stageContext } from './context.js';
 import { Operation, type OperationSpec } from './operation.js';
 import { incompleteRollback, stageError, withStage, wrapTap } from './plugin-errors.js';
 import { orderStages } from './stage-order.js';
-import type { PikoPlugin, StageContext, StageDefinition, StageRegistry, StageResult } from './stage.js';
+import type { StageContext, StageDefinition, StageRegistry, StageResult } from './stage.js';
 
-export type { ExecOptions, PikoPlugin, StageContext, StageDefinition, StageRegistry, StageResult } from './stage.js';
+export type { ExecOptions, StageContext, StageDefinition, StageRegistry, StageResult } from './stage.js';
+
+/** A plugin: a name, and `apply` taps the engine's hooks. */
+export interface PikoPlugin {
+  name: string;
+  apply(engine: Engine): void;
+}
 
 /** How long a rollback command may run before it is killed. */
 const ROLLBACK_TIMEOUT_MS = 120_000;

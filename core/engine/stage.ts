@@ -1,8 +1,6 @@
-// What a stage is, what it gets while it runs, and what a plugin is: the types every stage
-// plugin and the engine share.
+// What a stage is and what it gets while it runs: the types every stage plugin and the engine share.
 import type { PikoError } from '../errors.js';
 import type { LogSource } from '../protocol/messages.js';
-import type { Engine } from './engine.js';
 import type { RunResult } from './exec.js';
 import type { Operation } from './operation.js';
 import type { StreamWriter } from './stream-writer.js';
@@ -63,10 +61,4 @@ export interface StageResult {
   ok: boolean;
   durationMs: number;
   error?: PikoError;
-}
-
-/** A plugin: a name, and `apply` taps the engine's hooks. */
-export interface PikoPlugin {
-  name: string;
-  apply(engine: Engine): void;
 }

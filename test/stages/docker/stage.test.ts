@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { execa } from 'execa';
-import { cleanup, git, makeRepo, PIKO_BIN, sandbox } from '../helpers/fixtures.js';
+import { cleanup, git, makeRepo, PIKO_BIN, sandbox } from '../../helpers/fixtures.js';
 
 afterEach(cleanup);
 

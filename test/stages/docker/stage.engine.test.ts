@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { cleanup, initProject, PIKO_BIN, sandbox, type Sandbox } from '../helpers/fixtures.js';
-import { startServer, stopServers } from '../helpers/server.js';
+import { cleanup, initProject, PIKO_BIN, sandbox, type Sandbox } from '../../helpers/fixtures.js';
+import { startServer, stopServers } from '../../helpers/server.js';
 
 const engine = process.env.PIKO_TEST_DOCKER ?? 'the global setup did not run';
 const describeEngine = engine === 'ready' ? describe : describe.skip;

@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { parseComposeText, type ComposeDocument } from '../../stages/docker/load.js';
-import { resolveTags } from '../../stages/docker/merge.js';
-import { allocatePorts } from '../../stages/docker/ports.js';
-import { interpolate, parseDotEnv } from '../../stages/docker/interpolate.js';
-import { portRequests } from '../../stages/docker/published.js';
-import { rewriteCompose } from '../../stages/docker/rewrite.js';
-import { writeComposeYaml } from '../../stages/docker/yaml.js';
+import { parseComposeText, type ComposeDocument } from '../../../stages/docker/load.js';
+import { resolveTags } from '../../../stages/docker/merge.js';
+import { allocatePorts } from '../../../stages/docker/ports.js';
+import { interpolate, parseDotEnv } from '../../../stages/docker/interpolate.js';
+import { portRequests } from '../../../stages/docker/published.js';
+import { rewriteCompose } from '../../../stages/docker/rewrite.js';
+import { writeComposeYaml } from '../../../stages/docker/yaml.js';
 
 const alwaysFree = async () => true;
 const parseCompose = (text: string, file: string) => resolveTags(parseComposeText(text, file)) as ComposeDocument;
@@ -172,7 +172,7 @@ networks:
     ]);
     expect(out.services!.web!.ports).toEqual(['10180-10182:80/tcp']);
     expect(out.services!.worker!.ports).toEqual(['127.0.0.1:10100-10101:9000/tcp']);
-    const { environmentVariables } = await import('../../core/environment/vars.js');
+    const { environmentVariables } = await import('../../../core/environment/vars.js');
     const vars = environmentVariables('/r', { id: 1, name: 'x', project: 'app', mode: 'docker', status: 'running', branch: 'x', path: '/p', dataDir: '/d', ports: bindings });
     expect(vars).toMatchObject({ PIKO_WEB_PORT: '10180', PIKO_WEB_PORTS: '10180-10182', PIKO_WORKER_PORTS: '10100-10101', PIKO_ONE_PORT: '10183' });
     expect(vars.PIKO_ONE_PORTS).toBeUndefined();

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, tempDir, writeFiles } from '../helpers/fixtures.js';
-import { composeFiles, loadCompose } from '../../stages/docker/load.js';
-import { allocatePorts } from '../../stages/docker/ports.js';
-import { portRequests } from '../../stages/docker/published.js';
-import { rewriteCompose } from '../../stages/docker/rewrite.js';
+import { cleanup, tempDir, writeFiles } from '../../helpers/fixtures.js';
+import { composeFiles, loadCompose } from '../../../stages/docker/load.js';
+import { allocatePorts } from '../../../stages/docker/ports.js';
+import { portRequests } from '../../../stages/docker/published.js';
+import { rewriteCompose } from '../../../stages/docker/rewrite.js';
 
 afterEach(cleanup);
 
