@@ -2,16 +2,9 @@
 // server message as an event, keep-alive comments counted as signs of life.
 import { createParser } from 'eventsource-parser';
 import type { ServerMessage } from '../../core/protocol/messages.js';
-import { endpoint, refusal, silenceTimer, type Connect, type Connection, type Target } from './connection.js';
-import type { ServerAddress } from './discovery.js';
+import { endpoint, refusal, silenceTimer, type Connect, type Connection } from './connection.js';
 
-export const connectSse: Connect = async function connectSse(
-  address: ServerAddress,
-  target: Target,
-  onMessage: (message: ServerMessage) => void,
-  signal: AbortSignal,
-  silenceMs: number,
-): Promise<Connection> {
+export const connectSse: Connect = async (address, target, onMessage, signal, silenceMs): Promise<Connection> => {
   const abort = new AbortController();
   const leave = (): void => abort.abort();
   signal.addEventListener('abort', leave, { once: true });

@@ -2,16 +2,9 @@
 // text frame, pings counted as signs of life.
 import WebSocket from 'ws';
 import type { ServerMessage } from '../../core/protocol/messages.js';
-import { endpoint, refusal, silenceTimer, type Connect, type Connection, type Target } from './connection.js';
-import type { ServerAddress } from './discovery.js';
+import { endpoint, refusal, silenceTimer, type Connect, type Connection } from './connection.js';
 
-export const connectWebSocket: Connect = function connectWebSocket(
-  address: ServerAddress,
-  target: Target,
-  onMessage: (message: ServerMessage) => void,
-  signal: AbortSignal,
-  silenceMs: number,
-): Promise<Connection> {
+export const connectWebSocket: Connect = (address, target, onMessage, signal, silenceMs): Promise<Connection> => {
   return new Promise((resolve) => {
     const socket = new WebSocket(endpoint(address, 'websocket', target), {
       headers: { authorization: `Bearer ${address.token}` },

@@ -1,23 +1,24 @@
-// The global setup of jest's `engine` project: a real Docker engine for the tests that need one, from the project's own
-// script (.ci/engine-up: idempotent; it installs and starts Debian's engine where it can). The
-// outcome reaches every test worker as PIKO_TEST_DOCKER: `ready`, or why there is no engine.
-// Under CI=true no engine fails the run; elsewhere the engine tests are skipped, loudly.
+// The global setup of jest's `engine` project: a real Docker engine for the tests that need one,
+// from the project's own script (.ci/engine-up: idempotent; it installs and starts Debian's
+// engine where it can). The outcome reaches every test worker as PIKO_TEST_DOCKER: `ready`, or
+// why there is no engine. Under CI=true no engine fails the run; elsewhere the engine tests are
+// skipped, loudly. Each run registers itself as a user of the engine, so that the last run to
+// end stops an engine the tests started (see docker-engine-teardown.mjs).
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { engineDir, root } from './docker-engine-users.mjs';
 
 export default function setup() {
   if (process.env.PIKO_TEST_DOCKER === 'off') {
     process.env.PIKO_TEST_DOCKER = 'turned off by PIKO_TEST_DOCKER=off';
     return;
   }
-  const up = spawnSync('sh', [join(root, '.ci', 'engine-up')], { encoding: 'utf8' });
+  const up = spawnSync('sh', [`${root}/.ci/engine-up`], { encoding: 'utf8' });
   if (up.status === 0) {
     process.env.PIKO_TEST_DOCKER = 'ready';
-    // Stopped again by the teardown only when this run started it.
-    globalThis.pikoStartedEngine = /engine: started/.test(up.stdout);
+    mkdirSync(`${engineDir}/users`, { recursive: true });
+    writeFileSync(`${engineDir}/users/${process.pid}`, '');
+    if (/engine: started/.test(up.stdout)) writeFileSync(`${engineDir}/started-by-tests`, '');
     return;
   }
   const why = (up.stderr || up.error?.message || `exit ${up.status}`).trim().replace(/^engine: /gm, '');
