@@ -15,8 +15,6 @@ import { BUILTIN_TRANSPORTS, chooseTransport } from './transports.js';
 import { ExitError } from '../exit.js';
 import { terminalSession } from '../terminal/session.js';
 
-export type { Output } from '../terminal/session.js';
-
 export interface OperateOptions {
   json?: boolean;
   quiet?: boolean;

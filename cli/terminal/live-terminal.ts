@@ -4,8 +4,6 @@
 // Only for a TTY: on a pipe, output is plain lines.
 import { TurnBuffer } from './output.js';
 
-export type { Sink } from './output.js';
-
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const ERASE_LINE = '\r\x1b[2K';
 

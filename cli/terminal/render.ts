@@ -3,8 +3,6 @@
 import { createColors } from 'picocolors';
 import { publishedPorts } from '../../core/environment/vars.js';
 import { logText, sourceLabel, type CompleteMessage, type MessageRenderer, type ServerMessage } from '../../core/protocol/messages.js';
-
-export type { MessageRenderer } from '../../core/protocol/messages.js';
 import { expandBatch } from '../../core/protocol/batch.js';
 
 export interface TerminalRendererOptions {

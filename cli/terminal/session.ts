@@ -4,8 +4,8 @@
 import { pikoHome } from '../../core/paths.js';
 import type { MessageRenderer } from '../../core/protocol/messages.js';
 import { splitName } from '../context.js';
-import { LiveTerminal, type Sink } from './live-terminal.js';
-import { CoalescingWriter } from './output.js';
+import { LiveTerminal } from './live-terminal.js';
+import { CoalescingWriter, type Sink } from './output.js';
 import { colorEnabled, JsonRenderer, TerminalRenderer } from './render.js';
 
 export interface Output {

@@ -37,7 +37,7 @@ export interface OperationRow {
   envId: number | null;
   status: OperationStatus;
   pid: number;
-  /** When that process started (see core/process.ts), or null where that is not known. */
+  /** When that process started (see core/system/process.ts), or null where that is not known. */
   pidStart: string | null;
   startedAt: string;
   endedAt: string | null;
