@@ -168,7 +168,7 @@ describe('the command line', () => {
       if (args[0] === '--version') expect(result.stdout).toBe(version);
       const loaded = readFileSync(trace, 'utf8');
       expect(loaded).toContain('/dist/cli/piko.js');
-      for (const heavy of ['better-sqlite3', '/ws/', '/transports/', '/core/state.js', '/core/engine.js', 'execa']) expect(loaded).not.toContain(heavy);
+      for (const heavy of ['better-sqlite3', '/ws/', '/transports/', '/core/state/', '/core/engine/', 'execa']) expect(loaded).not.toContain(heavy);
     }
   });
 });
