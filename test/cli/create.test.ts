@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
+import { cleanup, DURATION, git, makeRepo, printedPort, sandbox } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -59,18 +59,22 @@ describe('piko create and destroy, locally', () => {
     const dataDir = join(repo, '.piko', 'data', 'feature-xyz');
     const lines = created.stdout.split('\n');
     expect(lines).toContain("[git] Preparing worktree (new branch 'feature-xyz')");
-    expect(lines).toContain('[docker] web: 80/tcp → localhost:10180');
-    expect(lines).toContain('[docker] db: 5432/tcp → localhost:10132');
-    expect(lines).toContain('[prepare] prepare sees web on 10180');
+    // The host ports piko chose, each printed once, and the same everywhere below.
+    const web = printedPort(created.stdout, 'web:80');
+    const db = printedPort(created.stdout, 'db:5432');
+    expect(web).not.toBe(db);
+    expect(lines.filter((l) => l.startsWith('[docker] web: 80/tcp → '))).toEqual([`[docker] web: 80/tcp → localhost:${web}`]);
+    expect(lines.filter((l) => l.startsWith('[docker] db: 5432/tcp → '))).toEqual([`[docker] db: 5432/tcp → localhost:${db}`]);
+    expect(lines).toContain(`[prepare] prepare sees web on ${web}`);
     expect(lines).toContain('[docker]  Container piko-shop-feature-xyz-web-1 Started');
     expect(lines).toContain(`[setup] setup in ${worktree}`);
     expect(lines).toContain('[setup] env feature-xyz id 1 branch feature-xyz project shop');
-    expect(lines).toContain(`[setup] root ${repo} data ${dataDir} path ${worktree} db 10132`);
+    expect(lines).toContain(`[setup] root ${repo} data ${dataDir} path ${worktree} db ${db}`);
     expect(lines).toContain('[setup] careful');
     expect(lines.slice(-3)).toEqual([
-      expect.stringMatching(/^ {2}git \d+ms · ports \d+ms · prepare \d+ms · docker \d+ms · setup \d+ms · tmux \d+ms$/),
-      expect.stringMatching(/^✓ feature-xyz ready \(docker, running\) in (\d+\.\ds|\d+ms)$/),
-      '  ports: web 80 → localhost:10180, db 5432 → localhost:10132',
+      expect.stringMatching(new RegExp(`^ {2}git ${DURATION} · ports ${DURATION} · prepare ${DURATION} · docker ${DURATION} · setup ${DURATION} · tmux ${DURATION}$`)),
+      expect.stringMatching(new RegExp(`^✓ feature-xyz ready \\(docker, running\\) in ${DURATION}$`)),
+      `  ports: web 80 → localhost:${web}, db 5432 → localhost:${db}`,
     ]);
     // The stages came in order.
     const first = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
@@ -81,7 +85,8 @@ describe('piko create and destroy, locally', () => {
     expect(git(worktree, 'branch', '--show-current')).toBe('feature-xyz');
     expect(existsSync(dataDir)).toBe(true);
     const override = parse(readFileSync(join(worktree, 'docker-compose.piko.yml'), 'utf8'));
-    expect(override.services.web.ports).toEqual(['10180:80/tcp']);
+    expect(override.services.web.ports).toEqual([`${web}:80/tcp`]);
+    expect(override.services.db.ports).toEqual([`${db}:5432/tcp`]);
     expect(override.services.db.container_name).toBe('piko-shop-feature-xyz-shared-db');
     expect(override.networks.default.name).toBe('piko-shop-feature-xyz');
     expect(override.volumes.pgdata.name).toBe('piko-shop-feature-xyz_pgdata');

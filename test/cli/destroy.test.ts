@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, git, makeRepo, sandbox } from '../helpers/fixtures.js';
+import { cleanup, git, makeRepo, printedPort, sandbox } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -13,10 +13,10 @@ describe('piko destroy', () => {
     const box = sandbox();
     const repo = makeRepo({ 'docker-compose.yml': COMPOSE, '.piko.yml': CONFIG });
     await box.piko(['init'], repo);
-    await box.piko(['create', 'gone'], repo);
+    const web = printedPort((await box.piko(['create', 'gone'], repo)).stdout, 'web:80');
     const result = await box.piko(['destroy', 'gone', '--keep-volumes'], repo);
     expect(result.exitCode).toBe(0);
-    expect(readFileSync(join(repo, 'destroyed.txt'), 'utf8')).toBe('cleaning gone on port 10180\n');
+    expect(readFileSync(join(repo, 'destroyed.txt'), 'utf8')).toBe(`cleaning gone on port ${web}\n`);
     expect(box.docker.lastCompose('down')!.args).toEqual([
       'compose', '-p', 'piko-app-gone', '-f', 'docker-compose.piko.yml', 'down', '--remove-orphans',
     ]);

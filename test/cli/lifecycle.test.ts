@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, initProject, pathWithoutDocker, PIKO_BIN, sandbox, type Sandbox, tempDir } from '../helpers/fixtures.js';
+import { cleanup, eventually, gates, initProject, pathWithoutDocker, PIKO_BIN, printedPort, sandbox, type Sandbox, tempDir, waitForOutput, writtenPorts } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -31,11 +31,11 @@ describe('tmux', () => {
     expect(shellEnv).toBe('PIKO_ENV_NAME=tmuxed');
     const path = (await tmux(env.PIKO_TMUX_SOCKET, 'display-message', '-p', '-t', `${session}:shell`, '#{pane_current_path}')).stdout;
     expect(path).toBe(join(repo, '.piko', 'worktrees', 'tmuxed'));
-    // Each service window ran its shell in its container.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const execs = box.docker.calls().filter((c) => c.args.includes('exec')).map((c) => c.args.slice(c.args.indexOf('exec') + 1));
-    expect(execs).toEqual(expect.arrayContaining([['web', 'bash', '-l'], ['worker', 'sh']]));
-    expect(box.docker.calls().some((c) => c.args.join(' ').endsWith('logs -f'))).toBe(true);
+    // Each service window ran its shell in its container (the windows start on their own, after the create).
+    const execs = () => box.docker.calls().filter((c) => c.args.includes('exec')).map((c) => c.args.slice(c.args.indexOf('exec') + 1));
+    const ran = (args: string[]) => execs().some((e) => e.join(' ') === args.join(' '));
+    await eventually('the service windows to run docker compose exec', () => ran(['web', 'bash', '-l']) && ran(['worker', 'sh']));
+    await eventually('the logs window to run docker compose logs -f', () => box.docker.calls().some((c) => c.args.join(' ').endsWith('logs -f')));
 
     expect((await box.piko(['destroy', 'tmuxed'], repo, env)).exitCode).toBe(0);
     expect((await tmux(env.PIKO_TMUX_SOCKET, 'has-session', '-t', session)).exitCode).not.toBe(0);
@@ -53,19 +53,23 @@ describe('tmux', () => {
     const box = sandbox();
     const env = tmuxSocket(box);
     const repo = await initProject(box, {});
-    // The session's shell window runs this "shell", which shows its variables and leaves.
+    // The session's shell window runs this "shell", which shows its variables and, once the
+    // test has seen them on the attached terminal, leaves, ending the session.
+    const gate = gates();
     const shell = join(tempDir(), 'show-shell');
-    writeFileSync(shell, '#!/bin/sh\necho "shell of $PIKO_ENV_NAME"\nsleep 3\n', { mode: 0o755 });
+    writeFileSync(shell, `#!/bin/sh\necho "shell of $PIKO_ENV_NAME"\n${gate.wait('$PIKO_ENV_NAME')}\n`, { mode: 0o755 });
     await box.piko(['create', 'attachable', '--no-attach'], repo, { ...env, SHELL: shell });
     const { NO_COLOR: _, ...rest } = box.env as Record<string, string>;
-    const attached = await execa('script', ['-qfec', `node ${PIKO_BIN} attach app/attachable`, '/dev/null'], {
+    const attaching = execa('script', ['-qfec', `node ${PIKO_BIN} attach app/attachable`, '/dev/null'], {
       cwd: repo,
       env: { ...rest, ...env, TERM: 'xterm' },
       extendEnv: false,
       reject: false,
-      timeout: 15_000,
     });
-    expect(attached.stdout).toContain('shell of attachable');
+    await waitForOutput(attaching.stdout!, /shell of attachable/);
+    gate.open('attachable');
+    const attached = await attaching;
+    expect(attached.exitCode).toBe(0);
     const missing = await box.piko(['attach', 'app/attachable'], repo, env);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain('there is no tmux session piko/app/attachable');
@@ -79,16 +83,18 @@ describe('up, down, restart', () => {
     await box.piko(['create', 'cycled'], repo);
     const worktree = join(repo, '.piko', 'worktrees', 'cycled');
     const status = async () => JSON.parse((await box.piko(['list', '--json'], repo)).stdout)[0].status;
+    // The compose calls piko made (the tmux windows' `exec` and `logs` come and go on their own).
+    const composeCalls = () => box.docker.calls().filter((c) => c.args[0] === 'compose' && !c.args.includes('exec') && !c.args.includes('logs'));
 
     const down = await box.piko(['down'], worktree);
     expect(down.exitCode).toBe(0);
     expect(down.stdout).toContain('[docker]  Container piko-app-cycled-web-1 Removed');
     expect(down.stdout).toMatch(/✓ cycled stopped \(docker, stopped\) in/);
-    expect(box.docker.calls().at(-1)!.args).toEqual(['compose', '-p', 'piko-app-cycled', '-f', 'docker-compose.piko.yml', 'down']);
+    expect(composeCalls().at(-1)!.args).toEqual(['compose', '-p', 'piko-app-cycled', '-f', 'docker-compose.piko.yml', 'down']);
     expect(await status()).toBe('stopped');
 
     expect((await box.piko(['up', 'cycled'], repo)).stdout).toMatch(/✓ cycled started \(docker, running\)/);
-    expect(box.docker.calls().at(-1)!.args.slice(-2)).toEqual(['up', '-d']);
+    expect(composeCalls().at(-1)!.args.slice(-2)).toEqual(['up', '-d']);
     expect(await status()).toBe('running');
     const restarted = await box.piko(['restart', 'app/cycled', '--json'], repo);
     expect(restarted.stdout.split('\n').map((l) => JSON.parse(l).type)).toEqual(['accepted', 'stage', 'log', 'stage', 'complete']);
@@ -108,13 +114,14 @@ describe('status, vars, exec, shell, run', () => {
   it('status shows paths, ports, containers, tmux and the last operation', async () => {
     const box = sandbox();
     const repo = await initProject(box, { 'docker-compose.yml': COMPOSE });
-    await box.piko(['create', 'shown'], repo);
+    const web = printedPort((await box.piko(['create', 'shown'], repo)).stdout, 'web:80');
     const text = (await box.piko(['status', 'shown'], repo)).stdout;
     expect(text).toContain('app/shown');
     expect(text).toMatch(/status +running \(docker\)/);
     expect(text).toContain(`worktree   ${join(repo, '.piko', 'worktrees', 'shown')}`);
-    expect(text).toContain('port       web 80/tcp → localhost:10180');
-    expect(text).toContain('container  piko-app-shown-web-1  running  0.0.0.0:10180->80/tcp');
+    // The port piko chose, and the container (the stand-in docker) publishing it.
+    expect(text).toContain(`port       web 80/tcp → localhost:${web}`);
+    expect(text).toContain(`container  piko-app-shown-web-1  running  0.0.0.0:${web}->80/tcp`);
     expect(text).toMatch(/last +create op_\w+ succeeded in/);
     const json = JSON.parse((await box.piko(['status', 'shown', '--json'], repo)).stdout);
     expect(json).toMatchObject({ name: 'shown', composeProject: 'piko-app-shown', containers: [{ service: 'web', state: 'running' }], lastOperation: { kind: 'create', status: 'succeeded' } });
@@ -123,11 +130,13 @@ describe('status, vars, exec, shell, run', () => {
   it('vars prints every PIKO_* variable, ready for eval, or as JSON', async () => {
     const box = sandbox();
     const repo = await initProject(box, { 'docker-compose.yml': COMPOSE }, "it's");
-    await box.piko(['create', 'quoted'], repo);
+    const web = printedPort((await box.piko(['create', 'quoted'], repo)).stdout, 'web:80');
     const worktree = join(repo, '.piko', 'worktrees', 'quoted');
+    // The variable is the port the environment's compose file publishes.
+    expect(writtenPorts(worktree).web).toEqual([`${web}:80/tcp`]);
     const shell = await execa('sh', ['-c', `eval "$(node ${PIKO_BIN} vars)"; echo "$PIKO_PROJECT|$PIKO_ENV_NAME|$PIKO_WEB_PORT|$PIKO_ENV_PATH"`], { cwd: worktree, env: box.env });
-    expect(shell.stdout).toBe(`it's|quoted|10180|${worktree}`);
-    expect(JSON.parse((await box.piko(['vars', "it's/quoted", '--json'], repo)).stdout)).toMatchObject({ PIKO_ENV_ID: '1', PIKO_WEB_PORT: '10180' });
+    expect(shell.stdout).toBe(`it's|quoted|${web}|${worktree}`);
+    expect(JSON.parse((await box.piko(['vars', "it's/quoted", '--json'], repo)).stdout)).toMatchObject({ PIKO_ENV_ID: '1', PIKO_WEB_PORT: String(web) });
   });
 
   it('exec and shell run docker compose exec with stdin passed through and its exit code returned', async () => {
@@ -142,7 +151,8 @@ describe('status, vars, exec, shell, run', () => {
     });
     expect(result.exitCode).toBe(3);
     expect(result.stdout).toBe('exec ["-T","web","ls","-la","/app"]\nstdin: hello from stdin');
-    expect(box.docker.calls().at(-1)!.args.slice(0, 5)).toEqual(['compose', '-p', 'piko-app-execd', '-f', 'docker-compose.piko.yml']);
+    // Its call, not one of the tmux windows' (which exec without -T).
+    expect(box.docker.calls().findLast((c) => c.args.includes('-T'))!.args.slice(0, 5)).toEqual(['compose', '-p', 'piko-app-execd', '-f', 'docker-compose.piko.yml']);
     const shell = await execa('node', [PIKO_BIN, 'shell', 'execd', 'web'], { cwd: repo, env: box.env, input: '' });
     expect(shell.stdout.split('\n')[0]).toBe('exec ["-T","web","bash"]');
   });

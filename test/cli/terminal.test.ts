@@ -3,34 +3,50 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, initProject, PIKO_BIN, ROOT, sandbox, type Sandbox, tempDir } from '../helpers/fixtures.js';
+import { cleanup, DURATION, gates, initProject, PIKO_BIN, printedPort, ROOT, sandbox, type Sandbox, tempDir, waitForOutput } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
-const CONFIG = 'scripts:\n  prepare: echo preparing\n  setup: echo one; sleep 0.6; echo two >&2; sleep 0.6; echo three\n';
+const CONFIG = 'scripts:\n  prepare: echo preparing\n  setup: echo one; echo two >&2; echo three\n';
 const ESC = '\x1b';
+const SPINNER = '[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]';
 
-/** Runs the CLI in a pseudo-terminal, as a person at a terminal would; returns what the terminal got. */
-async function inTerminal(box: Sandbox, args: string[], cwd: string, env: Record<string, string> = {}) {
+/** Starts the CLI in a pseudo-terminal, as a person at a terminal would; its stdout is what the terminal gets. */
+function terminal(box: Sandbox, args: string[], cwd: string, env: Record<string, string> = {}) {
   // `script` runs the command with $SHELL, so a SHELL meant for piko is set inside the command.
   const { SHELL: shell, ...outer } = env;
   env = outer;
   const command = [...(shell ? ['env', `SHELL=${shell}`] : []), 'node', PIKO_BIN, ...args].map((a) => `'${a}'`).join(' ');
   const { NO_COLOR: _, ...rest } = box.env as Record<string, string>;
-  const result = await execa('script', ['-qfec', command, '/dev/null'], {
+  return execa('script', ['-qfec', command, '/dev/null'], {
     cwd,
     env: { ...rest, TERM: 'xterm-256color', ...env },
     extendEnv: false,
     reject: false,
   });
+}
+
+/** Runs the CLI in a pseudo-terminal to the end; returns what the terminal got. */
+async function inTerminal(box: Sandbox, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const result = await terminal(box, args, cwd, env);
   return { output: result.stdout, exitCode: result.exitCode };
 }
 
 describe('on a terminal', () => {
   it('colours each source the same way every time, stderr lines yellow, with a live status line that lines scroll above', async () => {
     const box = sandbox();
-    const repo = await initProject(box, { '.piko.yml': CONFIG });
-    const { output, exitCode } = await inTerminal(box, ['create', 'colourful', '--no-attach'], repo);
+    // Each setup line comes only once the terminal shows the one before it with the status line
+    // drawn under it, so there is a status line for each line to scroll above.
+    const gate = gates();
+    const repo = await initProject(box, {
+      '.piko.yml': `scripts:\n  prepare: echo preparing\n  setup: echo one; ${gate.wait('one')}; echo two >&2; ${gate.wait('two')}; echo three\n`,
+    });
+    const child = terminal(box, ['create', 'colourful', '--no-attach'], repo);
+    await waitForOutput(child.stdout!, new RegExp(`one\r?\n${SPINNER} setup {2}`));
+    gate.open('one');
+    await waitForOutput(child.stdout!, new RegExp(`two${ESC}\\[39m\r?\n${SPINNER} setup {2}`));
+    gate.open('two');
+    const { stdout: output, exitCode } = await child;
     expect(exitCode).toBe(0);
     // [setup] always in one colour, never another.
     const setupColours = new Set([...output.matchAll(/\x1b\[(\d+)m\[setup\]/g)].map((m) => m[1]));
@@ -38,13 +54,13 @@ describe('on a terminal', () => {
     expect(output).toMatch(/\x1b\[\d+m\[git\]/);
     expect(output).toMatch(/\[setup\]\x1b\[39m \x1b\[33mtwo\x1b\[39m/);
     // The status line: a spinner and the running stage, erased before each streamed line.
-    expect(output).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] setup {2}\d+(ms|\.\ds)/);
+    expect(output).toMatch(new RegExp(`${SPINNER} setup {2}${DURATION}`));
     expect(output).toContain(`\r${ESC}[2K`);
     // After the last erase, only the summary and the final line remain: no status line left over.
     const tail = output.slice(output.lastIndexOf(`${ESC}[2K`) + 4);
     expect(tail).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
-    expect(tail).toMatch(/git \d+ms · prepare \d+ms · setup 1\.\ds · tmux \d+ms/);
-    expect(tail).toMatch(/✓.* colourful ready \(simple, ready\) in 1\.\ds/);
+    expect(tail).toMatch(new RegExp(`git ${DURATION} · prepare ${DURATION} · setup ${DURATION} · tmux ${DURATION}`));
+    expect(tail).toMatch(new RegExp(`✓.* colourful ready \\(simple, ready\\) in ${DURATION}`));
     // Every streamed line arrived whole, right after an erased status line.
     expect(output).toMatch(new RegExp(`${ESC}\\[2K${ESC}\\[\\d+m\\[setup\\]${ESC}\\[39m one\r?\n`));
     expect(output).toMatch(new RegExp(`${ESC}\\[2K${ESC}\\[\\d+m\\[setup\\]${ESC}\\[39m three\r?\n`));
@@ -61,14 +77,18 @@ describe('on a terminal', () => {
   it('attaches to the environment\'s tmux session after a create, and only on a terminal', async () => {
     const box = sandbox();
     const repo = await initProject(box, { '.piko.yml': CONFIG });
-    // The session's shell window runs this "shell", which says hello and leaves, ending the session.
+    // The session's shell window runs this "shell", which says hello and, once the test has
+    // seen that on the terminal, leaves, ending the session.
+    const gate = gates();
     const shell = join(tempDir(), 'hello-shell');
-    writeFileSync(shell, '#!/bin/sh\necho "inside the session"\nsleep 2\n', { mode: 0o755 });
+    writeFileSync(shell, `#!/bin/sh\necho "inside the session"\n${gate.wait('$PIKO_ENV_NAME')}\n`, { mode: 0o755 });
     const tmux = { SHELL: shell };
     {
-      const attached = await inTerminal(box, ['create', 'attached'], repo, tmux);
+      const attaching = terminal(box, ['create', 'attached'], repo, tmux);
+      await waitForOutput(attaching.stdout!, /inside the session/);
+      gate.open('attached');
+      const attached = await attaching;
       expect(attached.exitCode).toBe(0);
-      expect(attached.output).toContain('inside the session');
 
       const piped = await box.piko(['create', 'piped'], repo, tmux);
       expect(piped.stderr).toContain('not attaching to tmux session piko/app/piped: not a terminal; `piko attach app/piped` attaches later');
@@ -87,8 +107,8 @@ describe('on a pipe', () => {
     expect(result.stdout).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
     const lines = result.stdout.split('\n');
     expect(lines.slice(-2)).toEqual([
-      expect.stringMatching(/^ {2}git \d+ms · prepare \d+ms · setup 1\.\ds · tmux \d+ms$/),
-      expect.stringMatching(/^✓ piped ready \(simple, ready\) in 1\.\ds$/),
+      expect.stringMatching(new RegExp(`^ {2}git ${DURATION} · prepare ${DURATION} · setup ${DURATION} · tmux ${DURATION}$`)),
+      expect.stringMatching(new RegExp(`^✓ piped ready \\(simple, ready\\) in ${DURATION}$`)),
     ]);
   });
 
@@ -106,9 +126,9 @@ describe('on a pipe', () => {
     const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo trying; exit 4\n' });
     const result = await box.piko(['create', 'broken'], repo);
     expect(result.exitCode).toBe(1);
-    expect(result.stdout.split('\n').at(-1)).toMatch(/^ {2}git \d+ms · setup \d+ms ✗$/);
+    expect(result.stdout.split('\n').at(-1)).toMatch(new RegExp(`^ {2}git ${DURATION} · setup ${DURATION} ✗$`));
     expect(result.stderr.split('\n')).toEqual([
-      expect.stringMatching(/^✗ broken failed at script:setup \(exit 4\) in \d+ms$/),
+      expect.stringMatching(new RegExp(`^✗ broken failed at script:setup \\(exit 4\\) in ${DURATION}$`)),
       "  script:setup failed: `sh -c 'echo trying; exit 4'` exited with code 4",
       '  Read the stage output above, fix the cause and run the command again.',
       '  the whole log: piko logs broken',
@@ -119,7 +139,7 @@ describe('on a pipe', () => {
     const box = sandbox();
     const repo = await initProject(box, { '.piko.yml': CONFIG });
     const ok = await box.piko(['create', 'hushed', '--quiet'], repo);
-    expect(ok.stdout).toMatch(/^✓ hushed ready \(simple, ready\) in [\d.]+m?s$/);
+    expect(ok.stdout).toMatch(new RegExp(`^✓ hushed ready \\(simple, ready\\) in ${DURATION}$`));
     const failed = await box.piko(['create', 'Bad', '--quiet'], repo);
     expect(failed.stdout).toBe('');
     expect(failed.stderr).toContain('environment name "Bad" is not allowed');
@@ -128,10 +148,11 @@ describe('on a pipe', () => {
   it('piko list prints a table with a header and the ports', async () => {
     const box = sandbox();
     const repo = await initProject(box, { 'docker-compose.yml': 'services:\n  web:\n    image: nginx\n    ports: ["80", "443"]\n' });
-    await box.piko(['create', 'listed'], repo);
+    const created = (await box.piko(['create', 'listed'], repo)).stdout;
+    const [http, https] = [printedPort(created, 'web:80'), printedPort(created, 'web:443')];
     const table = (await box.piko(['list'], repo)).stdout.split('\n');
     expect(table[0]).toMatch(/^ID +NAME +PROJECT +MODE +STATUS +BRANCH +PORTS +PATH$/);
-    expect(table[1]).toMatch(new RegExp(`^1 +listed +app +docker +running +listed +web:10180 web:10143 +${join(repo, '.piko', 'worktrees', 'listed')}$`));
+    expect(table[1]).toMatch(new RegExp(`^1 +listed +app +docker +running +listed +web:${http} web:${https} +${join(repo, '.piko', 'worktrees', 'listed')}$`));
   });
 });
 

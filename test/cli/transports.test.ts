@@ -5,7 +5,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { chooseTransport, globMatches } from '../../cli/delivery/transports.js';
-import { cleanup, initProject, sandbox, waitForOutput, normalizeOutput } from '../helpers/fixtures.js';
+import { cleanup, gates, initProject, normalizeOutput, sandbox, waitForOutput } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
 
 const proxies: Server[] = [];
@@ -32,16 +32,26 @@ describe('choosing a transport', () => {
 
   it('shows the same lines through websocket, sse and stdout, and the server log says which carried each', async () => {
     const box = sandbox();
+    // Each line comes only once the client has shown the one before: stdout and stderr are
+    // separate pipes, and lines of the two only keep their order when they do not come together.
+    const gate = gates();
     const repo = await initProject(box, {
-      '.piko.yml': 'scripts:\n  prepare: echo preparing\n  setup: echo one; sleep 0.1; echo two >&2; sleep 0.1; printf "no newline"\n' +
+      '.piko.yml': `scripts:\n  prepare: echo preparing\n  setup: echo one; ${gate.wait('one')}; echo two >&2; ${gate.wait('two')}; printf "no newline"\n` +
         'environments:\n  "ci-*": {transport: sse}\n',
     });
     const server = await startServer(box);
     const runs: Record<string, string[]> = {};
     for (const transport of ['websocket', 'sse', 'stdout']) {
-      const result = await box.piko(['create', 'same', '--transport', transport], repo);
+      gate.close('one');
+      gate.close('two');
+      const child = box.spawn(['create', 'same', '--transport', transport], repo);
+      await waitForOutput(child.stdout!, /\[setup\] one\n/);
+      gate.open('one');
+      await waitForOutput(child.stdout!, /\[setup\] two\n/);
+      gate.open('two');
+      const result = await child;
       expect(result.exitCode).toBe(0);
-      runs[transport] = normalized(result.stdout);
+      runs[transport] = normalized(String(result.stdout));
       expect((await box.piko(['destroy', 'same', '--force', '--transport', 'stdout'], repo)).exitCode).toBe(0);
     }
     expect(runs.sse).toEqual(runs.websocket);
@@ -52,7 +62,7 @@ describe('choosing a transport', () => {
     expect(log).toMatch(/POST \/api\/environments\/create\/events 200 sse/);
     expect(log.match(/create app\/same: started/g)).toHaveLength(2);
 
-    // An environment matching `ci-*` goes over SSE by config; PIKO_TRANSPORT beats that.
+    // An environment matching `ci-*` goes over SSE by config; PIKO_TRANSPORT beats that. (The gates stay open.)
     expect((await box.piko(['create', 'ci-7'], repo)).exitCode).toBe(0);
     expect(await server.waitFor(/POST \/api\/environments\/create\/events 200 sse[^]*create app\/ci-7: succeeded/)).toBeTruthy();
     expect((await box.piko(['create', 'ci-8'], repo, { PIKO_TRANSPORT: 'websocket' })).exitCode).toBe(0);
@@ -97,22 +107,30 @@ async function proxy(target: string): Promise<{ url: string; cut(): void; cuts: 
 describe('a dropped connection', () => {
   it.each(['websocket', 'sse'])('over %s, re-attaches from the last seq it saw: every line once, in order', async (transport) => {
     const box = sandbox();
+    // Lines 1-10, then 11-20 once the first cut is made, then 21-30 once the second is: the
+    // client gets what came after each cut only by re-attaching.
+    const gate = gates();
+    const lines = (from: number, to: number) => `for i in $(seq ${from} ${to}); do echo "line $i"; done`;
     const repo = await initProject(box, {
-      '.piko.yml': 'scripts:\n  setup: for i in $(seq 1 30); do echo "line $i"; sleep 0.05; done\n',
+      '.piko.yml': `scripts:\n  setup: ${lines(1, 10)}; ${gate.wait('first')}; ${lines(11, 20)}; ${gate.wait('second')}; ${lines(21, 30)}\n`,
     });
     const server = await startServer(box);
     const blip = await proxy(server.url);
     const child = box.spawn(['create', 'blip', '--transport', transport], repo, { PIKO_SERVER_URL: blip.url, PIKO_TOKEN: server.token });
-    await waitForOutput(child.stdout!, /\[setup\] line 8\n/);
+    await waitForOutput(child.stdout!, /\[setup\] line 10\n/);
     blip.cut();
+    gate.open('first');
     await waitForOutput(child.stdout!, /\[setup\] line 20\n/);
     blip.cut();
+    gate.open('second');
     const result = await child;
     expect(result.exitCode).toBe(0);
     const setup = String(result.stdout).split('\n').filter((l) => l.startsWith('[setup]'));
     expect(setup).toEqual(Array.from({ length: 30 }, (_, i) => `[setup] line ${i + 1}`));
     expect(blip.cuts).toBe(2);
-    expect(server.output()).toMatch(new RegExp(`/api/operations/op_\\w+/${transport === 'sse' ? 'events' : 'stream'}`));
+    // Once after each cut.
+    const reattach = `/api/operations/op_\\w+/${transport === 'sse' ? 'events' : 'stream'}`;
+    await server.waitFor(new RegExp(`${reattach}[^]*${reattach}`));
   });
 });
 
@@ -127,20 +145,26 @@ describe('piko logs and piko cancel', () => {
     const operation = /op_[0-9a-f]{12}/.exec((await box.piko(['logs', 'logged', '--json'], repo)).stdout)![0];
     expect((await box.piko(['logs', operation], repo)).stdout).toBe(byName.stdout);
 
-    // -f on a local run in another process: it streams until that run ends.
-    await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo first; sleep 1; echo last\n' }, 'other');
+    // -f on a local run in another process: it streams until that run ends. The run goes on
+    // past `first` only once the follower has shown it.
+    const gate = gates();
+    await initProject(box, { '.piko.yml': `scripts:\n  setup: echo first; ${gate.wait()}; echo last\n` }, 'other');
     const runner = box.spawn(['create', 'other/tail', '--transport', 'stdout'], repo);
     await waitForOutput(runner.stdout!, /\[setup\] first/);
-    const followed = await box.piko(['logs', '-f', 'other/tail'], repo);
+    const follower = box.spawn(['logs', '-f', 'other/tail'], repo);
+    await waitForOutput(follower.stdout!, /\[setup\] first/);
+    gate.open();
+    const followed = await follower;
     expect(followed.exitCode).toBe(0);
-    expect(followed.stdout).toContain('[setup] last');
-    expect(followed.stdout).toMatch(/✓ tail ready/);
-    await runner;
+    expect(String(followed.stdout)).toContain('[setup] last');
+    expect(String(followed.stdout)).toMatch(/✓ tail ready/);
+    expect((await runner).exitCode).toBe(0);
   });
 
   it('follows an operation running on the server, and cancels it from another terminal', async () => {
     const box = sandbox();
-    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    // A setup that would run until the test is over (its gate is never opened), unless cancelled.
+    const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: echo started; ${gates().wait()}\n` });
     const server = await startServer(box);
     const creator = box.spawn(['create', 'victim'], repo);
     await waitForOutput(creator.stdout!, /\[setup\] started/);
@@ -165,7 +189,7 @@ describe('piko logs and piko cancel', () => {
 
   it('cancels a local run from another terminal', async () => {
     const box = sandbox();
-    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo started; sleep 30\n' });
+    const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: echo started; ${gates().wait()}\n` });
     const runner = box.spawn(['create', 'local-victim', '--transport', 'stdout'], repo);
     await waitForOutput(runner.stdout!, /\[setup\] started/);
     const cancelled = await box.piko(['cancel', 'local-victim'], repo);

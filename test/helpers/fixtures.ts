@@ -3,14 +3,17 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { execa, execaSync, type ResultPromise } from 'execa';
+import { parse as parseYaml } from 'yaml';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PIKO_BIN = join(ROOT, 'dist', 'cli', 'piko.js');
 
 const made: string[] = [];
 const tmuxServers: string[] = [];
+const children: ResultPromise[] = [];
 
 /** A fresh folder removed by `cleanup()`. Real path, so it compares equal to what git prints. */
 export function tempDir(prefix = 'piko-test-'): string {
@@ -20,8 +23,12 @@ export function tempDir(prefix = 'piko-test-'): string {
 }
 
 export function cleanup(): void {
+  // A child a failed test left running (a test that passes has waited for its children).
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const socket of tmuxServers.splice(0)) execaSync('tmux', ['-L', socket, 'kill-server'], { reject: false });
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  // A stand-in docker a tmux window started just before its server was killed may still be
+  // appending its call while its folder is removed: the removal tries again.
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }
 
 export function writeFiles(dir: string, files: Record<string, string>): void {
@@ -70,7 +77,8 @@ export interface FakeDocker {
  * - compose `up -d`, `down`, `restart` print container lines (and exit FAKE_DOCKER_UP_EXIT or
  *   FAKE_DOCKER_DOWN_EXIT when set); `exec` prints its arguments and stdin (and exits FAKE_DOCKER_EXEC_EXIT);
  * - the engine's `ps --filter label=com.docker.compose.project=<p>` lists a `web` container of
- *   each project that is up; `rm`, `network ls`, `volume ls` answer as an engine with nothing left.
+ *   each project that is up, with the ports the compose file given to its `up` published for
+ *   `web`; `rm`, `network ls`, `volume ls` answer as an engine with nothing left.
  */
 export function fakeDocker(): FakeDocker {
   const bin = tempDir('piko-docker-');
@@ -84,6 +92,23 @@ fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ program, args, cwd: p
 const upFile = ${JSON.stringify(join(bin, 'up.json'))};
 const up = () => (fs.existsSync(upFile) ? JSON.parse(fs.readFileSync(upFile, 'utf8')) : []);
 const setUp = (project, on) => fs.writeFileSync(upFile, JSON.stringify([...up().filter((p) => p !== project), ...(on ? [project] : [])]));
+// The web service's published ports, as the compose file given to \`up\` says: what ps reports.
+const portsFile = ${JSON.stringify(join(bin, 'ports.json'))};
+const published = () => (fs.existsSync(portsFile) ? JSON.parse(fs.readFileSync(portsFile, 'utf8')) : {});
+const recordPorts = (project, file) => {
+  let ports = [];
+  try {
+    const doc = require(${JSON.stringify(join(ROOT, 'node_modules', 'yaml'))}).parse(fs.readFileSync(file, 'utf8'));
+    ports = ((doc.services && doc.services.web && doc.services.web.ports) || []).map((p) => {
+      const [host, rest] = String(p).split(':').slice(-2);
+      const [container, protocol] = rest.split('/');
+      return '0.0.0.0:' + host + '->' + container + '/' + (protocol || 'tcp');
+    });
+  } catch {
+    // No readable file: no ports.
+  }
+  fs.writeFileSync(portsFile, JSON.stringify({ ...published(), [project]: ports }));
+};
 const v1 = !!process.env.FAKE_DOCKER_COMPOSE_V1;
 if (program === 'docker' && args[0] === 'version') {
   if (process.env.FAKE_DOCKER_NO_DAEMON) {
@@ -99,7 +124,7 @@ if (program === 'docker' && args[0] !== 'compose') {
   if (args[0] === 'ps' && project && up().includes(project)) {
     const sep = v1 ? '_' : '-';
     if (args.includes('--quiet')) console.log('id-' + project);
-    else console.log([project + sep + 'web' + sep + '1', 'running', 'web', '0.0.0.0:10180->80/tcp'].join('\\t'));
+    else console.log([project + sep + 'web' + sep + '1', 'running', 'web', (published()[project] || []).join(', ')].join('\\t'));
   }
   if (args[0] === 'rm') for (const id of args.filter((a) => a.startsWith('id-'))) setUp(id.slice(3), false);
   process.exit(0);
@@ -111,6 +136,7 @@ if (program === 'docker' && v1) {
 const project = args[args.indexOf('-p') + 1];
 const sep = program === 'docker-compose' ? '_' : '-';
 if (args.includes('up')) {
+  recordPorts(project, path.resolve(args[args.indexOf('-f') + 1] || 'docker-compose.yml'));
   console.error(' Network ' + project + ' Created');
   console.error(' Container ' + project + sep + 'web' + sep + '1 Started');
   const code = Number(process.env.FAKE_DOCKER_UP_EXIT || 0);
@@ -141,11 +167,12 @@ if (args.includes('version')) {
     writeFileSync(join(bin, program), script);
     chmodSync(join(bin, program), 0o755);
   }
+  // Only whole lines: a call may be appending its line right now.
   const calls = () =>
     existsSync(log)
       ? readFileSync(log, 'utf8')
-          .trim()
           .split('\n')
+          .slice(0, -1)
           .map((line) => JSON.parse(line) as { program: string; args: string[]; cwd: string })
       : [];
   return {
@@ -200,8 +227,13 @@ export function sandbox(options: { realDocker?: boolean } = {}): Sandbox {
   tmuxServers.push(socket);
   const path = options.realDocker ? (process.env.PATH ?? '') : `${docker.bin}:${process.env.PATH ?? ''}`;
   const env = { PIKO_HOME: home, PATH: path, NO_COLOR: '1', PIKO_TMUX_SOCKET: socket };
-  const spawn = (args: string[], cwd: string, extra: Record<string, string> = {}) =>
-    execa('node', [PIKO_BIN, ...args], { cwd, env: { ...env, ...extra }, reject: false, all: true });
+  const spawn = (args: string[], cwd: string, extra: Record<string, string> = {}) => {
+    const child = execa('node', [PIKO_BIN, ...args], { cwd, env: { ...env, ...extra }, reject: false, all: true });
+    children.push(child);
+    // Watched from the start, so waitForOutput sees every line the child printed.
+    for (const stream of [child.stdout, child.stderr]) if (stream) transcript(stream);
+    return child;
+  };
   return {
     home,
     socket,
@@ -223,21 +255,187 @@ export async function initProject(box: Sandbox, files: Record<string, string> = 
   return repo;
 }
 
-/** Resolves with the output so far once `pattern` shows up in `stream`. */
-export function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+interface Transcript {
+  text: string;
+  ended: boolean;
+  wake: Set<() => void>;
+}
+
+const transcripts = new WeakMap<NodeJS.ReadableStream, Transcript>();
+
+/** Everything `stream` has said since it was first watched (`sandbox().spawn` watches from the start). */
+function transcript(stream: NodeJS.ReadableStream): Transcript {
+  let record = transcripts.get(stream);
+  if (record) return record;
+  const decoder = new StringDecoder('utf8');
+  const seen: Transcript = { text: '', ended: false, wake: new Set() };
+  transcripts.set(stream, seen);
+  const wake = () => seen.wake.forEach((w) => w());
+  stream.on('data', (chunk: Buffer | string) => {
+    seen.text += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    wake();
+  });
+  const end = () => {
+    seen.ended = true;
+    wake();
+  };
+  stream.once('end', end);
+  stream.once('close', end);
+  record = seen;
+  return record;
+}
+
+/**
+ * Resolves with the output so far once `pattern` shows up in `stream` (anywhere since it was
+ * first watched, so a line that came in the same chunk as an earlier one is not missed). Fails
+ * with what it saw when the stream ends without it, or after `timeoutMs`.
+ */
+export function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const seen = transcript(stream);
   return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) {
-        stream.off('data', onData);
-        resolve(seen);
-      }
+    const done = (fail?: Error) => {
+      seen.wake.delete(check);
+      clearTimeout(timer);
+      if (fail) reject(fail);
+      else resolve(seen.text);
     };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`stream ended before ${pattern}: ${seen}`)));
+    const check = () => {
+      if (pattern.test(seen.text)) done();
+      else if (seen.ended) done(new Error(`the stream ended before ${pattern} showed up; it said:\n${seen.text}`));
+    };
+    const timer = setTimeout(() => done(new Error(`${pattern} did not show up within ${timeoutMs} ms; the stream said:\n${seen.text}`)), timeoutMs);
+    seen.wake.add(check);
+    check();
   });
 }
+
+/**
+ * Polls `condition` until it returns something other than `undefined` or `false`, and returns
+ * that. After `timeoutMs` the test fails, saying what it was waiting for.
+ */
+export async function eventually<T>(what: string, condition: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The text of `path` once it exists and holds a whole line (a shell's `echo … > file` may be half-way). */
+export function waitForFile(path: string, timeoutMs?: number): Promise<string> {
+  return eventually(
+    `${path} to be written`,
+    () => {
+      try {
+        const text = readFileSync(path, 'utf8');
+        return text.endsWith('\n') ? text : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    timeoutMs,
+  );
+}
+
+/** Whether `pid` is a live process (a zombie waiting for its reaper does not count). */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once `pid` is gone (or a zombie); fails the test if it is still running after `timeoutMs`. */
+export function waitUntilGone(pid: number, what = `process ${pid}`, timeoutMs = 10_000): Promise<true> {
+  return eventually(`${what} to be gone`, () => !isRunning(pid), timeoutMs);
+}
+
+export interface Gates {
+  /**
+   * A shell command that waits until every gate named is opened, for a script to run where a
+   * test must see something happen first (a line, a disconnect) before the script may go on.
+   * A name may use the script's variables (`$PIKO_ENV_NAME`). The command gives up with exit
+   * 99 after `seconds`, and at once when the test's folders are cleaned up, so a script the
+   * test leaves waiting does not outlive it.
+   */
+  wait(names?: string | string[], seconds?: number): string;
+  /** Opens a gate from the test. */
+  open(name?: string): void;
+  /** A shell command that opens a gate, for scripts that wait for each other. */
+  opener(name?: string): string;
+  /** Closes a gate again, for the next run of the same script. */
+  close(name?: string): void;
+}
+
+/** Gates a test opens for its scripts: files in a folder of their own. */
+export function gates(): Gates {
+  const dir = tempDir('piko-gate-');
+  const script = join(dir, 'wait.sh');
+  writeFileSync(
+    script,
+    `#!/bin/sh
+# wait.sh TENTHS FILE...: waits until every FILE exists.
+dir=$(dirname "$0")
+limit=$1
+shift
+i=0
+for file in "$@"; do
+  while [ ! -e "$file" ]; do
+    [ -d "$dir" ] || exit 98
+    i=$((i + 1))
+    if [ "$i" -gt "$limit" ]; then
+      echo "gate $file was never opened" >&2
+      exit 99
+    fi
+    sleep 0.1
+  done
+done
+`,
+    { mode: 0o755 },
+  );
+  return {
+    wait: (names = 'gate', seconds = 90) =>
+      `sh '${script}' ${seconds * 10} ${(Array.isArray(names) ? names : [names]).map((name) => `"${join(dir, name)}"`).join(' ')}`,
+    open: (name = 'gate') => writeFileSync(join(dir, name), ''),
+    opener: (name = 'gate') => `touch "${join(dir, name)}"`,
+    close: (name = 'gate') => rmSync(join(dir, name), { force: true }),
+  };
+}
+
+/** The host ports piko printed, from its `[docker] web: 80/tcp → localhost:10180` lines: `{ 'web:80': 10180 }`. */
+export function printedPorts(output: string): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const m of output.matchAll(/^\[docker\] ([\w.-]+): (\d+)\/\w+ → localhost:(\d+)$/gm)) ports[`${m[1]}:${m[2]}`] = Number(m[3]);
+  return ports;
+}
+
+/**
+ * The host port piko printed for `service:containerPort` (`web:80`), which must be one of the
+ * ports of environment `id`'s block (10000 + 100 × id …, see stages/docker/ports.ts). piko
+ * prefers the port of the block ending in the container port's last two digits, but takes
+ * another when something on this machine (another test run, another environment's
+ * containers) holds that one: tests read the port it chose rather than expect the preferred one.
+ */
+export function printedPort(output: string, key: string, id = 1): number {
+  const port = printedPorts(output)[key];
+  const first = 10000 + 100 * id;
+  if (port === undefined || port < first || port > first + 99) {
+    throw new Error(`expected piko to print a host port of ${first}-${first + 99} for ${key}, got ${port}; it printed:\n${output}`);
+  }
+  return port;
+}
+
+/** The `ports:` piko wrote for each service into `docker-compose.piko.yml` in `dir`. */
+export function writtenPorts(dir: string): Record<string, string[]> {
+  const doc = parseYaml(readFileSync(join(dir, 'docker-compose.piko.yml'), 'utf8')) as { services: Record<string, { ports?: string[] }> };
+  return Object.fromEntries(Object.entries(doc.services).map(([name, service]) => [name, service.ports ?? []]));
+}
+
+/** A duration as piko prints it (`412ms`, `1.2s`, `2m 5s`): tests do not say how long things take. */
+export const DURATION = String.raw`(?:\d+ms|\d+\.\ds|\d+m \d+s)`;
 
 /** CLI output with what legitimately differs between two runs masked: commits, times, operation ids. */
 export function normalizeOutput(text: string): string {

@@ -1,9 +1,10 @@
 // A real `piko server` process on port 0, and a real `ws` client, for integration tests.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from '@jest/globals';
 import { execa, type ResultPromise } from 'execa';
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../core/protocol/messages.js';
+import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
 import { PIKO_BIN, type Sandbox } from './fixtures.js';
 
 export interface RunningServer {
@@ -41,24 +42,29 @@ export async function startServer(box: Sandbox, env: Record<string, string> = {}
     if (output.length > 2 * LIMIT) output = `${output.slice(0, LIMIT)}\n[...]\n${output.slice(-LIMIT)}`;
     for (const wake of waiters) wake();
   });
+  let gone = false;
   const waitFor = (pattern: RegExp, timeoutMs = 15_000): Promise<string> =>
     new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        if (!pattern.test(output)) return false;
+      const settle = (error?: Error): void => {
         waiters.delete(wake);
         clearTimeout(timer);
-        resolve(output);
-        return true;
+        if (error) reject(error);
+        else resolve(output);
       };
-      const wake = (): void => void check();
-      const timer = setTimeout(() => {
-        waiters.delete(wake);
-        reject(new Error(`server output never matched ${pattern}:\n${output}`));
-      }, timeoutMs);
+      const wake = (): void => {
+        if (pattern.test(output)) settle();
+        else if (gone) settle(new Error(`the server exited before its output matched ${pattern}:\n${output}`));
+      };
+      const timer = setTimeout(() => settle(new Error(`server output never matched ${pattern}:\n${output}`)), timeoutMs);
       waiters.add(wake);
-      check();
+      wake();
     });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Once the server is gone and its output all read, nothing more can match.
+  child.once('close', () => {
+    gone = true;
+    for (const wake of waiters) wake();
+  });
   const server: RunningServer = {
     url: '',
     token: '',
@@ -124,4 +130,27 @@ export function request(server: Pick<RunningServer, 'url' | 'token'>, action: st
 export async function get(server: Pick<RunningServer, 'url' | 'token'>, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(new URL(path, server.url), { headers: { authorization: `Bearer ${server.token}`, ...headers } });
   return { status: response.status, body: (await response.json()) as unknown };
+}
+
+/**
+ * What a client that fell behind received, checked against the operation's whole log: each
+ * message it got is the logged message of that seq, in order; everything but log lines reached
+ * it; and the log lines it did not get add up to the counts its `dropped` notices gave. Returns
+ * how many lines were dropped.
+ */
+export function expectAccountedFor(received: ServerMessage[], logged: OperationMessage[]): number {
+  expect(logged.every((m, i) => m.seq === i)).toBe(true);
+  const sequenced = received.filter((m): m is OperationMessage => m.type !== 'dropped' && m.type !== 'logs');
+  let outOfOrder = 0;
+  let unlike = 0;
+  sequenced.forEach((m, i) => {
+    if (i > 0 && m.seq <= sequenced[i - 1]!.seq) outOfOrder++;
+    const original = logged[m.seq];
+    if (m.type === 'log' && !(original?.type === 'log' && original.source === m.source && original.stream === m.stream && original.data === m.data)) unlike++;
+  });
+  expect({ outOfOrder, unlike }).toEqual({ outOfOrder: 0, unlike: 0 });
+  expect(sequenced.filter((m) => m.type !== 'log')).toEqual(logged.filter((m) => m.type !== 'log'));
+  const dropped = received.reduce((n, m) => n + (m.type === 'dropped' ? m.count : 0), 0);
+  expect(sequenced.filter((m) => m.type === 'log').length + dropped).toBe(logged.filter((m) => m.type === 'log').length);
+  return dropped;
 }

@@ -9,7 +9,7 @@ import { createParser } from 'eventsource-parser';
 import { findServer } from '../../cli/remote/discovery.js';
 import { processStart, sameProcess } from '../../core/system/process.js';
 import type { ServerMessage } from '../../core/protocol/messages.js';
-import { cleanup, initProject, sandbox, tempDir } from '../helpers/fixtures.js';
+import { cleanup, eventually, initProject, isRunning, sandbox, tempDir, waitForFile } from '../helpers/fixtures.js';
 import { get, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
 
 const listeners: ReturnType<typeof createServer>[] = [];
@@ -89,15 +89,33 @@ describe('the server survives', () => {
     const server = await startServer(box);
     void request(server, 'create', { action: 'create', environment: 'abandoned' });
     await server.waitFor(/\[abandoned setup\] started/);
+    const pid = Number(await waitForFile(join(repo, '.piko', 'worktrees', 'setup.pid')));
+    // Its start time, so that another process given the same pid later is not taken for it.
+    const start = processStart(pid);
+    expect(start).toBeDefined();
     server.child.kill('SIGINT');
     await server.waitFor(/shutting down/);
     server.child.kill('SIGINT');
     await server.stop();
-    const pid = Number(readFileSync(join(repo, '.piko', 'worktrees', 'setup.pid'), 'utf8'));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(sameProcess(pid, undefined) && !/ Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))).toBe(false);
+    await eventually('the setup script to be gone with the server', () => !sameProcess(pid, start) || !isRunning(pid));
   });
 });
+
+/**
+ * The send and receive queues (bytes) the kernel holds for the TCP connection from local port
+ * `from` to port `to` on 127.0.0.1, from /proc/net/tcp: what one end has written that the other
+ * has not read yet.
+ */
+function tcpQueues(from: number, to: number): { tx: number; rx: number } | undefined {
+  const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const row = readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .find((cols) => cols[1]?.endsWith(hex(from)) && cols[2]?.endsWith(hex(to)));
+  if (!row) return undefined;
+  const [tx, rx] = row[4]!.split(':').map((n) => parseInt(n, 16));
+  return { tx: tx!, rx: rx! };
+}
 
 describe('replaying to a slow reader', () => {
   it('sends a long log at the reader\'s pace, dropping nothing, while the server keeps answering', async () => {
@@ -115,15 +133,20 @@ describe('replaying to a slow reader', () => {
       const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers: { authorization: `Bearer ${server.token}` } }, (res) => {
         res.setEncoding('utf8');
         res.pause();
-        // Stalled for a while: a replay must wait for it rather than drop lines.
-        setTimeout(() => {
-          void get(server, '/api/health').then((health) => {
+        // Stalled until the connection is full both ways: unread bytes wait at this end, and the
+        // server has written more that cannot go yet. A replay must wait for it rather than drop lines.
+        const [mine, theirs] = [res.socket.localPort!, Number(url.port)];
+        eventually('the replay to fill the connection to the stalled reader', () => {
+          const [here, there] = [tcpQueues(mine, theirs), tcpQueues(theirs, mine)];
+          return here !== undefined && there !== undefined && here.rx > 0 && there.tx > 0;
+        })
+          .then(() => get(server, '/api/health'))
+          .then((health) => {
             healthChecked = health.status === 200;
             res.on('data', (chunk: string) => parser.feed(chunk));
             res.on('end', resolve);
             res.resume();
           }, reject);
-        }, 1500);
       });
       req.on('error', reject);
       req.end();
@@ -149,22 +172,32 @@ describe('replaying to a slow reader', () => {
 });
 
 describe('a client that cannot tell whether its request arrived', () => {
-  /** A listener that accepts connections and never says a word. */
-  async function silent(): Promise<string> {
+  /** A listener that accepts connections and never says a word; `asked` resolves once a whole request head came in. */
+  async function silent(): Promise<{ url: string; asked: Promise<string> }> {
     const sockets: Socket[] = [];
-    const listener = createServer((socket) => void sockets.push(socket));
+    let heard: (head: string) => void;
+    const asked = new Promise<string>((resolve) => (heard = resolve));
+    const listener = createServer((socket) => {
+      sockets.push(socket);
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString();
+        if (head.includes('\r\n\r\n')) heard(head);
+      });
+    });
     listener.on('close', () => sockets.forEach((s) => s.destroy()));
     listeners.push(listener);
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(listener.address() as { port: number }).port}`;
+    return { url: `http://127.0.0.1:${(listener.address() as { port: number }).port}`, asked };
   }
 
   it.each(['websocket', 'sse'])('Ctrl-C while connecting over %s stops, and runs nothing here', async (transport) => {
     const box = sandbox();
     const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo ran here\n' });
-    const url = await silent();
+    const { url, asked } = await silent();
     const child = box.spawn(['create', 'unsure', '--transport', transport], repo, { PIKO_SERVER_URL: url, PIKO_TOKEN: 't' });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The request went out, and no answer will come.
+    expect(await asked).toMatch(/^(GET|POST) \/api\/environments\/create\/(stream|events)\S* HTTP\/1\.1\r\n/);
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);

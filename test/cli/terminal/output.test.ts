@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { colorEnabled } from '../../../cli/terminal/render.js';
-import { cleanup, git, makeRepo, PIKO_BIN, sandbox } from '../../helpers/fixtures.js';
+import { cleanup, git, makeRepo, PIKO_BIN, sandbox, waitForOutput } from '../../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -41,7 +41,7 @@ describe('CLI output', () => {
     await box.piko(['init'], repo);
     for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
       const child = box.spawn(['create', 'termed'], repo);
-      await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('started') && resolve()));
+      await waitForOutput(child.stdout!, /\[setup\] started\n/);
       child.kill(signal);
       const result = await child;
       expect(result.exitCode).toBe(130);

@@ -4,19 +4,10 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { StageContext } from '../../../core/engine/engine.js';
 import { readOperationLog } from '../../../core/state/operation-log.js';
 import type { LogMessage, OperationMessage } from '../../../core/protocol/messages.js';
-import { cleanup, ROOT, tempDir } from '../../helpers/fixtures.js';
+import { cleanup, gates, ROOT, tempDir, waitForFile, waitUntilGone } from '../../helpers/fixtures.js';
 import { engineHarness, stagesPlugin } from '../../helpers/engine-fixtures.js';
 
 afterEach(cleanup);
-
-/** Whether `pid` is a live process (a zombie waiting for its reaper does not count). */
-function isRunning(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const names = (messages: OperationMessage[]) =>
   messages.filter((m) => m.type === 'stage').map((m) => `${m.name}:${m.state}${m.state === 'end' ? (m.ok ? ':ok' : ':failed') : ''}`);
@@ -123,13 +114,16 @@ describe('Engine', () => {
     expect(trail).toEqual(['run one', 'undo one']);
   });
 
-  it('fails cleanly when a log observer throws while a child is printing', async () => {
+  it('fails cleanly when a log observer throws while a child is printing, and stops the child', async () => {
     const trail: string[] = [];
+    // The child waits on a gate the test never opens: the run can only end by stopping it.
+    const gate = gates();
+    const pidFile = join(tempDir(), 'printer.pid');
     const h = engineHarness(
       stagesPlugin('p', step('one', 1, trail), {
         name: 'printer',
         order: 2,
-        run: (ctx) => ctx.exec('sh', ['-c', 'echo first; sleep 20; echo never']).then(() => undefined),
+        run: (ctx) => ctx.exec('sh', ['-c', `echo $$ > ${pidFile}; echo first; ${gate.wait()}; echo never`]).then(() => undefined),
       }),
       {
         name: 'Observer',
@@ -140,11 +134,10 @@ describe('Engine', () => {
         },
       },
     );
-    const started = Date.now();
     const complete = await h.engine.run(h.operation());
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(complete).toMatchObject({ success: false, error: 'plugin ObserverPlugin failed in hook message: cannot read it' });
     expect(trail).toEqual(['run one', 'undo one']);
+    await waitUntilGone(Number(await waitForFile(pidFile)), 'the printing child');
   });
 
   it('skips a stage when the stage itself gives a reason', async () => {
@@ -159,27 +152,26 @@ describe('Engine', () => {
   it('cancel kills the running command\'s whole process group and rolls back', async () => {
     const trail: string[] = [];
     const pidFile = join(tempDir(), 'background.pid');
+    // The command waits on a gate the test never opens: the run can only end by stopping it.
+    const gate = gates();
     const h = engineHarness(
       stagesPlugin('p', step('one', 1, trail), {
         name: 'slow',
         order: 2,
-        run: (ctx) => ctx.exec('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; sleep 30; echo never`]).then(() => undefined),
+        run: (ctx) => ctx.exec('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; echo started; ${gate.wait()}; echo never`]).then(() => undefined),
       }),
     );
     const operation = h.operation();
-    h.engine.hooks.stageStart.tap('canceller', (stage) => {
-      if (stage.name === 'slow') setTimeout(() => operation.cancel('a test'), 300);
+    // Cancelled once the command runs, with its background sleep started.
+    h.engine.hooks.message.tap('canceller', (message) => {
+      if (message.type === 'log' && message.data === 'started\n') operation.cancel('a test');
     });
-    const started = Date.now();
     const complete = await h.engine.run(operation);
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(complete).toMatchObject({ success: false, code: 'PIKO_ERR_CANCELLED', error: 'cancelled by a test' });
     expect(trail).toEqual(['run one', 'undo one']);
     expect(logs(h.messages)).not.toContain('[slow/stdout] never');
     // The background sleep was in the same process group: it is gone too.
-    const background = Number(readFileSync(pidFile, 'utf8'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(isRunning(background)).toBe(false);
+    await waitUntilGone(Number(await waitForFile(pidFile)), 'the background sleep');
   });
 
   it('rejects unknown before/after targets and cycles', async () => {

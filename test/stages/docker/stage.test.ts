@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { execa } from 'execa';
-import { cleanup, git, makeRepo, PIKO_BIN, sandbox } from '../../helpers/fixtures.js';
+import { cleanup, git, makeRepo, PIKO_BIN, printedPort, printedPorts, sandbox } from '../../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -20,11 +20,14 @@ describe('docker stage', () => {
     expect(result.exitCode).toBe(0);
     // Before prepare the file cannot be read (APP_PORT is not set yet), so prepare has no ports.
     expect(result.stdout.split('\n')).toContain('[prepare] db is on ');
-    expect(result.stdout).toContain('[docker] web: 3000/tcp → localhost:10100');
-    expect(result.stdout).toContain('[setup] web is on 10100');
+    // After prepare the file reads: web publishes 3000, and setup sees the port piko chose for it.
+    const web = printedPort(result.stdout, 'web:3000');
+    expect(result.stdout).toContain(`[setup] web is on ${web}`);
     const written = parse(readFileSync(join(repo, '.piko', 'worktrees', 'envfile', 'docker-compose.piko.yml'), 'utf8'));
-    expect(written.services.web.ports).toEqual(['10100:3000/tcp']);
-    expect(result.stdout.match(/db: 5432\/tcp → localhost:10132/g)).toHaveLength(1);
+    expect(written.services.web.ports).toEqual([`${web}:3000/tcp`]);
+    const db = printedPort(result.stdout, 'db:5432');
+    expect(written.services.db.ports).toEqual([`${db}:5432/tcp`]);
+    expect(result.stdout.match(/db: 5432\/tcp → localhost:\d+/g)).toHaveLength(1);
   });
 
   it('keeps the ports prepare was given when the file still asks for the same ones', async () => {
@@ -36,8 +39,9 @@ describe('docker stage', () => {
     await box.piko(['init'], repo);
     const result = await box.piko(['create', 'kept'], repo);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('[prepare] web on 10180');
-    expect(result.stdout.match(/web: 80\/tcp → localhost:10180/g)).toHaveLength(1);
+    const web = printedPort(result.stdout, 'web:80');
+    expect(result.stdout).toContain(`[prepare] web on ${web}`);
+    expect(result.stdout.match(/web: 80\/tcp → localhost:\d+/g)).toEqual([`web: 80/tcp → localhost:${web}`]);
   });
 
   it('refuses a second environment that would share a compose project, and changes nothing', async () => {
@@ -96,13 +100,15 @@ describe('docker stage, the compose model and its two versions', () => {
     await box.piko(['init'], repo);
     const created = await box.piko(['create', 'old'], repo, v1);
     expect(created.exitCode).toBe(0);
+    const web = printedPort(created.stdout, 'web:80');
     expect(box.docker.lastCompose('up')).toMatchObject({ program: 'docker-compose', args: ['-p', 'piko-app-old', '-f', 'docker-compose.piko.yml', 'up', '-d'] });
     // status asks the engine, not `compose ps --format json` (which v1 lacks).
     const status = await box.piko(['status', 'old'], repo, v1);
-    expect(status.stdout).toMatch(/container\s+piko-app-old_web_1 {2}running {2}0\.0\.0\.0:10180->80\/tcp/);
+    expect(status.stdout).toMatch(new RegExp(`container\\s+piko-app-old_web_1 {2}running {2}0\\.0\\.0\\.0:${web}->80/tcp`));
     const exec = await execa('node', [PIKO_BIN, 'exec', 'old', 'web', 'true'], { cwd: repo, env: { ...box.env, ...v1 }, input: '', reject: false });
     expect(exec.exitCode).toBe(0);
-    expect(box.docker.lastCompose('exec')).toMatchObject({ program: 'docker-compose', args: ['-p', 'piko-app-old', '-f', 'docker-compose.piko.yml', 'exec', '-T', 'web', 'true'] });
+    // Its call, not one of the tmux windows' (which exec without -T).
+    expect(box.docker.calls().findLast((c) => c.args.includes('-T'))).toMatchObject({ program: 'docker-compose', args: ['-p', 'piko-app-old', '-f', 'docker-compose.piko.yml', 'exec', '-T', 'web', 'true'] });
     const doctor = JSON.parse((await box.piko(['doctor', '--json'], repo, v1)).stdout) as { name: string; detail: string }[];
     expect(doctor.find((c) => c.name === 'docker compose')!.detail).toBe('docker-compose 1.29.2 (Compose v1: works; v2, the docker compose plugin, is preferred)');
 
@@ -125,15 +131,15 @@ describe('docker stage, the compose model and its two versions', () => {
     await box.piko(['init'], repo);
     const result = await box.piko(['create', 'nested'], repo);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('[docker] api: 8000/tcp → localhost:10100');
-    expect(result.stdout).toContain('[docker] api: 9229/tcp → localhost:10129');
-    expect(result.stdout).toContain('[setup] api on 10129');
+    const [api, debug] = [printedPort(result.stdout, 'api:8000'), printedPort(result.stdout, 'api:9229')];
+    expect(api).not.toBe(debug);
+    expect(result.stdout).toContain(`[setup] api on ${debug}`);
     // Said once, although the model is planned twice.
     expect(result.stdout.match(/\[docker\] warning: services.metrics uses network_mode: host/g)).toHaveLength(1);
     const up = box.docker.lastCompose('up')!;
     expect(up.cwd).toBe(join(repo, '.piko', 'worktrees', 'nested', 'docker'));
     const written = parse(readFileSync(join(up.cwd, 'docker-compose.piko.yml'), 'utf8'));
-    expect(written.services.api.ports).toEqual(['10100:8000/tcp', '10129:9229/tcp']);
+    expect(written.services.api.ports).toEqual([`${api}:8000/tcp`, `${debug}:9229/tcp`]);
     expect(written.services.api.build).toBe('..');
     expect(readFileSync(join(up.cwd, 'docker-compose.piko.yml'), 'utf8')).toMatch(
       /^# Written by piko for environment nested from docker\/docker-compose.yml, docker\/docker-compose.dev.yml: edit those, not this one.\n/,
@@ -142,7 +148,9 @@ describe('docker stage, the compose model and its two versions', () => {
     const plain = makeRepo({ 'compose.yaml': 'services:\n  web:\n    image: w\n    ports: ["80"]\n', 'compose.override.yaml': 'services:\n  web:\n    ports: ["443"]\n' }, 'plain');
     await box.piko(['init'], plain);
     const merged = await box.piko(['create', 'merged'], plain);
-    expect(merged.stdout).toContain('[docker] web: 443/tcp → localhost:10243');
+    // The override's port is published as well as the file's, from the second environment's block.
+    expect(Object.keys(printedPorts(merged.stdout))).toEqual(['web:80', 'web:443']);
+    printedPort(merged.stdout, 'web:443', 2);
   });
 
   it('names the compose file, not a plugin, when it cannot be read, and creates nothing', async () => {
