@@ -16,7 +16,12 @@ afterEach(async () => {
   cleanup();
 });
 
-const normalized = (text: string) => normalizeOutput(text).split('\n');
+// git prints `Preparing worktree` on stderr and `HEAD is now at` on stdout: which comes first
+// depends on which pipe is read first, so its lines are compared in sorted order.
+const normalized = (text: string) => {
+  const lines = normalizeOutput(text).split('\n');
+  return [...lines.filter((l) => l.startsWith('[git] ')).sort(), ...lines.filter((l) => !l.startsWith('[git] '))];
+};
 
 describe('choosing a transport', () => {
   it('flag > PIKO_TRANSPORT > environments glob > transport > websocket', () => {

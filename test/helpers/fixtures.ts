@@ -25,7 +25,11 @@ export function tempDir(prefix = 'piko-test-'): string {
 export function cleanup(): void {
   // A child a failed test left running (a test that passes has waited for its children).
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const socket of tmuxServers.splice(0)) execaSync('tmux', ['-L', socket, 'kill-server'], { reject: false });
+  for (const socket of tmuxServers.splice(0)) {
+    execaSync('tmux', ['-L', socket, 'kill-server'], { reject: false });
+    // tmux (3.3) leaves the socket file of a server it killed.
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid!()}`, socket), { force: true });
+  }
   // A stand-in docker a tmux window started just before its server was killed may still be
   // appending its call while its folder is removed: the removal tries again.
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });

@@ -43,7 +43,7 @@ export async function startServer(box: Sandbox, env: Record<string, string> = {}
     for (const wake of waiters) wake();
   });
   let gone = false;
-  const waitFor = (pattern: RegExp, timeoutMs = 15_000): Promise<string> =>
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000): Promise<string> =>
     new Promise((resolve, reject) => {
       const settle = (error?: Error): void => {
         waiters.delete(wake);

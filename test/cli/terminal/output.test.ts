@@ -29,7 +29,8 @@ describe('CLI output', () => {
       cwd: repo,
       env: box.env,
     });
-    expect(result.stdout.split('\n')[0]).toBe("[git] Preparing worktree (new branch 'headless')");
+    // git's first two lines: on stderr and on stdout, so either may come first.
+    expect(result.stdout.split('\n')[0]).toMatch(/^\[git\] (Preparing worktree \(new branch 'headless'\)|HEAD is now at \w+ initial)$/);
     expect(JSON.parse((await box.piko(['list', '--json'], repo)).stdout)).toEqual([
       expect.objectContaining({ name: 'headless', status: 'ready' }),
     ]);
