@@ -5,7 +5,7 @@
 // skipped, loudly. Each run registers itself as a user of the engine, so that the last run to
 // end stops an engine the tests started (see docker-engine-teardown.mjs).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { engineDir, root } from './docker-engine-users.mjs';
 
 export default function setup() {
@@ -13,14 +13,18 @@ export default function setup() {
     process.env.PIKO_TEST_DOCKER = 'turned off by PIKO_TEST_DOCKER=off';
     return;
   }
+  // Registered before the engine is asked for, so that another run ending meanwhile sees this
+  // one and leaves the engine running.
+  const user = `${engineDir}/users/${process.pid}`;
+  mkdirSync(`${engineDir}/users`, { recursive: true });
+  writeFileSync(user, '');
   const up = spawnSync('sh', [`${root}/.ci/engine-up`], { encoding: 'utf8' });
   if (up.status === 0) {
     process.env.PIKO_TEST_DOCKER = 'ready';
-    mkdirSync(`${engineDir}/users`, { recursive: true });
-    writeFileSync(`${engineDir}/users/${process.pid}`, '');
     if (/engine: started/.test(up.stdout)) writeFileSync(`${engineDir}/started-by-tests`, '');
     return;
   }
+  rmSync(user, { force: true });
   const why = (up.stderr || up.error?.message || `exit ${up.status}`).trim().replace(/^engine: /gm, '');
   if (process.env.CI === 'true') throw new Error(`CI=true needs the real Docker engine, and it could not be had: ${why}`);
   process.env.PIKO_TEST_DOCKER = why;
