@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const PIKO = join(ROOT, 'dist', 'cli', 'piko.js');
+export const PIKO = join(ROOT, 'dist', 'bin', 'piko.js');
 export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 export const work = mkdtempSync(join(tmpdir(), 'piko-bench-'));

@@ -6,23 +6,12 @@ import { PikoError } from '../core/errors.js';
 import { pikoHome } from '../core/paths.js';
 import { isOperationId } from '../core/engine/operation.js';
 import { State, type EnvironmentRow, type OperationRow, type ProjectRow } from '../core/state/state.js';
+import { splitName } from '../core/environment/names.js';
 import { readServerInfo } from './server-info.js';
 
 export function openState(): { home: string; state: State } {
   const home = pikoHome();
   return { home, state: new State(home) };
-}
-
-/**
- * `project/env` → both parts; anything else is all environment name (so `../x` is refused as
- * a name rather than read as a project called `..`).
- */
-export function splitName(name: string): { project: string | undefined; environment: string } {
-  const parts = name.split('/');
-  if (parts.length === 2 && parts[0] !== '' && parts[0] !== '.' && parts[0] !== '..' && parts[1] !== '') {
-    return { project: parts[0], environment: parts[1]! };
-  }
-  return { project: undefined, environment: name };
 }
 
 /** The registered project containing `cwd` (the repository or any of its worktrees). */

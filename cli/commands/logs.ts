@@ -15,7 +15,7 @@ import { streamOperation } from '../remote/resume.js';
 import { resolveOperation } from '../context.js';
 import { ExitError } from '../exit.js';
 import { terminalSession, type Output } from '../terminal/session.js';
-import { chooseTransport } from '../delivery/transports.js';
+import { chooseTransport } from '../delivery/choose.js';
 
 export interface LogsOptions {
   follow: boolean;

@@ -1,10 +1,12 @@
 // Running an operation in this process: the stdout transport renders every message as it
 // happens. Ctrl-C twice within 2 s (or SIGTERM, SIGHUP, `piko cancel`) cancels it, which rolls
 // back; a further signal leaves at once.
+import { loadConfig, type LoadedConfig } from '../../core/config/config.js';
 import { Engine, type PikoPlugin } from '../../core/engine/engine.js';
 import { killRunningCommands } from '../../core/engine/exec.js';
 import type { OperationRequest } from '../../core/protocol/messages.js';
-import { prepareOperation, rejection } from '../../core/requests/prepare.js';
+import { rejection } from '../../core/protocol/rejection.js';
+import { prepareOperation } from '../../core/requests/prepare.js';
 import { State } from '../../core/state/state.js';
 import { builtinStagePlugins } from '../../stages/index.js';
 import { StdoutTransport } from '../../transports/stdout.js';
@@ -24,7 +26,13 @@ const STOP_SIGNALS: Partial<Record<NodeJS.Signals, string>> = {
  * within 2 s (or SIGTERM, SIGHUP, `piko cancel`) cancels it, which rolls back; a further
  * signal kills what still runs and leaves at once.
  */
-export async function runLocally(request: OperationRequest, shown: Output, extra: PikoPlugin[]): Promise<number> {
+export async function runLocally(
+  request: OperationRequest,
+  shown: Output,
+  extra: PikoPlugin[],
+  /** The project's config as the command already read it (read once per command). */
+  read?: { root: string; loaded: LoadedConfig },
+): Promise<number> {
   const { home, renderer, say } = shown;
   const state = new State(home);
   const engineFor = (project: PikoPlugin[]): Engine =>
@@ -32,7 +40,8 @@ export async function runLocally(request: OperationRequest, shown: Output, extra
   try {
     let prepared;
     try {
-      prepared = await prepareOperation({ state, home, engineFor }, request);
+      const readConfig = (root: string): Promise<LoadedConfig> => (read && root === read.root ? Promise.resolve(read.loaded) : loadConfig(root));
+      prepared = await prepareOperation({ state, home, engineFor, readConfig }, request);
     } catch (err) {
       renderer.render(rejection(err));
       return 1;

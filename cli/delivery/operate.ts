@@ -1,19 +1,20 @@
-// Runs a create or destroy and shows it as it happens: through `piko server` when one answers
-// (WebSocket or SSE), otherwise in this process with the stdout transport. All three render the
-// same way.
-import { loadConfig } from '../../core/config/config.js';
-import { loadPlugins } from '../../core/config/plugins.js';
-import { pikoHome } from '../../core/paths.js';
-import type { OperationRequest } from '../../core/protocol/messages.js';
-import { rejection } from '../../core/requests/prepare.js';
-import { State } from '../../core/state/state.js';
-import { attachAfterCreate } from '../terminal/tmux-attach.js';
-import { resolveEnvironment, resolveProject, splitName } from '../context.js';
-import { runLocally } from './locally.js';
-import { transportRegistry, type DeliveryContext, type Transport } from './registry.js';
-import { BUILTIN_TRANSPORTS, chooseTransport } from './transports.js';
+// Runs a create, destroy, up, down or restart and shows it as it happens: through `piko server`
+// when one answers (WebSocket or SSE), otherwise in this process with the stdout transport. All
+// three render the same way.
+//
+// With a server of this machine running, the command goes the short way: neither state nor
+// config is read here. The server finds the project from the working directory, and when the
+// project's config wants another transport it says so, running nothing; anything else (a
+// transport a plugin offers, `stdout`, a server named elsewhere) goes the full way
+// (./configured.ts), which is loaded only then.
+import { splitName } from '../../core/environment/names.js';
+import { rejection } from '../../core/protocol/rejection.js';
 import { ExitError } from '../exit.js';
-import { terminalSession } from '../terminal/session.js';
+import { findServer, type NetworkTransport } from '../remote/discovery.js';
+import { terminalSession, type Output } from '../terminal/session.js';
+import { attachAfterCreate } from '../terminal/tmux-attach.js';
+import type { RequestBuilder } from './configured.js';
+import { viaServer } from './via-server.js';
 
 export interface OperateOptions {
   json?: boolean;
@@ -22,46 +23,61 @@ export interface OperateOptions {
   transport?: string | undefined;
 }
 
+/** The short way; undefined when it cannot be taken (the full way then runs the operation). */
+async function shortWay(name: string, build: RequestBuilder, options: OperateOptions, shown: Output): Promise<{ code: number; project: string | undefined } | undefined> {
+  const forced = options.transport ?? process.env.PIKO_TRANSPORT;
+  if ((forced !== undefined && forced !== 'websocket' && forced !== 'sse') || process.env.PIKO_SERVER_URL) return undefined;
+  const address = findServer(shown.home);
+  if (!address) return undefined;
+  const target = splitName(name);
+  let project = target.project;
+  let transport = (forced ?? 'websocket') as NetworkTransport;
+  // At most twice: the second time over the transport the project's config asked for.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    // A transport the user forced is not the config's to change, so it is not said.
+    const request = { ...build(target), cwd: process.cwd(), ...(forced === undefined ? { transport } : {}) };
+    const result = await viaServer(address, transport, {
+      request,
+      config: {},
+      home: shown.home,
+      say: shown.say,
+      render: (message) => {
+        if (message.type === 'accepted') project = message.project;
+        shown.renderer.render(message);
+      },
+    });
+    if (result === undefined) return undefined;
+    if (typeof result === 'number') return { code: result, project };
+    if (result.redirect !== 'websocket' && result.redirect !== 'sse') return undefined;
+    transport = result.redirect;
+  }
+  return undefined;
+}
+
 /**
  * Runs the operation `build` makes for `name` (`env` or `project/env`). Every error, including
  * an unknown project, is shown as the operation's failed `complete` (JSON with `--json`).
  */
-export async function operate(
-  name: string,
-  build: (target: { project: string; environment: string }) => OperationRequest,
-  options: OperateOptions,
-): Promise<void> {
-  const { environment } = splitName(name);
+export async function operate(name: string, build: RequestBuilder, options: OperateOptions): Promise<void> {
   const shown = terminalSession({ name, json: options.json, quiet: options.quiet });
   try {
-    let transport: Transport;
-    let context: DeliveryContext;
-    try {
-      const target = await resolveTarget(name);
-      const loaded = target.root ? await loadConfig(target.root) : { config: {}, file: undefined };
-      const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
-      const registry = transportRegistry(BUILTIN_TRANSPORTS, plugins);
-      transport = registry.get(chooseTransport(options.transport, loaded.config, environment));
-      const request = build(target);
-      context = {
-        request,
-        config: loaded.config,
-        home: shown.home,
-        render: (message) => shown.renderer.render(message),
-        say: shown.say,
-        runHere: (extra = []) => runLocally(request, shown, extra),
-      };
-    } catch (err) {
-      shown.renderer.render(rejection(err));
-      throw new ExitError(1);
+    let outcome = await shortWay(name, build, options, shown);
+    if (!outcome) {
+      try {
+        const { deliverConfigured } = await import('./configured.js');
+        const { code, request } = await deliverConfigured(name, build, options.transport, shown);
+        outcome = { code, project: request.project };
+      } catch (err) {
+        if (err instanceof ExitError) throw err;
+        shown.renderer.render(rejection(err));
+        throw new ExitError(1);
+      }
     }
-    // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
-    const code = (await transport.deliver(context)) ?? (await context.runHere());
-    if (code !== 0) throw new ExitError(code);
-    const { request } = context;
-    if (request.action === 'create' && request.project && !options.json) {
+    if (outcome.code !== 0) throw new ExitError(outcome.code);
+    const request = build(splitName(name));
+    if (request.action === 'create' && outcome.project && !options.json) {
       shown.close();
-      await attachAfterCreate(request.project, request.environment, request.attach !== false, shown.say);
+      await attachAfterCreate(outcome.project, request.environment, request.attach !== false, shown.say);
     }
   } finally {
     shown.close();
@@ -74,6 +90,11 @@ export async function operate(
  */
 export async function lifecycle(action: 'up' | 'down' | 'restart', name: string | undefined, options: OperateOptions): Promise<void> {
   let full: string;
+  const [{ State }, { resolveEnvironment }, { pikoHome }] = await Promise.all([
+    import('../../core/state/state.js'),
+    import('../context.js'),
+    import('../../core/paths.js'),
+  ]);
   const state = new State(pikoHome());
   try {
     const { project, environment } = await resolveEnvironment(state, name, process.cwd());
@@ -88,23 +109,3 @@ export async function lifecycle(action: 'up' | 'down' | 'restart', name: string 
   }
   await operate(full, (target) => ({ action, ...target }), options);
 }
-
-/**
- * `project/env`, or `env` in the project the user stands in, and the project's root when this
- * machine knows it. With PIKO_SERVER_URL the server may know projects this machine does not:
- * a named one is then left to it.
- */
-async function resolveTarget(name: string): Promise<{ project: string; environment: string; root?: string }> {
-  const { project, environment } = splitName(name);
-  const state = new State(pikoHome());
-  try {
-    const found = await resolveProject(state, project, process.cwd());
-    return { project: found.name, environment, root: found.root };
-  } catch (err) {
-    if (project !== undefined && process.env.PIKO_SERVER_URL) return { project, environment };
-    throw err;
-  } finally {
-    state.close();
-  }
-}
-

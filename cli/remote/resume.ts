@@ -5,8 +5,6 @@ import { expandBatch } from '../../core/protocol/batch.js';
 import type { CompleteMessage, ServerMessage } from '../../core/protocol/messages.js';
 import type { Connect, Target } from './connection.js';
 import type { NetworkTransport, ServerAddress } from './discovery.js';
-import { connectSse } from './sse.js';
-import { connectWebSocket } from './websocket.js';
 
 
 export type StreamResult =
@@ -46,7 +44,10 @@ export async function streamOperation(address: ServerAddress, target: Target, op
   const signal = options.signal ?? new AbortController().signal;
   const silenceMs = options.silenceMs ?? 75_000;
   const delays = options.retryDelaysMs ?? [200, 500, 1000];
-  const connect = options.connect ?? (options.transport === 'websocket' ? connectWebSocket : connectSse);
+  // Only the client of the transport in use is loaded (ws is the larger).
+  const connect =
+    options.connect ??
+    (options.transport === 'websocket' ? (await import('./websocket.js')).connectWebSocket : (await import('./sse.js')).connectSse);
   let operation = 'attach' in target ? target.attach : undefined;
   let lastSeq = 'attach' in target ? target.since : -1;
   let complete: CompleteMessage | undefined;

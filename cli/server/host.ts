@@ -10,7 +10,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { PikoPlugin } from '../../core/engine/engine.js';
 import { PikoError } from '../../core/errors.js';
 import type { OperationKind } from '../../core/protocol/messages.js';
-import { rejection } from '../../core/requests/prepare.js';
+import { rejection } from '../../core/protocol/rejection.js';
 import { processAlive } from '../../core/system/process.js';
 import { environmentInfo, State } from '../../core/state/state.js';
 import { builtinStagePlugins } from '../../stages/index.js';
@@ -55,6 +55,7 @@ export class PikoServer {
       home: options.home,
       hub,
       plugins: [...builtinStagePlugins(), hub, new ServerLogPlugin(output), ...plugins],
+      url: () => this.info?.url,
       log: (line) => this.log(line),
     });
     this.http = createServer((req, res) => this.guarded(`${req.method} ${req.url}`, () => this.onRequest(req, res), () => res.writeHead(500).end()));

@@ -6,12 +6,16 @@ import { Engine, type PikoPlugin } from '../../core/engine/engine.js';
 import { isOperationId, type Operation } from '../../core/engine/operation.js';
 import { PikoError } from '../../core/errors.js';
 import { operationLogPath } from '../../core/paths.js';
-import type { CompleteFailureMessage, OperationKind } from '../../core/protocol/messages.js';
+import { ConfigCache } from '../../core/config/cache.js';
+import type { CompleteFailureMessage, OperationKind, OperationRequest } from '../../core/protocol/messages.js';
 import { parseOperationRequest } from '../../core/protocol/requests.js';
-import { prepareOperation, rejection } from '../../core/requests/prepare.js';
+import { rejection } from '../../core/protocol/rejection.js';
+import { prepareOperation } from '../../core/requests/prepare.js';
 import type { State } from '../../core/state/state.js';
 import type { Channel } from '../../transports/channel.js';
 import type { OperationHub } from '../../transports/hub.js';
+import { resolveProject } from '../context.js';
+import { chooseTransport } from '../delivery/choose.js';
 
 export interface RunnerOptions {
   state: State;
@@ -19,11 +23,14 @@ export interface RunnerOptions {
   hub: OperationHub;
   /** Plugins every operation's engine gets, before the project's own. */
   plugins: PikoPlugin[];
+  /** This server's URL, once it listens (a project's config may name another server). */
+  url(): string | undefined;
   log(line: string): void;
 }
 
 export class OperationRunner {
   private readonly running = new Map<string, Operation>();
+  private readonly configs = new ConfigCache();
   /** Requests being checked and operations running: what a shutdown waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
@@ -62,7 +69,18 @@ export class OperationRunner {
     try {
       if (this.closed) throw new PikoError('PIKO_ERR_USAGE', 'the server is shutting down');
       const request = parseOperationRequest(text, action);
-      prepared = await prepareOperation({ state, home, engineFor: (project) => new Engine().use(...plugins, ...project) }, request);
+      // A client that did not name the project means the one it stands in.
+      if (request.project === undefined && request.cwd !== undefined) request.project = (await resolveProject(state, undefined, request.cwd)).name;
+      const redirect = await this.redirect(request);
+      if (redirect !== undefined) {
+        log(`${action} request for ${request.environment}: the project's config wants ${redirect === 'here' ? 'it run by the client' : redirect}`);
+        refuseWith({ ...rejection(new PikoError('PIKO_ERR_USAGE', `the project's config sends ${request.environment} over ${redirect}`)), redirect });
+        return;
+      }
+      prepared = await prepareOperation(
+        { state, home, engineFor: (project) => new Engine().use(...plugins, ...project), readConfig: (root) => this.configs.read(root) },
+        request,
+      );
     } catch (err) {
       const complete = rejection(err);
       log(`refused ${action} request: ${complete.error}`);
@@ -78,6 +96,21 @@ export class OperationRunner {
     this.running.set(operation.id, operation);
     if (this.cancelling) operation.cancel('the server shutting down');
     this.track(engine.run(operation).finally(() => this.running.delete(operation.id)));
+  }
+
+  /**
+   * For a client that said which transport it speaks: the one the project's config wants
+   * instead (`here` when the client must run it itself: `stdout`, a plugin's transport, or
+   * another server), or undefined when it is the right one.
+   */
+  private async redirect(request: OperationRequest): Promise<string | undefined> {
+    if (request.transport === undefined) return undefined;
+    const { config } = await this.configs.read(this.options.state.requestProject(request.project).root);
+    const own = this.options.url();
+    if (config.server?.url && own && new URL(config.server.url).origin !== new URL(own).origin) return 'here';
+    const wanted = chooseTransport(undefined, config, request.environment, {});
+    if (wanted === request.transport) return undefined;
+    return wanted === 'websocket' || wanted === 'sse' ? wanted : 'here';
   }
 
   /** Whether `operation` is one this server's state knows (running or not). */

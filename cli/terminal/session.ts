@@ -3,7 +3,7 @@
 // own go to stderr, after whatever output is pending.
 import { pikoHome } from '../../core/paths.js';
 import type { MessageRenderer } from '../../core/protocol/messages.js';
-import { splitName } from '../context.js';
+import { splitName } from '../../core/environment/names.js';
 import { LiveTerminal } from './live-terminal.js';
 import { CoalescingWriter, type Sink } from './output.js';
 import { colorEnabled, JsonRenderer, TerminalRenderer } from './render.js';

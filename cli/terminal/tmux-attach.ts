@@ -1,12 +1,15 @@
 // Attaching the terminal to an environment's tmux session (`piko/<project>/<env>`).
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { hasSession, tmuxArgs, tmuxSession } from '../../core/system/tmux.js';
 
 /** Attaches this terminal to `session` (or switches to it when already inside tmux); resolves with tmux's exit code. */
 export async function attach(session: string): Promise<number> {
   const args = process.env.TMUX ? ['switch-client', '-t', `=${session}`] : ['attach-session', '-t', `=${session}`];
-  const result = await execa('tmux', tmuxArgs(...args), { stdio: 'inherit', reject: false });
-  return result.exitCode ?? 1;
+  const child = spawn('tmux', tmuxArgs(...args), { stdio: 'inherit' });
+  return new Promise((resolve) => {
+    child.once('error', () => resolve(127));
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
 }
 
 /**

@@ -27,19 +27,22 @@ export const CONFIG_SEARCH_PLACES = [
 
 /** The built-in transports; plugins may add more, so config accepts any name (checked when used). */
 export type TransportName = 'websocket' | 'sse' | 'stdout' | (string & {});
-const Transport = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a transport name (websocket, sse, stdout, or one a plugin adds)');
+const transportSchema = () => z.string().regex(/^[a-z][a-z0-9-]*$/, 'a transport name (websocket, sse, stdout, or one a plugin adds)');
 
-const StageSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name of letters, digits, `-` or `_`'),
-  run: z.string().min(1, 'a non-empty command'),
-  before: z.string().optional(),
-  after: z.string().optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  timeout: z.number().positive('a number of seconds above 0').optional(),
-  optional: z.boolean().optional(),
-});
+// The schemas are built when first used: a command that reads no config pays nothing for them.
+const stageSchema = () =>
+  z.strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name of letters, digits, `-` or `_`'),
+    run: z.string().min(1, 'a non-empty command'),
+    before: z.string().optional(),
+    after: z.string().optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    timeout: z.number().positive('a number of seconds above 0').optional(),
+    optional: z.boolean().optional(),
+  });
 
-export const ConfigSchema = z.strictObject({
+const buildConfigSchema = () =>
+  z.strictObject({
   scripts: z
     .strictObject({
       prepare: z.string().optional(),
@@ -48,18 +51,20 @@ export const ConfigSchema = z.strictObject({
       run: z.string().optional(),
     })
     .optional(),
-  shells: z.record(z.string(), z.string()).optional(),
-  transport: Transport.optional(),
-  server: z.strictObject({ url: z.url().optional() }).optional(),
-  environments: z.record(z.string(), z.strictObject({ transport: Transport.optional() })).optional(),
-  stages: z.array(StageSchema).optional(),
-  plugins: z.array(z.string().min(1)).optional(),
-  /** The compose file(s), relative to the repository root, read in order like `-f a -f b`. */
-  compose: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-});
+    shells: z.record(z.string(), z.string()).optional(),
+    transport: transportSchema().optional(),
+    server: z.strictObject({ url: z.url().optional() }).optional(),
+    environments: z.record(z.string(), z.strictObject({ transport: transportSchema().optional() })).optional(),
+    stages: z.array(stageSchema()).optional(),
+    plugins: z.array(z.string().min(1)).optional(),
+    /** The compose file(s), relative to the repository root, read in order like `-f a -f b`. */
+    compose: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  });
 
-export type PikoConfig = z.infer<typeof ConfigSchema>;
-export type StageConfig = z.infer<typeof StageSchema>;
+let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
+
+export type PikoConfig = z.infer<ReturnType<typeof buildConfigSchema>>;
+export type StageConfig = z.infer<ReturnType<typeof stageSchema>>;
 
 export interface LoadedConfig {
   config: PikoConfig;
@@ -77,7 +82,8 @@ const loadYaml: Loader = (filepath, content) => {
 
 /** Validates a parsed config; throws PIKO_ERR_CONFIG_INVALID naming `file`, the key and what was expected. */
 export function validateConfig(raw: unknown, file: string): PikoConfig {
-  const result = ConfigSchema.safeParse(raw ?? {});
+  configSchema ??= buildConfigSchema();
+  const result = configSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
   throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${file}: ${describeIssue(result.error, raw)}`);
 }

@@ -24,3 +24,15 @@ export function assertEnvironmentName(name: string): void {
     throw new PikoError('PIKO_ERR_NAME_INVALID', `environment name ${JSON.stringify(name)} is not allowed: ${problem}`);
   }
 }
+
+/**
+ * `project/env` → both parts; anything else is all environment name (so `../x` is refused as
+ * a name rather than read as a project called `..`).
+ */
+export function splitName(name: string): { project: string | undefined; environment: string } {
+  const parts = name.split('/');
+  if (parts.length === 2 && parts[0] !== '' && parts[0] !== '.' && parts[0] !== '..' && parts[1] !== '') {
+    return { project: parts[0], environment: parts[1]! };
+  }
+  return { project: undefined, environment: name };
+}

@@ -111,6 +111,8 @@ export interface CompleteFailureMessage {
   operation?: string;
   durationMs?: number;
   seq: number;
+  /** The transport the project's config wants instead (`here`: run by the client itself, not through a server). */
+  redirect?: string;
 }
 
 export type CompleteMessage = CompleteSuccessMessage | CompleteFailureMessage;
@@ -150,9 +152,17 @@ export type Unsequenced<M> = M extends OperationMessage ? Omit<M, 'seq'> : never
 // ---- client → server requests (validated by ./requests.ts) ------------------------------------
 
 interface RequestBase {
-  /** The registered project; may be left out when the server has exactly one. */
+  /** The registered project; may be left out when the server has exactly one, or `cwd` is inside one. */
   project?: string | undefined;
   environment: string;
+  /** The client's working directory: without `project`, the project it stands in is meant. */
+  cwd?: string | undefined;
+  /**
+   * The transport the client speaks (piko's own client says). The server then checks it against
+   * the project's config and, when the config wants another, answers with a `complete` whose
+   * `redirect` names it, running nothing.
+   */
+  transport?: string | undefined;
 }
 
 export interface CreateRequest extends RequestBase {

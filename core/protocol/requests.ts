@@ -8,6 +8,8 @@ import { OPERATION_KINDS, type OperationKind, type OperationRequest } from './me
 const base = {
   project: z.string().min(1).optional(),
   environment: z.string(),
+  cwd: z.string().min(1).optional(),
+  transport: z.string().min(1).optional(),
 };
 
 export const CreateRequestSchema = z.object({

@@ -2,8 +2,8 @@
 // anything runs, so bad input changes nothing; then the environment row is claimed (atomically)
 // and the engine takes over, with a StateRecorder that writes what happens back to state.
 import { newOperationId } from '../engine/operation.js';
-import { PikoError, toPikoError } from '../errors.js';
-import type { CompleteFailureMessage, LifecycleRequest, OperationRequest } from '../protocol/messages.js';
+import { PikoError } from '../errors.js';
+import type { LifecycleRequest, OperationRequest } from '../protocol/messages.js';
 import { prepareCreate } from './create.js';
 import { prepareDestroy } from './destroy.js';
 import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';
@@ -39,10 +39,4 @@ export async function prepareOperation(services: Services, request: OperationReq
     default:
       return prepareLifecycle(services, request);
   }
-}
-
-/** The `complete` message for a request that was refused before it became an operation. */
-export function rejection(err: unknown): CompleteFailureMessage {
-  const error = toPikoError(err);
-  return { type: 'complete', success: false, error: error.message, code: error.code, hint: error.hint, seq: 0 };
 }

@@ -13,6 +13,8 @@ export interface Services {
   home: string;
   /** An engine for one operation: the caller's plugins, then the project's own. */
   engineFor(projectPlugins: PikoPlugin[]): Engine;
+  /** Reads a project's config; by default from its files, each time (the server keeps them). */
+  readConfig?(root: string): Promise<LoadedConfig>;
 }
 
 /** A request that passed every check, claimed what it works on, and is ready to run. */
@@ -25,7 +27,7 @@ export interface Prepared {
 export async function projectEngine(services: Services, project: ProjectRow, force = false): Promise<{ engine: Engine; config: PikoConfig }> {
   let loaded: LoadedConfig;
   try {
-    loaded = await loadConfig(project.root);
+    loaded = await (services.readConfig ?? loadConfig)(project.root);
   } catch (err) {
     // A forced destroy must work even when the config no longer does: it then runs no destroy script.
     if (force) return { engine: services.engineFor([]), config: {} };

@@ -1,9 +1,10 @@
 // Small read-only git queries (argument arrays, never a shell).
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 
-export async function git(cwd: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string }> {
-  const result = await execa('git', args, { cwd, reject: false });
-  return { ok: result.exitCode === 0, stdout: result.stdout };
+export function git(cwd: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => resolve({ ok: !error, stdout: stdout.replace(/\n$/, '') }));
+  });
 }
 
 /** Whether `refs/heads/<branch>` exists in the repository at `root`. */

@@ -1,6 +1,16 @@
 // tmux, as piko uses it: one session per environment, named `piko/<project>/<env>`. Set
 // PIKO_TMUX_SOCKET to keep piko's sessions on a server of their own (`tmux -L <socket>`).
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
+
+/** Runs tmux; resolves with its exit code (127 when it is not installed) and its output. */
+function tmux(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile('tmux', args, (error, stdout) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
+      resolve({ code, stdout });
+    });
+  });
+}
 
 export const tmuxSession = (project: string, environment: string): string => `piko/${project}/${environment}`;
 
@@ -12,12 +22,11 @@ export function tmuxArgs(...args: string[]): string[] {
 
 /** tmux's version, or undefined when it is not installed. */
 export async function tmuxVersion(): Promise<string | undefined> {
-  const result = await execa('tmux', ['-V'], { reject: false });
-  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+  const result = await tmux(['-V']);
+  return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
 /** Whether tmux runs a session of that exact name (false when tmux is not installed). */
 export async function hasSession(session: string): Promise<boolean> {
-  const result = await execa('tmux', tmuxArgs('has-session', '-t', `=${session}`), { reject: false, stdio: 'ignore' });
-  return result.exitCode === 0;
+  return (await tmux(tmuxArgs('has-session', '-t', `=${session}`))).code === 0;
 }

@@ -1,6 +1,7 @@
 // What a person sees: the CLI under a real pseudo-terminal (`script`), and on a pipe.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, DURATION, gates, initProject, PIKO_BIN, printedPort, ROOT, sandbox, type Sandbox, tempDir, waitForOutput } from '../helpers/fixtures.js';
@@ -178,18 +179,27 @@ describe('the command line', () => {
     expect(option.stderr).toContain('Did you mean --json?');
   });
 
-  it('--version prints the version without loading the server, ws or SQLite', async () => {
+  it('--version and --help load only the argument parser: no server, engine, state, ws, zod or execa', async () => {
     const box = sandbox();
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    // Which sources each bundled file holds, as the build recorded it.
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bin', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
     for (const args of [['--version'], ['--help'], ['create', '--help']]) {
       const trace = join(tempDir(), 'imports.txt');
       const result = await execa('node', ['--import', join(ROOT, 'test', 'fixtures', 'trace-imports.mjs'), PIKO_BIN, ...args], {
         env: { ...box.env, PIKO_TRACE_IMPORTS: trace },
       });
       if (args[0] === '--version') expect(result.stdout).toBe(version);
-      const loaded = readFileSync(trace, 'utf8');
-      expect(loaded).toContain('/dist/cli/piko.js');
-      for (const heavy of ['better-sqlite3', '/ws/', '/transports/', '/core/state/', '/core/engine/', 'execa']) expect(loaded).not.toContain(heavy);
+      const loaded = readFileSync(trace, 'utf8').split('\n').filter((url) => url.startsWith('file:'));
+      const files = loaded.map((url) => relative(ROOT, fileURLToPath(url)));
+      expect(files[0]).toBe(join('dist', 'bin', 'piko.js'));
+      // Nothing from outside the bundle (better-sqlite3 is the one package it leaves outside).
+      expect(files.filter((file) => !file.startsWith(join('dist', 'bin')))).toEqual([]);
+      const sources = files.flatMap((file) => Object.keys(meta.outputs[file]?.inputs ?? {}));
+      expect(sources).toContain('cli/piko.ts');
+      for (const heavy of ['node_modules/ws/', 'node_modules/execa/', 'node_modules/zod/', 'node_modules/yaml/', 'core/state/', 'core/engine/', 'transports/', 'cli/server/']) {
+        expect(sources.filter((source) => source.startsWith(heavy))).toEqual([]);
+      }
     }
   });
 });

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { chooseTransport, globMatches } from '../../cli/delivery/transports.js';
+import { chooseTransport, globMatches } from '../../cli/delivery/choose.js';
 import { cleanup, gates, initProject, normalizeOutput, sandbox, waitForOutput } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
 

@@ -9,7 +9,8 @@ import { execa, execaSync, type ResultPromise } from 'execa';
 import { parse as parseYaml } from 'yaml';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const PIKO_BIN = join(ROOT, 'dist', 'cli', 'piko.js');
+/** The command as it ships: the bundle npm run build makes. */
+export const PIKO_BIN = join(ROOT, 'dist', 'bin', 'piko.js');
 
 const made: string[] = [];
 const tmuxServers: string[] = [];

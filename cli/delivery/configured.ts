@@ -1,0 +1,62 @@
+// The full way to run an operation: the project found in this machine's state, its config and
+// plugins read here, the transport chosen from them (a plugin's own included), and the
+// operation carried by it, or run here when no server answers.
+import { loadConfig } from '../../core/config/config.js';
+import { loadPlugins } from '../../core/config/plugins.js';
+import { splitName } from '../../core/environment/names.js';
+import { pikoHome } from '../../core/paths.js';
+import type { OperationRequest } from '../../core/protocol/messages.js';
+import { State } from '../../core/state/state.js';
+import { resolveProject } from '../context.js';
+import type { Output } from '../terminal/session.js';
+import { chooseTransport } from './choose.js';
+import { runLocally } from './locally.js';
+import { transportRegistry, type DeliveryContext } from './registry.js';
+import { BUILTIN_TRANSPORTS } from './transports.js';
+
+export type RequestBuilder = (target: { project: string | undefined; environment: string }) => OperationRequest;
+
+/**
+ * `project/env`, or `env` in the project the user stands in, and the project's root when this
+ * machine knows it. With PIKO_SERVER_URL the server may know projects this machine does not:
+ * a named one is then left to it.
+ */
+async function resolveTarget(name: string): Promise<{ project: string; environment: string; root?: string }> {
+  const { project, environment } = splitName(name);
+  const state = new State(pikoHome());
+  try {
+    const found = await resolveProject(state, project, process.cwd());
+    return { project: found.name, environment, root: found.root };
+  } catch (err) {
+    if (project !== undefined && process.env.PIKO_SERVER_URL) return { project, environment };
+    throw err;
+  } finally {
+    state.close();
+  }
+}
+
+/** Runs the operation for `name` the full way; resolves with its exit code and the request that ran. */
+export async function deliverConfigured(
+  name: string,
+  build: RequestBuilder,
+  transportFlag: string | undefined,
+  shown: Output,
+): Promise<{ code: number; request: OperationRequest }> {
+  const target = await resolveTarget(name);
+  const loaded = target.root ? await loadConfig(target.root) : { config: {}, file: undefined };
+  const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
+  const transport = transportRegistry(BUILTIN_TRANSPORTS, plugins).get(chooseTransport(transportFlag, loaded.config, target.environment));
+  const request = build(target);
+  const context: DeliveryContext = {
+    request,
+    config: loaded.config,
+    home: shown.home,
+    render: (message) => shown.renderer.render(message),
+    say: shown.say,
+    // The config is read once per command: the local run takes this one.
+    runHere: (extra = []) => runLocally(request, shown, extra, target.root ? { root: target.root, loaded } : undefined),
+  };
+  // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
+  const code = (await transport.deliver(context)) ?? (await context.runHere());
+  return { code, request };
+}
