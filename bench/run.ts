@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import WebSocket from 'ws';
 import { env, median, ms, notes, peakMb, piko, PIKO, repo, ROOT, row, rows, rssMb, RUNS, spread, startServer, stopServer, timed, work } from './harness.js';
+import { createCost, startup } from './startup.js';
 
 // ---- 1. throughput ---------------------------------------------------------------------------
 
@@ -70,21 +71,6 @@ async function latency(): Promise<void> {
     const d = [...delays[transport]!].sort((a, b) => a - b);
     const p95 = d[Math.floor(d.length * 0.95)]!;
     row(`latency: ${transport}`, `p95 ${p95.toFixed(1)} ms`, '≤ 5 ms', p95 <= 5, `p50 ${median(d).toFixed(1)} ms over ${d.length} lines printed every 50 ms (printed → read from the client's stdout)`);
-  }
-}
-
-// ---- 3. start-up -----------------------------------------------------------------------------
-
-async function startup(): Promise<void> {
-  const times: Record<string, number[]> = { node: [], version: [], list: [] };
-  for (let run = 0; run < Math.max(RUNS, 10); run++) {
-    times.node!.push(await timed(() => execa('node', ['-e', '0'])));
-    times.version!.push(await timed(() => piko(['--version'], work)));
-    times.list!.push(await timed(() => piko(['list'], work)));
-  }
-  for (const command of ['version', 'list']) {
-    const r = times[command]!.map((t, i) => t / times.node![i]!);
-    row(`start-up: piko ${command === 'version' ? '--version' : 'list'} / node -e 0`, `${median(r).toFixed(2)}×`, '≤ 1.5', median(r) <= 1.5, `${ms(median(times[command]!))} vs ${ms(median(times.node!))}; ratios ${spread(r, 2)}`);
   }
 }
 
@@ -220,7 +206,10 @@ async function overhead(): Promise<void> {
 
 try {
   const started = performance.now();
-  for (const bench of [throughput, latency, startup, memory, scale, overhead]) {
+  // `--only startup,createCost` runs just those.
+  const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+  const benches = [throughput, latency, startup, createCost, memory, scale, overhead].filter((bench) => !only || only.includes(bench.name));
+  for (const bench of benches) {
     const t = await timed(bench);
     console.log(`  (${bench.name}: ${(t / 1000).toFixed(0)} s)`);
   }

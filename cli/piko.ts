@@ -4,9 +4,6 @@
 // decides the process's exit code.
 import { readFileSync } from 'node:fs';
 
-import { PikoError } from '../core/errors.js';
-import { ExitError } from './exit.js';
-
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
@@ -200,7 +197,10 @@ program
   .option('--host <host>', 'address to listen on; anything but loopback lets other machines in', '127.0.0.1')
   .action(async (options: { port: string; host: string }) => (await import('./commands/server.js')).server(options, version));
 
-function fail(err: unknown): number {
+/** The exit code for what a command threw, having said what went wrong (once, here). */
+async function fail(err: unknown): Promise<number> {
+  // Loaded only now: a command that succeeds never needs them.
+  const [{ ExitError }, { PikoError }] = await Promise.all([import('./exit.js'), import('../core/errors.js')]);
   if (err instanceof ExitError) return err.exitCode;
   if (err instanceof CommanderError) return err.exitCode;
   if (err instanceof PikoError) {
@@ -214,7 +214,8 @@ function fail(err: unknown): number {
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = fail(err);
+  process.exitCode = await fail(err);
   // Leaving at once: whatever still runs (a stage's command, a server's sockets) goes with us.
+  const { ExitError } = await import('./exit.js');
   if (err instanceof ExitError && err.immediate) process.exit(err.exitCode);
 }

@@ -53,6 +53,7 @@ function createStage(): StageDefinition {
       const env = Object.entries(ctx.operation.vars()).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
       made = true;
       await tmux(ctx, 'new-session', '-d', '-s', session, '-n', 'shell', '-c', environment.path, ...env);
+      environment.tmux = session;
       const compose = environment.composeFile;
       const names = services(ctx);
       if (compose && names.length > 0) {

@@ -3,7 +3,7 @@
 // The exit code is the operation's: non-zero when it failed, or when following ended without
 // seeing how it ended.
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../../core/config/config.js';
+import type { PikoConfig } from '../../core/config/config.js';
 import { PikoError } from '../../core/errors.js';
 import { followLog } from '../../core/state/log-follower.js';
 import { operationLogPath, pikoHome } from '../../core/paths.js';
@@ -23,6 +23,12 @@ export interface LogsOptions {
   transport?: string | undefined;
 }
 
+async function configOf(root: string | undefined): Promise<PikoConfig> {
+  if (!root) return {};
+  const { loadConfig } = await import('../../core/config/config.js');
+  return (await loadConfig(root)).config;
+}
+
 export async function logs(ref: string, options: LogsOptions): Promise<void> {
   const state = new State(pikoHome());
   let shown: Output | undefined;
@@ -30,12 +36,14 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
     const op = await resolveOperation(state, ref, process.cwd());
     shown = terminalSession({ name: ref, json: options.json });
     const path = operationLogPath(shown.home, op.id);
-    const config = op.root ? (await loadConfig(op.root)).config : {};
+    const here = existsSync(path);
+    // The config (which server, which transport) matters only to go through a server.
+    const config = (options.follow && op.onServer) || !here ? await configOf(op.root) : {};
     const address = findServer(shown.home, config);
 
     let complete: CompleteMessage | undefined;
     // A running operation of the server is followed through it; a log that is here is read here.
-    if (address && ((options.follow && op.onServer) || !existsSync(path))) {
+    if (address && ((options.follow && op.onServer) || !here)) {
       const transport = chooseTransport(options.transport, config, op.row?.environment ?? ref) === 'sse' ? 'sse' : 'websocket';
       const result = await streamOperation(address, { attach: op.id, since: -1, follow: options.follow }, {
         transport,
@@ -45,7 +53,7 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
       else if (result.kind !== 'ended') {
         throw new PikoError('PIKO_ERR_SERVER_LOST', `stopped following ${op.id}: ${'reason' in result ? result.reason : result.kind}`);
       }
-    } else if (existsSync(path)) {
+    } else if (here) {
       const row = op.row;
       complete = await followLog(path, {
         onMessage: (message) => shown!.renderer.render(message),

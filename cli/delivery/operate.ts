@@ -75,9 +75,10 @@ export async function operate(name: string, build: RequestBuilder, options: Oper
     }
     if (outcome.code !== 0) throw new ExitError(outcome.code);
     const request = build(splitName(name));
-    if (request.action === 'create' && outcome.project && !options.json) {
+    const session = shown.complete?.success ? shown.complete.environment.tmux : undefined;
+    if (request.action === 'create' && session && outcome.project && !options.json) {
       shown.close();
-      await attachAfterCreate(outcome.project, request.environment, request.attach !== false, shown.say);
+      await attachAfterCreate(session, outcome.project, request.environment, request.attach !== false, shown.say);
     }
   } finally {
     shown.close();

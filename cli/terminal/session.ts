@@ -2,7 +2,7 @@
 // a live status line below them; on a pipe, plain lines; with `--json`, NDJSON. Lines of piko's
 // own go to stderr, after whatever output is pending.
 import { pikoHome } from '../../core/paths.js';
-import type { MessageRenderer } from '../../core/protocol/messages.js';
+import type { CompleteMessage, MessageRenderer } from '../../core/protocol/messages.js';
 import { splitName } from '../../core/environment/names.js';
 import { LiveTerminal } from './live-terminal.js';
 import { CoalescingWriter, type Sink } from './output.js';
@@ -16,6 +16,8 @@ export interface Output {
   say(text: string): void;
   /** Ends the output: the status line goes, everything pending is written. */
   close(): void;
+  /** The operation's `complete`, once it was rendered. */
+  complete?: CompleteMessage;
 }
 
 export interface OutputOptions {
@@ -55,12 +57,19 @@ export function terminalSession(options: OutputOptions): Output {
         environment: splitName(options.name).environment,
         logsCommand: () => `piko logs ${options.name}`,
       });
-  if (live && renderer instanceof TerminalRenderer) live.setStatus(renderer.status);
-  return {
+  const shown: Output = {
     home,
-    renderer,
+    // Everything rendered passes here, so the command knows how the operation ended.
+    renderer: {
+      render(message) {
+        if (message.type === 'complete') shown.complete = message;
+        renderer.render(message);
+      },
+    },
     out,
     say,
     close: () => (live ? live.close() : out.flush()),
   };
+  if (live && renderer instanceof TerminalRenderer) live.setStatus(renderer.status);
+  return shown;
 }

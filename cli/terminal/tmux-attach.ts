@@ -1,6 +1,6 @@
 // Attaching the terminal to an environment's tmux session (`piko/<project>/<env>`).
 import { spawn } from 'node:child_process';
-import { hasSession, tmuxArgs, tmuxSession } from '../../core/system/tmux.js';
+import { tmuxArgs } from '../../core/system/tmux.js';
 
 /** Attaches this terminal to `session` (or switches to it when already inside tmux); resolves with tmux's exit code. */
 export async function attach(session: string): Promise<number> {
@@ -13,12 +13,10 @@ export async function attach(session: string): Promise<number> {
 }
 
 /**
- * After a create: attach when the environment has a tmux session and this is an interactive
- * terminal, unless told not to; say why when it does not.
+ * After a create that made tmux session `session`: attach when this is an interactive terminal,
+ * unless told not to; say why when it does not.
  */
-export async function attachAfterCreate(project: string, environment: string, wanted: boolean, say: (text: string) => void): Promise<void> {
-  const session = tmuxSession(project, environment);
-  if (!(await hasSession(session))) return;
+export async function attachAfterCreate(session: string, project: string, environment: string, wanted: boolean, say: (text: string) => void): Promise<void> {
   const later = `\`piko attach ${project}/${environment}\` attaches later`;
   if (!wanted) return say(`piko: not attaching to tmux session ${session} (--no-attach); ${later}`);
   if (!process.stdin.isTTY || !process.stdout.isTTY) return say(`piko: not attaching to tmux session ${session}: not a terminal; ${later}`);

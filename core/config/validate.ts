@@ -39,7 +39,7 @@ function explain(issue: z.core.$ZodIssue, value: unknown): string {
 }
 
 /** The first problem zod found in `input`, as `key: what was expected`. */
-export function describeIssue(error: z.ZodError, input: unknown): string {
+export function describeIssue(error: z.core.$ZodError, input: unknown): string {
   const issue = error.issues[0]!;
   const value = issue.path.reduce<unknown>(
     (node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),

@@ -39,6 +39,8 @@ export interface EnvironmentInfo {
   path: string;
   dataDir: string;
   ports: PortBinding[];
+  /** The tmux session the operation made for it, when it made one (only in a create's `complete`). */
+  tmux?: string;
 }
 
 /** First message of every operation: the server (or local engine) took it and gave it an id. */

@@ -1,41 +1,29 @@
 // The requests a client sends, validated: the schema every request passes before it can become
 // an operation, and the parser the server runs on a request's JSON text.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { describeIssue } from '../config/validate.js';
 import { PikoError } from '../errors.js';
 import { OPERATION_KINDS, type OperationKind, type OperationRequest } from './messages.js';
 
+const name = () => z.optional(z.string().check(z.minLength(1)));
+
 const base = {
-  project: z.string().min(1).optional(),
+  project: name(),
   environment: z.string(),
-  cwd: z.string().min(1).optional(),
-  transport: z.string().min(1).optional(),
+  cwd: name(),
+  transport: name(),
 };
 
-export const CreateRequestSchema = z.object({
-  action: z.literal('create'),
-  ...base,
-  attach: z.boolean().optional(),
-  branch: z.string().min(1).optional(),
-});
-
-export const DestroyRequestSchema = z.object({
-  action: z.literal('destroy'),
-  ...base,
-  keepVolumes: z.boolean().optional(),
-  deleteBranch: z.boolean().optional(),
-  force: z.boolean().optional(),
-});
-
-export const LifecycleRequestSchema = z.object({
-  action: z.enum(['up', 'down', 'restart']),
-  ...base,
-});
-
 export const OperationRequestSchema = z.discriminatedUnion('action', [
-  CreateRequestSchema,
-  DestroyRequestSchema,
-  LifecycleRequestSchema,
+  z.object({ action: z.literal('create'), ...base, attach: z.optional(z.boolean()), branch: name() }),
+  z.object({
+    action: z.literal('destroy'),
+    ...base,
+    keepVolumes: z.optional(z.boolean()),
+    deleteBranch: z.optional(z.boolean()),
+    force: z.optional(z.boolean()),
+  }),
+  z.object({ action: z.enum(['up', 'down', 'restart']), ...base }),
 ]);
 
 // The schema and the plain types in ./messages.ts describe the same requests.

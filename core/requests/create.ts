@@ -12,28 +12,22 @@ import type { EnvironmentRow, ProjectRow, State } from '../state/state.js';
 import { branchExists, git } from '../system/git.js';
 import { projectEngine, recordedOperation, type Prepared, type Services } from './services.js';
 
-async function assertRepository(project: ProjectRow): Promise<void> {
-  if (!existsSync(project.root) || !(await git(project.root, ['rev-parse', '--git-dir'])).ok) {
+/** The repository is there and its base (HEAD, or --branch) is a commit: one git call when all is well. */
+async function assertRepositoryAndBase(project: ProjectRow, base: string | undefined): Promise<void> {
+  const repository = existsSync(project.root);
+  const found =
+    repository &&
+    !base?.startsWith('-') &&
+    (await git(project.root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${base ?? 'HEAD'}^{commit}`])).ok;
+  if (found) return;
+  if (!repository || !(await git(project.root, ['rev-parse', '--git-dir'])).ok) {
     throw new PikoError(
       'PIKO_ERR_NOT_GIT_REPO',
       `project ${JSON.stringify(project.name)} points at ${project.root}, which is no longer a git repository`,
     );
   }
-}
-
-async function assertBase(project: ProjectRow, base: string | undefined): Promise<void> {
-  if (base === undefined) {
-    if (!(await git(project.root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).ok) {
-      throw new PikoError('PIKO_ERR_NOT_GIT_REPO', `${project.root} has no commit to branch from yet`);
-    }
-    return;
-  }
-  const found =
-    !base.startsWith('-') &&
-    (await git(project.root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${base}^{commit}`])).ok;
-  if (!found) {
-    throw new PikoError('PIKO_ERR_BRANCH', `base branch ${JSON.stringify(base)} was not found in ${project.root}`);
-  }
+  if (base === undefined) throw new PikoError('PIKO_ERR_NOT_GIT_REPO', `${project.root} has no commit to branch from yet`);
+  throw new PikoError('PIKO_ERR_BRANCH', `base branch ${JSON.stringify(base)} was not found in ${project.root}`);
 }
 
 /** `x/y-z` and `x-y/z` would share the compose project `piko-x-y-z`: the second is refused. */
@@ -65,8 +59,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   const { state, home } = services;
   assertEnvironmentName(request.environment);
   const project = state.requestProject(request.project);
-  await assertRepository(project);
-  await assertBase(project, request.branch);
+  await assertRepositoryAndBase(project, request.branch);
   const { engine, config } = await projectEngine(services, project);
   const name = request.environment;
   const existing = state.environment(project.id, name);

@@ -56,8 +56,8 @@ export interface EnvironmentUpdate {
 
 /** The part of a row the wire protocol carries. */
 export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
-  const { id, name, project, mode, status, branch, path, dataDir, ports } = row;
-  return { id, name, project, mode, status, branch, path, dataDir, ports };
+  const { id, name, project, mode, status, branch, path, dataDir, ports, tmux } = row;
+  return { id, name, project, mode, status, branch, path, dataDir, ports, ...(tmux ? { tmux } : {}) };
 }
 
 /** An environments row as SQLite returns it. */

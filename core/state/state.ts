@@ -2,6 +2,7 @@
 // let a server and local CLIs use the same file at once; every check-then-write runs inside an
 // IMMEDIATE transaction so two processes cannot both win a race (two creates of one name).
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import { PikoError } from '../errors.js';
 import { stateDbPath } from '../paths.js';
@@ -14,10 +15,19 @@ export * from './rows.js';
 
 const ENV_SELECT = `SELECT e.*, p.name AS project FROM environments e JOIN projects p ON p.id = e.project_id`;
 
+/** better-sqlite3's addon, named: otherwise it searches the file system for it each time. */
+const nativeBinding = ((): string | undefined => {
+  try {
+    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return undefined;
+  }
+})();
+
 export class State extends OperationRecords {
   constructor(home: string) {
     mkdirSync(home, { recursive: true });
-    super(new Database(stateDbPath(home)));
+    super(new Database(stateDbPath(home), nativeBinding ? { nativeBinding } : {}));
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');

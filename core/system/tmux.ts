@@ -20,10 +20,12 @@ export function tmuxArgs(...args: string[]): string[] {
   return socket ? ['-L', socket, ...args] : args;
 }
 
-/** tmux's version, or undefined when it is not installed. */
-export async function tmuxVersion(): Promise<string | undefined> {
-  const result = await tmux(['-V']);
-  return result.code === 0 ? result.stdout.trim() : undefined;
+let version: Promise<string | undefined> | undefined;
+
+/** tmux's version, or undefined when it is not installed: asked once per process (a server asks once). */
+export function tmuxVersion(): Promise<string | undefined> {
+  version ??= tmux(['-V']).then((result) => (result.code === 0 ? result.stdout.trim() : undefined));
+  return version;
 }
 
 /** Whether tmux runs a session of that exact name (false when tmux is not installed). */

@@ -3,7 +3,7 @@
 // distributions package) works the same. What v1 cannot tell (`ps --format json`) is asked of
 // the engine: compose labels every container, network and volume it makes with
 // `com.docker.compose.project=<name>`, in both versions.
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import { PikoError } from '../../core/errors.js';
 
 export interface ComposeTool {
@@ -17,8 +17,31 @@ export interface ComposeTool {
 
 const PROJECT_LABEL = 'com.docker.compose.project';
 
+interface Ran {
+  /** The exit code; undefined when the program could not be started (`code` says why) or was stopped. */
+  exitCode: number | undefined;
+  code: string | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a quick query (no shell, no terminal), collecting its output. */
+function query(file: string, args: string[], options: { timeout: number; signal?: AbortSignal | undefined }): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: options.timeout, maxBuffer: 64 * 1024 * 1024, ...(options.signal ? { signal: options.signal } : {}) }, (error, stdout, stderr) => {
+      const failure = error as (Error & { code?: number | string }) | null;
+      resolve({
+        exitCode: !failure ? 0 : typeof failure.code === 'number' ? failure.code : undefined,
+        code: typeof failure?.code === 'string' ? failure.code : undefined,
+        stdout,
+        stderr,
+      });
+    });
+  });
+}
+
 async function versionOf(file: string, args: string[]): Promise<string | undefined> {
-  const result = await execa(file, args, { reject: false, timeout: 30_000 });
+  const result = await query(file, args, { timeout: 30_000 });
   return result.exitCode === 0 ? result.stdout.trim().split('\n')[0]?.replace(/^v/, '') : undefined;
 }
 
@@ -36,14 +59,10 @@ export async function findCompose(): Promise<ComposeTool | undefined> {
  * installed or its daemon cannot be reached.
  */
 export async function requireDaemon(signal?: AbortSignal): Promise<string> {
-  const result = await execa('docker', ['version', '--format', '{{.Server.Version}}'], {
-    reject: false,
-    timeout: 60_000,
-    ...(signal ? { cancelSignal: signal } : {}),
-  });
+  const result = await query('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 60_000, signal });
   if (result.exitCode === 0) return result.stdout.trim();
   if (signal?.aborted) throw signal.reason;
-  if (result.exitCode === undefined && (result as { code?: string }).code === 'ENOENT') {
+  if (result.code === 'ENOENT') {
     throw new PikoError('PIKO_ERR_DOCKER_UNAVAILABLE', 'docker failed: docker is not installed (not found on PATH)', { stage: 'docker' });
   }
   const said = result.stderr.trim().split('\n').find((line) => line.trim() !== '');
@@ -79,9 +98,9 @@ export interface Container {
 
 /** Runs docker quietly; a docker that fails (no daemon) says why in one line. */
 async function dockerLines(args: string[]): Promise<string[]> {
-  const result = await execa('docker', args, { reject: false, timeout: 60_000 });
+  const result = await query('docker', args, { timeout: 60_000 });
   if (result.exitCode !== 0) {
-    const why = (result.stderr || result.shortMessage || 'failed').trim().split('\n')[0]!;
+    const why = (result.stderr || result.code || 'failed').trim().split('\n')[0]!;
     throw new PikoError('PIKO_ERR_DOCKER_UNAVAILABLE', `\`docker ${args.join(' ')}\` failed: ${why}`, { stage: 'docker', command: `docker ${args[0]}` });
   }
   return result.stdout.split('\n').filter((line) => line.trim() !== '');
