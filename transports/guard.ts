@@ -43,7 +43,8 @@ export function checkRequest(headers: IncomingHttpHeaders, options: GuardOptions
     }
     if (!same) return { ok: false, status: 403, reason: `cross-origin request from ${origin} refused` };
   }
-  const match = /^Bearer (\S+)$/.exec(headers.authorization ?? '');
+  // The scheme is case-insensitive (RFC 7235), the token is not.
+  const match = /^bearer +(\S+) *$/i.exec(headers.authorization ?? '');
   if (!match || !timingSafeEqual(digest(match[1]!), digest(options.token))) {
     return { ok: false, status: 401, reason: 'missing or wrong token: send Authorization: Bearer <token from $PIKO_HOME/server.json>' };
   }

@@ -14,6 +14,12 @@ const PLUGIN_NAME = 'OperationHub';
 
 /** Live messages held for one client while it catches up with the log; log lines past this are dropped (and counted). */
 const CATCH_UP_BUFFER = 20_000;
+/**
+ * How much of the log a replay reads at a time. It then waits until the client has taken what
+ * was queued (below the channel's soft bound), so a client that does not read costs the server
+ * about one step beyond that bound, however long the log.
+ */
+export const REPLAY_STEP_BYTES = 64 * 1024;
 
 export class OperationHub implements PikoPlugin {
   readonly name = PLUGIN_NAME;
@@ -72,7 +78,8 @@ export class OperationHub implements PikoPlugin {
       this.attach(running.id, channel);
     }
     if (existsSync(logPath)) {
-      for (let chunk = readLogChunk(logPath, 0); chunk.messages.length > 0; chunk = readLogChunk(logPath, chunk.offset)) {
+      const read = (offset: number) => readLogChunk(logPath, offset, REPLAY_STEP_BYTES);
+      for (let chunk = read(0); chunk.messages.length > 0; chunk = read(chunk.offset)) {
         for (const message of chunk.messages) deliver(message, true);
         await channel.caughtUp();
         if (!channel.open) return;

@@ -27,6 +27,8 @@ export async function server(options: { port: string; host: string }, version: s
     version,
     pingIntervalMs: number('PIKO_PING_INTERVAL_MS', process.env.PIKO_PING_INTERVAL_MS, 30_000),
     shutdownTimeoutMs: number('PIKO_SHUTDOWN_TIMEOUT_MS', process.env.PIKO_SHUTDOWN_TIMEOUT_MS, 30_000),
+    headersTimeoutMs: number('PIKO_HEADERS_TIMEOUT_MS', process.env.PIKO_HEADERS_TIMEOUT_MS, 10_000),
+    maxConnections: number('PIKO_MAX_CONNECTIONS', process.env.PIKO_MAX_CONNECTIONS, 128),
   });
   if (!isLoopback(options.host)) {
     process.stderr.write(

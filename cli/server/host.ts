@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { PikoPlugin } from '../../core/engine/engine.js';
@@ -21,7 +21,7 @@ import { refuseEvents, SseChannel, startEventStream } from '../../transports/sse
 import { CLOSE, keepAlive, refuse, WebSocketChannel } from '../../transports/websocket.js';
 import { readServerInfo, serverInfoPath, writeServerInfo, type ServerInfo } from '../server-info.js';
 import { hostsFor, serverUrl } from './addresses.js';
-import { readBody, refuseUpgrade, sendJson } from './http.js';
+import { readBody, answerAndClose, sendJson } from './http.js';
 import { ServerLogPlugin, type ServerLogOutput } from './log.js';
 import { withDefaults, type ResolvedOptions, type ServerOptions } from './options.js';
 import { requestUrl, route, routeTransport, sinceOf, type Route } from './routes.js';
@@ -37,6 +37,9 @@ export class PikoServer {
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly token = randomBytes(32).toString('hex');
+  private readonly connections = new Set<Socket>();
+  /** Connections answered 503 at once: whatever they send is not read as a request. */
+  private readonly refused = new WeakSet<Duplex>();
   private guard: GuardOptions | undefined;
   private stopHeartbeat: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -58,11 +61,42 @@ export class PikoServer {
       url: () => this.info?.url,
       log: (line) => this.log(line),
     });
-    this.http = createServer((req, res) => this.guarded(`${req.method} ${req.url}`, () => this.onRequest(req, res), () => res.writeHead(500).end()));
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.guarded(`${req.method} ${req.url}`, () => this.onUpgrade(req, socket, head), () => socket.destroy()),
+    // A client that is slow to send its headers is dropped soon (checked every second), not after Node's minute.
+    const { headersTimeoutMs } = this.options;
+    this.http = createServer(
+      { headersTimeout: headersTimeoutMs, requestTimeout: Math.max(headersTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
+      (req, res) => {
+        if (this.refused.has(req.socket)) return;
+        this.guarded(`${req.method} ${req.url}`, () => this.onRequest(req, res), () => res.writeHead(500).end());
+      },
     );
+    this.http.on('connection', (socket: Socket) => this.admit(socket));
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.refused.has(socket)) return;
+      this.guarded(`${req.method} ${req.url}`, () => this.onUpgrade(req, socket, head), () => socket.destroy());
+    });
     this.wss.on('connection', (socket) => socket.on('error', () => undefined));
+  }
+
+  /** Past the connection limit, a new connection gets a 503 and is closed before it can ask anything. */
+  private admit(socket: Socket): void {
+    if (this.connections.size < this.options.maxConnections) {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+      return;
+    }
+    this.refused.add(socket);
+    answerAndClose(socket, 503, `the server has ${this.connections.size} connections open, its limit: close some and try again`);
+    this.log(`connection from ${socket.remoteAddress ?? '?'} refused: ${this.connections.size} connections open`);
+  }
+
+  /**
+   * Why the server takes nothing more, when its state database is no longer the file at its path:
+   * the CLI would make a new one there, and the two would disagree for good.
+   */
+  private stateProblem(): string | undefined {
+    const problem = this.state.replaced();
+    return problem && `${problem}: this server takes no more requests; stop it and start it again (it then opens the file at that path)`;
   }
 
   private log(line: string): void {
@@ -148,6 +182,8 @@ export class PikoServer {
     const send = (status: number, body: unknown): void => sendJson(res, status, body);
     const verdict = checkRequest(req.headers, this.guard!);
     if (!verdict.ok) return send(verdict.status, { error: verdict.reason });
+    const broken = this.stateProblem();
+    if (broken) return send(503, { ok: false, error: broken });
     if (routeTransport(target) === 'websocket') return send(426, { error: `${url.pathname} speaks WebSocket: send an Upgrade request` });
     const method = target.kind === 'start' || target.kind === 'cancel' ? 'POST' : 'GET';
     if (target.kind !== 'unknown' && req.method !== method) return send(405, { error: `${req.method} is not allowed on ${url.pathname}: use ${method}` });
@@ -201,17 +237,20 @@ export class PikoServer {
     const url = requestUrl(req.url) ?? new URL('http://piko/?');
     const verdict = checkRequest(req.headers, this.guard!);
     const target = route(url.pathname);
+    const broken = verdict.ok ? this.stateProblem() : undefined;
     const [status, error] = this.closing
       ? [503, 'the server is shutting down']
       : !verdict.ok
         ? [verdict.status, verdict.reason]
-        : routeTransport(target) !== 'websocket'
+        : broken
+          ? [503, broken]
+          : routeTransport(target) !== 'websocket'
           ? [404, `no WebSocket endpoint ${url.pathname}`]
           : target.kind === 'attach' && !this.runner.knows(target.operation)
             ? [404, `no operation ${target.operation} on this server`]
             : [0, ''];
     if (status !== 0) {
-      refuseUpgrade(socket, status, error);
+      answerAndClose(socket, status, error);
       this.access(req.method, url.pathname, status, 'websocket', started);
       return;
     }

@@ -26,8 +26,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(`${JSON.stringify(body)}\n`);
 }
 
-/** Answers an upgrade request with a plain HTTP error and closes the socket. */
-export function refuseUpgrade(socket: Duplex, status: number, error: string): void {
+/** Answers on the raw socket (an upgrade refused, a connection past the limit) with a plain HTTP error, and closes it. */
+export function answerAndClose(socket: Duplex, status: number, error: string): void {
   const body = `${JSON.stringify({ error })}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

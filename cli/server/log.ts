@@ -49,6 +49,8 @@ export class ServerLogPlugin implements PikoPlugin {
 
 /** The server's stdout: coalesced, and dropping operation output when its reader falls 4 MiB behind. */
 export function serverOutput(): CoalescingWriter {
+  // A reader that went away (EPIPE) must not take the server down: only this output stops.
+  process.stdout.on('error', () => undefined);
   return new CoalescingWriter(process.stdout, {
     maxBacklogBytes: 4 * 1024 * 1024,
     droppedNotice: (count) =>

@@ -15,6 +15,10 @@ export interface ServerOptions {
   shutdownTimeoutMs?: number;
   /** How long a new WebSocket may take to send its request. Default 10000 ms. */
   requestTimeoutMs?: number;
+  /** How long a client may take to send a request's headers before it is dropped (408). Default 10000 ms. */
+  headersTimeoutMs?: number;
+  /** Open connections beyond this are answered 503 and closed. Default 128. */
+  maxConnections?: number;
   backpressure?: BackpressureOptions;
   /** Where the access log and operation output go. Default: process.stdout, dropping operation output it cannot keep up with. */
   output?: ServerLogOutput;
@@ -31,6 +35,8 @@ export function withDefaults(options: ServerOptions): ResolvedOptions {
     pingIntervalMs: options.pingIntervalMs ?? 30_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+    maxConnections: options.maxConnections ?? 128,
     output: options.output ?? serverOutput(),
     version: options.version ?? '0.0.0',
     backpressure: options.backpressure ?? {},

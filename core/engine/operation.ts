@@ -64,7 +64,7 @@ export class Operation {
     this.environment = { ...spec.environment };
     this.config = spec.config;
     this.home = spec.home;
-    this.log = new OperationLog(operationLogPath(spec.home, this.id));
+    this.log = new OperationLog(operationLogPath(spec.home, this.id), (err) => this.logFailed(err));
     this.emitter = emit;
   }
 
@@ -78,6 +78,16 @@ export class Operation {
     const error =
       typeof reason === 'string' ? new PikoError('PIKO_ERR_CANCELLED', `cancelled by ${reason}`) : reason;
     this.abort.abort(error);
+  }
+
+  /**
+   * The log cannot be written: the operation fails (and rolls back), since nobody could replay
+   * it; the live stream goes on, saying so.
+   */
+  private logFailed(err: NodeJS.ErrnoException): void {
+    const why = `${err.code ?? 'error'}: ${err.message.replace(/^\w+: /, '')}`;
+    this.info('piko', `warning: the operation log ${this.log.path} cannot be written (${why}); what follows is only in this stream`, 'stderr');
+    this.cancel(new PikoError('PIKO_ERR_LOG_UNWRITABLE', `the operation log ${this.log.path} cannot be written (${why})`));
   }
 
   /** Why the operation was stopped from outside its stages, if it was. */

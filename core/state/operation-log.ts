@@ -7,14 +7,23 @@ import { dirname } from 'node:path';
 import { type LogBatchMessage, type OperationMessage } from '../protocol/messages.js';
 import { batchRuns, expandBatch } from '../protocol/batch.js';
 
-/** The file is created by the first message, so an operation that never starts leaves none. */
+/**
+ * The file is created by the first message, so an operation that never starts leaves none. A
+ * log that cannot be written (a full disk, a read-only folder) stops writing and tells
+ * `onError` once; it never throws at its caller, which may be a microtask no one catches.
+ */
 export class OperationLog {
   readonly path: string;
   private fd: number | undefined;
   private closed = false;
   private pending: OperationMessage[] = [];
+  /** Why the log could not be written, once it could not. */
+  failure: NodeJS.ErrnoException | undefined;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly onError: (err: NodeJS.ErrnoException) => void = () => undefined,
+  ) {
     this.path = path;
   }
 
@@ -25,19 +34,30 @@ export class OperationLog {
   }
 
   flush(): void {
-    if (this.closed || this.pending.length === 0) return;
-    if (this.fd === undefined) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.fd = openSync(this.path, 'a', 0o600);
-    }
-    const text = `${batchRuns(this.pending).map((m) => JSON.stringify(m)).join('\n')}\n`;
+    if (this.closed || this.failure || this.pending.length === 0) return;
+    const messages = this.pending;
     this.pending = [];
-    writeSync(this.fd, text);
+    try {
+      if (this.fd === undefined) {
+        mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+        this.fd = openSync(this.path, 'a', 0o600);
+      }
+      writeSync(this.fd, `${batchRuns(messages).map((m) => JSON.stringify(m)).join('\n')}\n`);
+    } catch (err) {
+      this.failure = err as NodeJS.ErrnoException;
+      this.onError(this.failure);
+    }
   }
 
   close(): void {
     this.flush();
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Nothing more to write to it.
+      }
+    }
     this.fd = undefined;
     this.closed = true;
   }

@@ -1,7 +1,7 @@
 // Durable state: projects, environments and operations in SQLite. WAL mode and a busy timeout
 // let a server and local CLIs use the same file at once; every check-then-write runs inside an
 // IMMEDIATE transaction so two processes cannot both win a race (two creates of one name).
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import { PikoError } from '../errors.js';
@@ -9,6 +9,7 @@ import { stateDbPath } from '../paths.js';
 import type { EnvironmentStatus, OperationKind } from '../protocol/messages.js';
 import { MAX_ENVIRONMENT_ID, toEnvironment, type EnvironmentRow, type EnvironmentUpdate, type ProjectRow, type RawEnvironment } from './rows.js';
 import { now, OperationRecords } from './operations.js';
+import { guarded, stateError } from './failures.js';
 import { MIGRATIONS } from './schema.js';
 
 export * from './rows.js';
@@ -24,14 +25,61 @@ const nativeBinding = ((): string | undefined => {
   }
 })();
 
+/**
+ * PIKO_HOME and the database are private to their user (they hold every project's paths,
+ * branches and errors): both are made so, and a database left readable by others is tightened.
+ */
+function openPrivate(home: string, path: string): Database.Database {
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new PikoError('PIKO_ERR_STATE', `PIKO_HOME ${home} cannot be made (${(err as Error).message}): point PIKO_HOME at a folder you may write to`, { cause: err });
+  }
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch {
+    try {
+      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+    } catch {
+      // Missing, or not ours to change: opening it says what matters.
+    }
+  }
+  try {
+    return new Database(path, nativeBinding ? { nativeBinding } : {});
+  } catch (err) {
+    throw stateError(path, err);
+  }
+}
+
 export class State extends OperationRecords {
+  readonly path: string;
+  /** The file this database was opened as, to notice when the path names another one. */
+  private readonly opened: Stats;
+
   constructor(home: string) {
-    mkdirSync(home, { recursive: true });
-    super(new Database(stateDbPath(home), nativeBinding ? { nativeBinding } : {}));
+    const path = stateDbPath(home);
+    super(guarded(openPrivate(home, path), path));
+    this.path = path;
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.opened = statSync(path);
+  }
+
+  /**
+   * Why this database is no longer the file at its path, if it is not: removed or replaced while
+   * open, it would go on taking writes no other piko process sees.
+   */
+  replaced(): string | undefined {
+    let now: Stats;
+    try {
+      now = statSync(this.path);
+    } catch {
+      return `the state database ${this.path} was removed while this process had it open`;
+    }
+    if (now.ino === this.opened.ino && now.dev === this.opened.dev) return undefined;
+    return `the state database ${this.path} was replaced while this process had it open`;
   }
 
   close(): void {

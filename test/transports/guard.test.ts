@@ -11,6 +11,13 @@ describe('the request guard', () => {
     expect(checkRequest({ ...ok, host: '[::1]:19876', origin: 'http://[::1]:19876' }, options)).toEqual({ ok: true });
   });
 
+  it('takes the scheme in any case (RFC 7235), but not the token', () => {
+    for (const authorization of ['bearer s3cret', 'BEARER s3cret', 'bEaReR s3cret']) {
+      expect(checkRequest({ ...ok, authorization }, options)).toEqual({ ok: true });
+    }
+    expect(checkRequest({ ...ok, authorization: 'Bearer S3CRET' }, options)).toMatchObject({ ok: false, status: 401 });
+  });
+
   it('refuses a missing or wrong token with 401', () => {
     for (const authorization of [undefined, 'Bearer wrong', 's3cret', 'Bearer s3cret extra', 'Basic s3cret']) {
       expect(checkRequest({ ...ok, authorization }, options)).toMatchObject({ ok: false, status: 401 });

@@ -1,9 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
 import { Channel } from '../../transports/channel.js';
-import { OperationHub } from '../../transports/hub.js';
+import { OperationHub, REPLAY_STEP_BYTES } from '../../transports/hub.js';
 import { engineHarness, stagesPlugin } from '../helpers/engine-fixtures.js';
-import { cleanup } from '../helpers/fixtures.js';
+import { cleanup, tempDir } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -80,5 +82,52 @@ describe('re-attaching to a running operation', () => {
     await hub.replay(operation.log.path, 2, channel, undefined, false);
     expect(seqs(channel.sent)).toEqual(h.messages.filter((m) => m.seq > 2).map((m) => m.seq));
     expect(channel.closed).toBe(true);
+  });
+});
+
+describe('a client that re-attaches and does not read', () => {
+  /** A socket that takes what it is sent and hands nothing on until the client starts reading. */
+  class StalledChannel extends Channel {
+    queued = 0;
+    reading = false;
+    sent: ServerMessage[] = [];
+    private waiting: ((queued: number) => void) | undefined;
+    /** What was queued the first time the replay had to wait for the client. */
+    stalled = new Promise<number>((resolve) => (this.waiting = resolve));
+    buffered(): number {
+      if (this.queued > BOUND) this.waiting?.(this.queued);
+      return this.queued;
+    }
+    protected write(message: ServerMessage): void {
+      this.sent.push(message);
+      if (!this.reading) this.queued += JSON.stringify(message).length;
+    }
+    get open(): boolean {
+      return true;
+    }
+    protected end(): void {}
+    onClose(): void {}
+    read(): void {
+      this.reading = true;
+      this.queued = 0;
+    }
+  }
+  const BOUND = 256 * 1024;
+
+  it('costs the server at most a step of the log beyond the bound, however long the log', async () => {
+    // A finished operation that printed 20 000 lines of 100 bytes (2 MB of log).
+    const log = join(tempDir(), 'op_0123456789ab.ndjson');
+    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ type: 'log', source: 'script:setup', stream: 'stdout', data: `${String(i).padStart(99, '.')}\n`, seq: i }));
+    writeFileSync(log, `${lines.join('\n')}\n${JSON.stringify({ type: 'complete', success: true, seq: 20_000 })}\n`);
+    const channel = new StalledChannel('op_0123456789ab', { softLimitBytes: BOUND });
+    const replay = new OperationHub().replay(log, -1, channel, undefined, false);
+    // The first time the replay has to wait, it has queued no more than one step past the bound.
+    const stalled = await channel.stalled;
+    const sentWhileStalled = channel.sent.length;
+    channel.read();
+    await replay;
+    expect(stalled).toBeLessThanOrEqual(BOUND + 2 * REPLAY_STEP_BYTES);
+    expect(sentWhileStalled).toBeLessThan(20_000);
+    expect(channel.sent.map((m) => ('seq' in m ? m.seq : -1))).toEqual(Array.from({ length: 20_001 }, (_, i) => i));
   });
 });

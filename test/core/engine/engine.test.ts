@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { StageContext } from '../../../core/engine/engine.js';
-import { readOperationLog } from '../../../core/state/operation-log.js';
+import { OperationLog, readOperationLog } from '../../../core/state/operation-log.js';
 import type { LogMessage, OperationMessage } from '../../../core/protocol/messages.js';
 import { cleanup, gates, ROOT, tempDir, waitForFile, waitUntilGone } from '../../helpers/fixtures.js';
 import { engineHarness, stagesPlugin } from '../../helpers/engine-fixtures.js';
@@ -199,5 +199,31 @@ describe('Engine', () => {
     expect(Object.keys(h.engine.hooks)).toEqual([
       'registerStages', 'stageStart', 'stageEnd', 'command', 'settle', 'message',
     ]);
+  });
+
+  it('fails the operation (and rolls back) when its log cannot be written, saying so in the live stream', async () => {
+    const trail: string[] = [];
+    const h = engineHarness(stagesPlugin('p', {
+      ...step('slow', 1, trail),
+      run: (ctx) => ctx.exec('sh', ['-c', 'echo started; sleep 30']).then(() => undefined),
+    }));
+    // A file where the logs folder should be: every write of the log fails (ENOTDIR or EEXIST).
+    writeFileSync(join(h.home, 'logs'), '');
+    const operation = h.operation();
+    const complete = await h.engine.run(operation);
+    expect(complete).toMatchObject({ success: false, code: 'PIKO_ERR_LOG_UNWRITABLE', error: expect.stringContaining(`the operation log ${operation.log.path} cannot be written (E`) });
+    expect(trail).toEqual(['undo slow']);
+    expect(logs(h.messages)).toContainEqual(expect.stringMatching(/^\[piko\/stderr\] warning: the operation log .* cannot be written .*only in this stream$/));
+    expect(h.messages.at(-1)).toBe(complete);
+  });
+
+  it('never throws from a log on a full disk: it records why and stops writing', () => {
+    const failures: string[] = [];
+    const log = new OperationLog('/dev/full', (err) => failures.push(err.code!));
+    for (let seq = 0; seq < 3; seq++) log.append({ type: 'log', source: 'piko', stream: 'stdout', data: 'line\n', seq });
+    expect(() => log.flush()).not.toThrow();
+    log.append({ type: 'log', source: 'piko', stream: 'stdout', data: 'more\n', seq: 3 });
+    expect(() => log.close()).not.toThrow();
+    expect(failures).toEqual(['ENOSPC']);
   });
 });

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { State } from '../../../core/state/state.js';
 import { cleanup, tempDir } from '../../helpers/fixtures.js';
 
@@ -70,5 +72,57 @@ describe('State', () => {
     // Operations of live processes are left alone.
     reserve('alive');
     expect(state.failInterruptedOperations()).toEqual([]);
+  });
+});
+
+describe('a state database that fails', () => {
+  it('is private to its user: PIKO_HOME 0700, state.db 0600, and a loose one is tightened', () => {
+    const home = join(tempDir('piko-home-'), 'nested', 'home');
+    new State(home).close();
+    expect(statSync(home).mode & 0o777).toBe(0o700);
+    expect(statSync(join(home, 'state.db')).mode & 0o777).toBe(0o600);
+    chmodSync(join(home, 'state.db'), 0o644);
+    new State(home).close();
+    expect(statSync(join(home, 'state.db')).mode & 0o777).toBe(0o600);
+  });
+
+  it('that is not a database names the file and what to do', () => {
+    const home = tempDir('piko-home-');
+    writeFileSync(join(home, 'state.db'), 'these are not the bytes of a database, but long enough to look like a header\n'.repeat(20));
+    expect(() => new State(home)).toThrow(
+      expect.objectContaining({ code: 'PIKO_ERR_STATE', message: expect.stringContaining(`the state database ${join(home, 'state.db')} is not a SQLite database: move it aside`) }),
+    );
+  });
+
+  it('that cannot be opened names the file', () => {
+    const home = tempDir('piko-home-');
+    mkdirSync(join(home, 'state.db'));
+    expect(() => new State(home)).toThrow(expect.objectContaining({ code: 'PIKO_ERR_STATE', message: expect.stringContaining(join(home, 'state.db')) }));
+  });
+
+  it('on a full disk fails the write with an error that names the file, and the file stays usable', () => {
+    const { state, reserve } = fresh();
+    // The disk is as full as SQLite is allowed to grow the file.
+    state.db.pragma(`max_page_count = ${state.db.pragma('page_count', { simple: true }) as number}`);
+    let error: unknown;
+    for (let i = 0; i < 1000 && !error; i++) {
+      try {
+        reserve(`env-${i}-${'x'.repeat(200)}`);
+      } catch (err) {
+        error = err;
+      }
+    }
+    expect(error).toEqual(expect.objectContaining({ code: 'PIKO_ERR_STATE', message: expect.stringContaining(`the state database ${state.path} cannot be written, the disk is full`) }));
+    // The failed transaction left nothing half-made.
+    expect(state.listEnvironments().every((e) => state.operation(`op_${e.name}`) !== undefined)).toBe(true);
+  });
+
+  it('knows when its file was removed or replaced under it', () => {
+    const { state } = fresh();
+    expect(state.replaced()).toBeUndefined();
+    rmSync(state.path);
+    expect(state.replaced()).toContain(`the state database ${state.path} was removed`);
+    new State(dirname(state.path)).close();
+    expect(state.replaced()).toContain(`the state database ${state.path} was replaced`);
   });
 });
