@@ -21,6 +21,7 @@ type Option = InstanceType<typeof Option>;
 interface StreamOptions {
   json: boolean;
   quiet: boolean;
+  yes?: boolean;
   transport?: string;
 }
 
@@ -45,13 +46,20 @@ function streaming(command: Command): Command {
   return command
     .addOption(transportOption())
     .option('--json', 'print the protocol messages as NDJSON, nothing else', false)
-    .option('-q, --quiet', 'print only the final line and errors', false);
+    .option('-q, --quiet', 'print only the final line and errors', false)
+    .option('-y, --yes', "approve what the project's config runs (scripts, stages, plugins) as it is now");
 }
 
 program
   .command('init')
-  .description('register the git repository you stand in as a project (named after its folder); adds .piko/ to .gitignore')
+  .description('register the git repository you stand in as a project (named after its folder), approve what its config runs; adds .piko/ to .gitignore')
   .action(async () => (await import('./commands/init.js')).init(process.cwd()));
+
+program
+  .command('trust')
+  .description("show what the project's config runs (scripts, stages, shells, plugins) and approve it; piko refuses to run a config that changed until then")
+  .argument('[project]', 'project name (default: the one you stand in)')
+  .action(async (name: string | undefined) => (await import('./commands/trust.js')).trust(name));
 
 streaming(
   program

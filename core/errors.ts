@@ -21,6 +21,9 @@ export const ERRORS = {
   PIKO_ERR_PATH_EXISTS: 'Move or remove the path; piko never overwrites what it did not create.',
   PIKO_ERR_NOT_RUNNING: 'Nothing to cancel: `piko logs <name>` shows how it ended.',
   PIKO_ERR_CANCELLED: 'Nothing to do: what the operation had done was rolled back.',
+  PIKO_ERR_LOG_UNWRITABLE: 'Free space on the disk that holds PIKO_HOME, or make $PIKO_HOME/logs writable, then run the command again.',
+  PIKO_ERR_STATE: 'Do what the message says about the file it names (move it aside, free space, make it writable), then run the command again.',
+  PIKO_ERR_UNTRUSTED: 'Read what the config runs, then approve it: `piko trust <project>` (or the same command with --yes).',
   PIKO_ERR_PLUGIN: 'Fix or remove the named plugin.',
   PIKO_ERR_SERVER_RUNNING: 'Stop the other server, or give this one its own PIKO_HOME.',
   PIKO_ERR_SERVER_UNREACHABLE: 'Check that `piko server` runs and that PIKO_SERVER_URL and PIKO_TOKEN (or $PIKO_HOME/server.json) match it.',
@@ -36,6 +39,8 @@ export interface PikoErrorDetails {
   stage?: string;
   exitCode?: number;
   command?: string;
+  /** For PIKO_ERR_UNTRUSTED: the digest of what was shown, which a client may send back to approve exactly that. */
+  approval?: string;
   cause?: unknown;
 }
 
@@ -44,6 +49,7 @@ export class PikoError extends Error {
   readonly stage?: string;
   readonly exitCode?: number;
   readonly command?: string;
+  readonly approval?: string;
 
   constructor(code: ErrorCode, message: string, details: PikoErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -52,6 +58,7 @@ export class PikoError extends Error {
     if (details.stage !== undefined) this.stage = details.stage;
     if (details.exitCode !== undefined) this.exitCode = details.exitCode;
     if (details.command !== undefined) this.command = details.command;
+    if (details.approval !== undefined) this.approval = details.approval;
   }
 
   get hint(): string {

@@ -4,8 +4,10 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { execa } from 'execa';
-import { loadConfig } from '../../core/config/config.js';
+import type { LoadedConfig } from '../../core/config/config.js';
+import { trustedConfig } from '../../core/config/trust.js';
 import { PikoError } from '../../core/errors.js';
+import { pikoHome } from '../../core/paths.js';
 import { environmentInfo, type EnvironmentRow, type ProjectRow } from '../../core/state/state.js';
 import { environmentVariables } from '../../core/environment/vars.js';
 import { composeCommand, requireCompose } from '../../stages/docker/compose-cli.js';
@@ -18,6 +20,19 @@ async function target(name: string | undefined): Promise<{ project: ProjectRow; 
     return await resolveEnvironment(state, name, process.cwd());
   } finally {
     state.close();
+  }
+}
+
+/** The project's config once what it runs is approved; at a terminal, a change is shown and asked about. */
+async function approvedConfig(project: ProjectRow): Promise<LoadedConfig> {
+  try {
+    return await trustedConfig(pikoHome(), project);
+  } catch (err) {
+    const { ask, canAsk } = await import('../terminal/ask.js');
+    if (!(err instanceof PikoError && err.approval && canAsk())) throw err;
+    process.stderr.write(`piko: ${err.message}\n`);
+    if (!(await ask('Approve what it runs, and go on?'))) throw new ExitError(1);
+    return trustedConfig(pikoHome(), project, { approve: err.approval });
   }
 }
 
@@ -37,7 +52,7 @@ export async function exec(name: string, service: string, command: string[]): Pr
   if (environment.mode !== 'docker' || !environment.composeFile || !environment.composeProject) {
     throw new PikoError('PIKO_ERR_USAGE', `${project.name}/${environment.name} is a simple environment: it has no containers`);
   }
-  const shell = (await loadConfig(project.root)).config.shells?.[service] ?? 'sh';
+  const shell = (await approvedConfig(project)).config.shells?.[service] ?? 'sh';
   const run = command.length > 0 ? command : shell.split(/\s+/).filter(Boolean);
   const file = existsSync(environment.composeFile) ? basename(environment.composeFile) : undefined;
   // Without a terminal on stdin (a pipe, a script) docker must not try to allocate one.
@@ -52,7 +67,7 @@ export async function exec(name: string, service: string, command: string[]): Pr
 /** The config's `scripts.run` in the worktree, with every PIKO_* variable. */
 export async function run(name: string): Promise<void> {
   const { project, environment } = await target(name);
-  const { config, file } = await loadConfig(project.root);
+  const { config, file } = await approvedConfig(project);
   const script = config.scripts?.run;
   if (!script) {
     throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${file ? basename(file) : 'the project'} has no scripts.run to run in ${environment.name}`);

@@ -1,10 +1,12 @@
-// `piko init`: register the repository you stand in as a project named after its folder.
+// `piko init`: register the repository you stand in as a project named after its folder, and
+// approve what its config runs, having shown it.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PIKO_COMPOSE_FILE } from '../../core/paths.js';
 import { PikoError } from '../../core/errors.js';
 import { git } from '../../core/system/git.js';
 import { openState } from '../context.js';
+import { approveProject } from './trust.js';
 
 /** Adds `line` to the file unless a line equal to one of `same` is already there. */
 function ensureLine(file: string, line: string, same: string[]): boolean {
@@ -24,7 +26,7 @@ export async function init(cwd: string): Promise<void> {
   }
   // Standing in one of its worktrees registers the main repository.
   const root = realpathSync(dirname(gitDir));
-  const { state } = openState();
+  const { home, state } = openState();
   try {
     const existing = state.projectByRoot(root);
     const project = existing ?? state.addProject(basename(root), root);
@@ -37,6 +39,13 @@ export async function init(cwd: string): Promise<void> {
         ? `project ${project.name} is already registered (${root})`
         : `✓ registered project ${project.name} (${root}); next: piko create <name>`,
     );
+    try {
+      await approveProject(home, project);
+    } catch (err) {
+      // Registered all the same: the config is the thing to fix, and `piko trust` approves it then.
+      if (!(err instanceof PikoError)) throw err;
+      console.error(`piko: warning: nothing approved yet: ${err.message}; fix it, then run \`piko trust\``);
+    }
   } finally {
     state.close();
   }

@@ -1,8 +1,8 @@
 // The full way to run an operation: the project found in this machine's state, its config and
 // plugins read here, the transport chosen from them (a plugin's own included), and the
 // operation carried by it, or run here when no server answers.
-import { loadConfig } from '../../core/config/config.js';
 import { loadPlugins } from '../../core/config/plugins.js';
+import { trustedConfig } from '../../core/config/trust.js';
 import { splitName } from '../../core/environment/names.js';
 import { pikoHome } from '../../core/paths.js';
 import type { OperationRequest } from '../../core/protocol/messages.js';
@@ -43,10 +43,11 @@ export async function deliverConfigured(
   shown: Output,
 ): Promise<{ code: number; request: OperationRequest }> {
   const target = await resolveTarget(name);
-  const loaded = target.root ? await loadConfig(target.root) : { config: {}, file: undefined };
+  const request = build(target);
+  // Nothing of the project's (a code config, a plugin) runs here before it is approved.
+  const loaded = target.root ? await trustedConfig(shown.home, { name: target.project, root: target.root }, { approve: request.approve }) : { config: {}, file: undefined };
   const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
   const transport = transportRegistry(BUILTIN_TRANSPORTS, plugins).get(chooseTransport(transportFlag, loaded.config, target.environment));
-  const request = build(target);
   const context: DeliveryContext = {
     request,
     config: loaded.config,

@@ -19,6 +19,8 @@ import { viaServer } from './via-server.js';
 export interface OperateOptions {
   json?: boolean;
   quiet?: boolean;
+  /** `--yes`: approve what the project's config runs, whatever it is now. */
+  yes?: boolean;
   /** `--transport`; undefined lets the environment, the config and the default decide. */
   transport?: string | undefined;
 }
@@ -58,7 +60,11 @@ async function shortWay(name: string, build: RequestBuilder, options: OperateOpt
  * Runs the operation `build` makes for `name` (`env` or `project/env`). Every error, including
  * an unknown project, is shown as the operation's failed `complete` (JSON with `--json`).
  */
-export async function operate(name: string, build: RequestBuilder, options: OperateOptions): Promise<void> {
+export async function operate(name: string, given: RequestBuilder, options: OperateOptions, approve?: string): Promise<void> {
+  const build: RequestBuilder = (target) => {
+    const request = given(target);
+    return options.yes ? { ...request, approve: true } : approve ? { ...request, approve } : request;
+  };
   const shown = terminalSession({ name, json: options.json, quiet: options.quiet });
   try {
     let outcome = await shortWay(name, build, options, shown);
@@ -70,10 +76,21 @@ export async function operate(name: string, build: RequestBuilder, options: Oper
       } catch (err) {
         if (err instanceof ExitError) throw err;
         shown.renderer.render(rejection(err));
-        throw new ExitError(1);
+        outcome = { code: 1, project: undefined };
       }
     }
-    if (outcome.code !== 0) throw new ExitError(outcome.code);
+    if (outcome.code !== 0) {
+      // What the config runs changed: the person at the terminal saw the difference and may approve exactly that.
+      const refused = shown.complete && !shown.complete.success ? shown.complete : undefined;
+      if (refused?.code === 'PIKO_ERR_UNTRUSTED' && refused.approval && !approve && !options.json) {
+        const { ask } = await import('../terminal/ask.js');
+        if (await ask('Approve what it runs, and go on?')) {
+          shown.close();
+          return await operate(name, given, options, refused.approval);
+        }
+      }
+      throw new ExitError(outcome.code);
+    }
     const request = build(splitName(name));
     const session = shown.complete?.success ? shown.complete.environment.tmux : undefined;
     if (request.action === 'create' && session && outcome.project && !options.json) {

@@ -1,12 +1,13 @@
 // A team's own plugins: ES modules named in the config's `plugins:` (paths relative to the
-// project root) whose default export is a plugin object `{ name, apply(engine) }`. They go
+// project root, and inside it) whose default export is a plugin object `{ name, apply(engine) }`. They go
 // through exactly the engine the built-in plugins use.
-import { existsSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LoadedConfig } from './config.js';
 import type { PikoPlugin } from '../engine/engine.js';
 import { PikoError } from '../errors.js';
+import { pluginPath } from './trust.js';
 
 function invalid(file: string, key: string, message: string, cause?: unknown): PikoError {
   return new PikoError('PIKO_ERR_CONFIG_INVALID', `${file}: ${key}: ${message}`, cause === undefined ? {} : { cause });
@@ -18,8 +19,7 @@ export async function loadPlugins(root: string, loaded: LoadedConfig): Promise<P
   const plugins: PikoPlugin[] = [];
   for (const [i, path] of (loaded.config.plugins ?? []).entries()) {
     const key = `plugins[${i}]`;
-    const full = resolve(root, path);
-    if (!existsSync(full)) throw invalid(file, key, `no plugin module at ${full}`);
+    const full = pluginPath(root, file, i, path);
     let module: { default?: unknown };
     try {
       // The modification time in the URL makes a long-running server pick up an edited plugin.

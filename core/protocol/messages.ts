@@ -115,6 +115,8 @@ export interface CompleteFailureMessage {
   seq: number;
   /** The transport the project's config wants instead (`here`: run by the client itself, not through a server). */
   redirect?: string;
+  /** PIKO_ERR_UNTRUSTED: the digest of what the config runs now; a request with `approve` set to it approves exactly that. */
+  approval?: string;
 }
 
 export type CompleteMessage = CompleteSuccessMessage | CompleteFailureMessage;
@@ -165,6 +167,11 @@ interface RequestBase {
    * `redirect` names it, running nothing.
    */
   transport?: string | undefined;
+  /**
+   * Approves what the project's config runs: `true` whatever it is now (`--yes`), or the
+   * `approval` digest of a refusal, which approves exactly what that refusal showed.
+   */
+  approve?: true | string | undefined;
 }
 
 export interface CreateRequest extends RequestBase {

@@ -12,6 +12,7 @@ const base = {
   environment: z.string(),
   cwd: name(),
   transport: name(),
+  approve: z.optional(z.union([z.literal(true), z.string().check(z.minLength(1))])),
 };
 
 export const OperationRequestSchema = z.discriminatedUnion('action', [

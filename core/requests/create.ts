@@ -60,7 +60,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   assertEnvironmentName(request.environment);
   const project = state.requestProject(request.project);
   await assertRepositoryAndBase(project, request.branch);
-  const { engine, config } = await projectEngine(services, project);
+  const { engine, config } = await projectEngine(services, project, request);
   const name = request.environment;
   const existing = state.environment(project.id, name);
   if (existing) {

@@ -21,7 +21,7 @@ export async function prepareDestroy(services: Services, request: DestroyRequest
   const { state } = services;
   const project = state.requestProject(request.project);
   const row = requestEnvironment(state, project, request.environment);
-  const { engine, config } = await projectEngine(services, project, request.force);
+  const { engine, config } = await projectEngine(services, project, request);
   if (!request.force && existsSync(row.path)) {
     const changes = await uncommittedChanges(row.path);
     if (changes.length > 0) {

@@ -18,7 +18,7 @@ async function prepareLifecycle(services: Services, request: LifecycleRequest): 
   if (row.mode !== 'docker') {
     throw new PikoError('PIKO_ERR_USAGE', `${project.name}/${row.name} is a simple environment: it has no containers to ${request.action}`);
   }
-  const { engine, config } = await projectEngine(services, project);
+  const { engine, config } = await projectEngine(services, project, request);
   const id = newOperationId();
   const environment = state.claimEnvironment(row.id, row.status, { id, kind: request.action });
   return recordedOperation(services, engine, { id, kind: request.action, request, project, environment, config }, (op) =>

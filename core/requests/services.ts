@@ -1,6 +1,7 @@
 // What preparing any request needs: the state, the project's engine (its config and plugins),
 // the environment a request names, and an operation recorded in state as it runs.
-import { loadConfig, type LoadedConfig, type PikoConfig } from '../config/config.js';
+import type { LoadedConfig, PikoConfig } from '../config/config.js';
+import { trustedConfig, type Approve } from '../config/trust.js';
 import { loadPlugins } from '../config/plugins.js';
 import type { Engine, PikoPlugin } from '../engine/engine.js';
 import type { Operation, OperationSpec } from '../engine/operation.js';
@@ -23,14 +24,21 @@ export interface Prepared {
   operation: Operation;
 }
 
-/** The project's config and plugins, and an engine for one operation of it. */
-export async function projectEngine(services: Services, project: ProjectRow, force = false): Promise<{ engine: Engine; config: PikoConfig }> {
+/**
+ * The project's config and plugins, once what they run is approved (`request.approve` approves
+ * it), and an engine for one operation of it.
+ */
+export async function projectEngine(
+  services: Services,
+  project: ProjectRow,
+  request: { approve?: Approve | undefined; force?: boolean | undefined },
+): Promise<{ engine: Engine; config: PikoConfig }> {
   let loaded: LoadedConfig;
   try {
-    loaded = await (services.readConfig ?? loadConfig)(project.root);
+    loaded = await trustedConfig(services.home, project, { read: services.readConfig, approve: request.approve });
   } catch (err) {
-    // A forced destroy must work even when the config no longer does: it then runs no destroy script.
-    if (force) return { engine: services.engineFor([]), config: {} };
+    // A forced destroy must work even when the config no longer does (or is not approved): it then runs nothing of the repository's.
+    if (request.force) return { engine: services.engineFor([]), config: {} };
     throw err;
   }
   return { engine: services.engineFor(await loadPlugins(project.root, loaded)), config: loaded.config };

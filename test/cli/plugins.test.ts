@@ -103,7 +103,8 @@ describe('invalid config changes nothing', () => {
   ])('%s', async (_what, file, text, error) => {
     const box = sandbox();
     const repo = await initProject(box, { [file]: text, 'tools/empty.mjs': 'export default 42;\n' });
-    const result = await box.piko(['create', 'nope'], repo);
+    // Approved on the spot, so that what is reported is what is wrong with the config itself.
+    const result = await box.piko(['create', 'nope', '--yes'], repo);
     expect(result.exitCode).toBe(1);
     if (typeof error === 'string') expect(result.stderr).toContain(error);
     else expect(result.stderr).toMatch(error);
