@@ -1,5 +1,5 @@
 // `npm run soak`: many creates and destroys through one `piko server`, with clients killed at
-// random moments and the server restarted now and then (once with SIGKILL mid-operation). At
+// random moments and the server restarted now and then (with SIGKILL mid-operation too). At
 // the end nothing may be left that should not be: no worktree, branch, data directory, state
 // row, tmux session or container; and the server's memory must be flat. Prints what it found.
 //
@@ -66,6 +66,7 @@ let server = await startServer();
 const memory: { server: number; round: number; mb: number }[] = [];
 let servers = 1;
 let killedClients = 0;
+let crashes = 0;
 const started = Date.now();
 for (let round = 1; round <= ROUNDS; round++) {
   const onDocker = docker !== undefined && round % 10 === 0;
@@ -78,16 +79,17 @@ for (let round = 1; round <= ROUNDS; round++) {
     killedClients++;
   }
   await client;
-  if (round % 50 === 25) {
+  if (round % 67 === 0 && round % 134 !== 0) {
     // A crash mid-operation: the next server finds the operation it left and marks it failed.
     const crashing = execa('node', [PIKO, 'create', `${name}-crash`, '--no-attach'], { cwd: simple, env, reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
     await new Promise((r) => setTimeout(r, 200 + random() * 300));
     await stopServer(server, 'SIGKILL');
+    crashes++;
     await crashing;
     server = await startServer();
     servers++;
     await destroy(simple, `${name}-crash`);
-  } else if (round % 50 === 0) {
+  } else if (round % 134 === 0) {
     await stopServer(server, 'SIGTERM');
     server = await startServer();
     servers++;
@@ -119,18 +121,15 @@ if (dockerUp) {
   if (containers.length) leftovers.push(`containers: ${containers.join(', ')}`);
 }
 
-// Flat memory: each server's last figure against its figure once warm (its 10th round).
+// Flat memory: each server's last ten rounds against ten rounds once it is warm (its 5th to 15th).
 const flat = [...new Set(memory.map((m) => m.server))].map((id) => {
-  const mine = memory.filter((m) => m.server === id);
-  const warm = mine[Math.min(9, mine.length - 1)]!.mb;
-  return { id, rounds: mine.length, warm, last: mine.at(-1)!.mb, median: median(mine.map((m) => m.mb)) };
-});
-const longest = flat.reduce((a, b) => (b.rounds > a.rounds ? b : a));
+  const mine = memory.filter((m) => m.server === id).map((m) => m.mb);
+  return { id, rounds: mine.length, warm: median(mine.slice(5, 15)), last: median(mine.slice(-10)) };
+}).filter((f) => f.rounds >= 30);
 const report = [
-  `soak: ${ROUNDS} creates and destroys (${docker ? 'every 10th with a container' : 'no docker engine: simple environments only'}), ${killedClients} clients killed at random moments, ${servers - 1} server restarts (${Math.floor((ROUNDS + 25) / 50)} of them SIGKILL mid-operation), ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  `soak: ${ROUNDS} creates and destroys (${docker ? 'every 10th with a container' : 'no docker engine: simple environments only'}), ${killedClients} clients killed at random moments, ${servers - 1} server restarts (${crashes} of them SIGKILL mid-operation), ${((Date.now() - started) / 1000).toFixed(0)} s`,
   `left behind: ${leftovers.length ? leftovers.join('; ') : 'nothing'}`,
-  `server memory, per server: ${flat.map((f) => `${f.rounds} rounds ${f.warm.toFixed(0)} → ${f.last.toFixed(0)} MB`).join('; ')}`,
-  `longest-lived server: ${longest.warm.toFixed(0)} MB warm, ${longest.last.toFixed(0)} MB at its end (${(longest.last / longest.warm).toFixed(2)}×)`,
+  `server RSS (median of ten rounds), per server: ${flat.map((f) => `${f.rounds} rounds: ${f.warm.toFixed(0)} MB warm → ${f.last.toFixed(0)} MB at its end (${(f.last / f.warm).toFixed(2)}×)`).join('; ')}`,
 ];
 console.log(report.join('\n'));
 writeFileSync(join(work, 'soak.txt'), `${report.join('\n')}\n`);

@@ -81,10 +81,14 @@ export abstract class Channel {
     this.deliver(message, false);
   }
 
-  /** Resolves once the client has taken what was queued for it (or is gone). */
-  async caughtUp(): Promise<void> {
+  /**
+   * Resolves once the client has taken what was queued for it, down to `limit` bytes (at most
+   * the soft bound), or is gone.
+   */
+  async caughtUp(limit = this.softLimit): Promise<void> {
     this.flush();
-    while (this.open && this.buffered() > this.softLimit) await new Promise((resolve) => setTimeout(resolve, 20));
+    const bound = Math.min(limit, this.softLimit);
+    while (this.open && this.buffered() > bound) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   /** Counts log lines the client will not get, to be reported with the next notice. */

@@ -16,10 +16,16 @@ const PLUGIN_NAME = 'OperationHub';
 const CATCH_UP_BUFFER = 20_000;
 /**
  * How much of the log a replay reads at a time. It then waits until the client has taken what
- * was queued (below the channel's soft bound), so a client that does not read costs the server
- * about one step beyond that bound, however long the log.
+ * was queued (down to REPLAY_QUEUE_BYTES), so a client that does not read costs the server
+ * about one step beyond that, however long the log.
  */
-export const REPLAY_STEP_BYTES = 64 * 1024;
+export const REPLAY_STEP_BYTES = 32 * 1024;
+/**
+ * What a replay leaves queued for its client before it reads the next step. Lower than a live
+ * client's bound: a replay has no reason to run ahead, and a queue of one small frame per line
+ * costs the server several times its bytes.
+ */
+export const REPLAY_QUEUE_BYTES = 128 * 1024;
 
 export class OperationHub implements PikoPlugin {
   readonly name = PLUGIN_NAME;
@@ -81,7 +87,7 @@ export class OperationHub implements PikoPlugin {
       const read = (offset: number) => readLogChunk(logPath, offset, REPLAY_STEP_BYTES);
       for (let chunk = read(0); chunk.messages.length > 0; chunk = read(chunk.offset)) {
         for (const message of chunk.messages) deliver(message, true);
-        await channel.caughtUp();
+        await channel.caughtUp(REPLAY_QUEUE_BYTES);
         if (!channel.open) return;
       }
     }

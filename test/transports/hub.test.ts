@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
 import { Channel } from '../../transports/channel.js';
-import { OperationHub, REPLAY_STEP_BYTES } from '../../transports/hub.js';
+import { OperationHub, REPLAY_QUEUE_BYTES, REPLAY_STEP_BYTES } from '../../transports/hub.js';
 import { engineHarness, stagesPlugin } from '../helpers/engine-fixtures.js';
 import { cleanup, tempDir } from '../helpers/fixtures.js';
 
@@ -112,14 +112,14 @@ describe('a client that re-attaches and does not read', () => {
       this.queued = 0;
     }
   }
-  const BOUND = 256 * 1024;
+  const BOUND = REPLAY_QUEUE_BYTES;
 
   it('costs the server at most a step of the log beyond the bound, however long the log', async () => {
     // A finished operation that printed 20 000 lines of 100 bytes (2 MB of log).
     const log = join(tempDir(), 'op_0123456789ab.ndjson');
     const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ type: 'log', source: 'script:setup', stream: 'stdout', data: `${String(i).padStart(99, '.')}\n`, seq: i }));
     writeFileSync(log, `${lines.join('\n')}\n${JSON.stringify({ type: 'complete', success: true, seq: 20_000 })}\n`);
-    const channel = new StalledChannel('op_0123456789ab', { softLimitBytes: BOUND });
+    const channel = new StalledChannel('op_0123456789ab');
     const replay = new OperationHub().replay(log, -1, channel, undefined, false);
     // The first time the replay has to wait, it has queued no more than one step past the bound.
     const stalled = await channel.stalled;
