@@ -1,7 +1,7 @@
 // `piko cancel <env|operation>`: stop a running operation wherever it runs (the server, or a
 // local `piko` process) and have it roll back.
 import { userInfo, hostname } from 'node:os';
-import { loadConfig } from '../../core/config/config.js';
+import { readableConfig } from '../../core/config/trust.js';
 import { PikoError } from '../../core/errors.js';
 import { pikoHome } from '../../core/paths.js';
 import { sameProcess } from '../../core/system/process.js';
@@ -18,7 +18,7 @@ export async function cancel(ref: string): Promise<void> {
     if (op.row && op.row.status !== 'running') {
       throw new PikoError('PIKO_ERR_NOT_RUNNING', `${op.id} (${op.row.kind} ${op.label}) is not running: it ${op.row.status}`);
     }
-    const config = op.root ? (await loadConfig(op.root)).config : {};
+    const config = op.root ? (await readableConfig(home, op.root)).config : {};
     const address = findServer(home, config);
     if (address && (!op.row || op.onServer)) {
       const answer = await requestCancel(address, op.id, `piko cancel (${userInfo().username}@${hostname()})`);

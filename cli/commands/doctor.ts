@@ -3,7 +3,7 @@
 // non-zero when something required is missing.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { loadConfig } from '../../core/config/config.js';
+import { readableConfig } from '../../core/config/trust.js';
 import { git } from '../../core/system/git.js';
 import { pikoHome, stateDbPath } from '../../core/paths.js';
 import { processAlive } from '../../core/system/process.js';
@@ -28,10 +28,10 @@ async function version(file: string, args: string[]): Promise<string | undefined
 }
 
 /** Whether a project has compose files: at its root, or where its config's `compose:` says. */
-async function hasComposeFile(root: string): Promise<boolean> {
+async function hasComposeFile(home: string, root: string): Promise<boolean> {
   if (!existsSync(root)) return false;
   try {
-    return composeFiles(root, (await loadConfig(root)).config.compose) !== undefined;
+    return composeFiles(root, (await readableConfig(home, root)).config.compose) !== undefined;
   } catch {
     // A config that cannot be read, or names files that are not there: docker is still meant.
     return true;
@@ -63,7 +63,7 @@ export async function doctor(options: { json: boolean }): Promise<void> {
   try {
     const projects = state.listProjects();
     // Docker is required once a project has a compose file.
-    const needsDocker = (await Promise.all(projects.map((p) => hasComposeFile(p.root)))).includes(true);
+    const needsDocker = (await Promise.all(projects.map((p) => hasComposeFile(home, p.root)))).includes(true);
     const tool = (name: string, found: string | undefined, required: boolean, missing: string): Check => ({
       name,
       result: found ? 'ok' : required ? 'missing' : 'note',

@@ -25,8 +25,8 @@ export interface LogsOptions {
 
 async function configOf(root: string | undefined): Promise<PikoConfig> {
   if (!root) return {};
-  const { loadConfig } = await import('../../core/config/config.js');
-  return (await loadConfig(root)).config;
+  const { readableConfig } = await import('../../core/config/trust.js');
+  return (await readableConfig(pikoHome(), root)).config;
 }
 
 export async function logs(ref: string, options: LogsOptions): Promise<void> {

@@ -93,6 +93,16 @@ export function trustDiff(approved: string[], now: string[]): string[] {
   return [...approved.filter((l) => !now.includes(l)).map((l) => `- ${l}`), ...now.filter((l) => !approved.includes(l)).map((l) => `+ ${l}`)];
 }
 
+/**
+ * The project's config for what only reads it (which server, which compose files), never
+ * running code that is not approved: a config that is code and not approved reads as empty.
+ */
+export async function readableConfig(home: string, root: string): Promise<LoadedConfig> {
+  const code = configCodeLine(root);
+  if (code && !readApproval(home, root)?.lines.includes(code)) return { config: {}, file: undefined };
+  return loadConfig(root);
+}
+
 /** The refusal of a config whose list differs from the approved one, with the difference. */
 export function untrusted(project: string, root: string, diff: string[], approval: string): PikoError {
   return new PikoError(

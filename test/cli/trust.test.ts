@@ -142,6 +142,20 @@ describe('a config that changed since it was approved', () => {
   });
 });
 
+describe('commands that only read the config', () => {
+  it('do not run a config that is code and not approved', async () => {
+    const box = sandbox();
+    const code = (line: string) => `import { writeFileSync } from 'node:fs';\n${line}\nexport default { scripts: { setup: 'echo hi' } };\n`;
+    const repo = await initProject(box, { 'piko.config.mjs': code('') });
+    expect((await box.piko(['create', 'one', '--transport', 'stdout'], repo)).exitCode).toBe(0);
+    pull(repo, { 'piko.config.mjs': code("writeFileSync(new URL('./ran', import.meta.url), 'read');") });
+    expect((await box.piko(['logs', 'one'], repo)).exitCode).toBe(0);
+    await box.piko(['cancel', 'one'], repo);
+    await box.piko(['doctor'], repo);
+    expect(existsSync(join(repo, 'ran'))).toBe(false);
+  });
+});
+
 describe('a plugin outside the repository', () => {
   async function refused(box: Sandbox, repo: string): Promise<string> {
     const result = await box.piko(['create', 'outside', '--yes', '--transport', 'stdout'], repo);
