@@ -8,7 +8,7 @@
 // as `logs` messages, one per run of lines of one source and stream: one frame and one JSON
 // text for hundreds of lines instead of one each. Nothing waits for a batch to fill: it goes
 // out as soon as the current burst of output has been read.
-import { type LogMessage, type OperationMessage, type ServerMessage } from '../core/protocol/messages.js';
+import { type LogBatchMessage, type LogMessage, type OperationMessage, type ServerMessage } from '../core/protocol/messages.js';
 import { batchRuns } from '../core/protocol/batch.js';
 
 export interface BackpressureOptions {
@@ -31,6 +31,40 @@ export interface ChannelOptions extends BackpressureOptions {
  * waits for a full collection. 256 KiB batches left a 400k-line client at 76 MB peak; 48 KiB, 60.
  */
 const MAX_BATCH_BYTES = 48 * 1024;
+
+/**
+ * The batches of one flush, made once for every channel that flushes the same lines: the
+ * clients of one operation get the same line objects and flush them in the same turn. Keyed by
+ * the first line; the last and the count make sure it is the same run.
+ */
+const batchesByFirstLine = new WeakMap<LogMessage, { last: LogMessage; count: number; batches: (OperationMessage | LogBatchMessage)[] }>();
+
+function sharedBatches(lines: LogMessage[]): (OperationMessage | LogBatchMessage)[] {
+  const first = lines[0]!;
+  const last = lines.at(-1)!;
+  const known = batchesByFirstLine.get(first);
+  if (known && known.last === last && known.count === lines.length) return known.batches;
+  const batches = batchRuns(lines);
+  batchesByFirstLine.set(first, { last, count: lines.length, batches });
+  return batches;
+}
+
+/**
+ * A message's JSON text, made once however many clients it goes to (a batch, a stage, the
+ * complete). A single log line is not remembered: it goes to a client that did not ask for
+ * batches, and remembering each would cost more than it saves.
+ */
+const texts = new WeakMap<object, string>();
+
+export function messageText(message: ServerMessage): string {
+  if (message.type === 'log' || message.type === 'dropped') return JSON.stringify(message);
+  let text = texts.get(message);
+  if (text === undefined) {
+    text = JSON.stringify(message);
+    texts.set(message, text);
+  }
+  return text;
+}
 
 export abstract class Channel {
   /** Log lines not sent since the last notice. */
@@ -136,7 +170,7 @@ export abstract class Channel {
       this.dropped += lines.length;
       return;
     }
-    for (const message of batchRuns(lines)) this.write(message);
+    for (const message of sharedBatches(lines)) this.write(message);
   }
 
   private shouldDrop(): boolean {

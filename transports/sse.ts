@@ -3,12 +3,12 @@
 // quiet stream open. It never sees a child process.
 import type { ServerResponse } from 'node:http';
 import type { CompleteFailureMessage, ServerMessage } from '../core/protocol/messages.js';
-import { Channel, type ChannelOptions } from './channel.js';
+import { Channel, messageText, type ChannelOptions } from './channel.js';
 
 /** One event of the stream: numbered messages carry their seq as the event id. */
 export function sseEvent(message: ServerMessage): string {
   const id = 'seq' in message ? `id: ${message.seq}\n` : '';
-  return `${id}data: ${JSON.stringify(message)}\n\n`;
+  return `${id}data: ${messageText(message)}\n\n`;
 }
 
 /** Starts an event-stream response; comments every `keepAliveMs` keep it open while quiet. */

@@ -3,7 +3,7 @@
 // process.
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { CompleteFailureMessage, ServerMessage } from '../core/protocol/messages.js';
-import { Channel, type ChannelOptions } from './channel.js';
+import { Channel, messageText, type ChannelOptions } from './channel.js';
 
 /** Close codes the server uses (RFC 6455 section 7.4). */
 export const CLOSE = { DONE: 1000, GOING_AWAY: 1001, BAD_REQUEST: 1008 } as const;
@@ -26,7 +26,7 @@ export class WebSocketChannel extends Channel {
   }
 
   protected write(message: ServerMessage): void {
-    this.socket.send(JSON.stringify(message));
+    this.socket.send(messageText(message));
   }
 
   protected end(): void {

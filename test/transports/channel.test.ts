@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
-import { Channel } from '../../transports/channel.js';
+import { Channel, messageText } from '../../transports/channel.js';
 
 class TestChannel extends Channel {
   queued = 0;
@@ -75,5 +75,28 @@ describe('Channel backpressure', () => {
     jest.setSystemTime(7000);
     c.send(log()); // above again, but only just now
     expect(c.sent).toHaveLength(3);
+  });
+});
+
+describe('the clients of one operation', () => {
+  it('share each batch and its JSON text: made once, however many clients', () => {
+    const [a, b] = [new TestChannel('op_1', { batch: true }), new TestChannel('op_1', { batch: true })];
+    const lines = Array.from({ length: 100 }, log);
+    const end = complete();
+    for (const message of [...lines, end]) {
+      a.send(message);
+      b.send(message);
+    }
+    expect(a.sent).toHaveLength(2);
+    expect(a.sent[0]).toMatchObject({ type: 'logs', count: 100 });
+    expect(b.sent[0]).toBe(a.sent[0]);
+    const stringify = jest.spyOn(JSON, 'stringify');
+    try {
+      const texts = [a, b].map((c) => messageText(c.sent[0]!));
+      expect(texts[1]).toBe(texts[0]);
+      expect(stringify).toHaveBeenCalledTimes(1);
+    } finally {
+      stringify.mockRestore();
+    }
   });
 });
