@@ -18,12 +18,17 @@ const FLOOD = `awk 'BEGIN { for (i = 0; i < 400000; i++) printf "%07d %s\\n", i,
 async function throughput(): Promise<void> {
   const dir = await repo('throughput', FLOOD);
   const server = await startServer();
-  const times: Record<string, number[]> = { shell: [], stdout: [], websocket: [], sse: [] };
+  const times: Record<string, number[]> = { shell: [], relay: [], stdout: [], websocket: [], sse: [] };
   const out = join(work, 'out.txt');
   for (let run = 0; run < RUNS; run++) {
-    for (const variant of ['shell', 'stdout', 'websocket', 'sse']) {
+    for (const variant of ['shell', 'relay', 'stdout', 'websocket', 'sse']) {
       if (variant === 'shell') {
         times.shell!.push(await timed(() => execa('sh', ['-c', `${FLOOD} > ${out}`])));
+        continue;
+      }
+      if (variant === 'relay') {
+        // The least a tool that prefixes each line of a script's output can do: a pipe through awk.
+        times.relay!.push(await timed(() => execa('sh', ['-c', `${FLOOD} | awk '{ print "[setup] " $0 }' > ${out}`])));
         continue;
       }
       const t = await timed(() => execa('sh', ['-c', `node ${PIKO} create flood --transport ${variant} --no-attach > ${out} 2>/dev/null`], { cwd: dir, env }));
@@ -39,6 +44,8 @@ async function throughput(): Promise<void> {
     const r = ratio(variant, 'stdout');
     row(`throughput: ${variant} / stdout`, `${median(r).toFixed(2)}×`, '≤ 1.10', median(r) <= 1.1, `400k lines of 80 B, all counted at the client; ${variant} ${ms(median(times[variant]!))}, stdout ${ms(median(times.stdout!))}; ratios ${spread(r, 2)}`);
   }
+  const relay = ratio('stdout', 'relay');
+  row('throughput: local create / a prefixing relay', `${median(relay).toFixed(1)}×`, '≤ 2', median(relay) <= 2, `piko create --transport stdout ${ms(median(times.stdout!))} (with git worktree, tmux, state, the operation log) vs the script piped through awk adding the prefix ${ms(median(times.relay!))}; ratios ${spread(relay, 1)}`);
   row('throughput: stdout / bare shell', `${median(ratio('stdout', 'shell')).toFixed(1)}×`, '', undefined, `piko ${ms(median(times.stdout!))} (with git worktree, tmux, state) vs the script alone ${ms(median(times.shell!))}`);
 }
 
