@@ -19,8 +19,8 @@ type Command = InstanceType<typeof Command>;
 type Option = InstanceType<typeof Option>;
 
 interface StreamOptions {
-  json: boolean;
-  quiet: boolean;
+  json?: boolean;
+  quiet?: boolean;
   yes?: boolean;
   transport?: string;
 }
@@ -45,8 +45,8 @@ function transportOption(): Option {
 function streaming(command: Command): Command {
   return command
     .addOption(transportOption())
-    .option('--json', 'print the protocol messages as NDJSON, nothing else', false)
-    .option('-q, --quiet', 'print only the final line and errors', false)
+    .option('--json', 'print the protocol messages as NDJSON, nothing else')
+    .option('-q, --quiet', 'print only the final line and errors')
     .option('-y, --yes', "approve what the project's config runs (scripts, stages, plugins) as it is now");
 }
 
@@ -87,9 +87,9 @@ streaming(
     .command('destroy')
     .description('tear an environment down: destroy script, containers, worktree, data dir, state')
     .argument('<name>', 'environment name, or project/name')
-    .option('--keep-volumes', 'keep its docker volumes', false)
-    .option('-f, --force', 'also delete its branch, throw away uncommitted changes, and carry on past docker errors', false),
-).action(async (name: string, options: StreamOptions & { keepVolumes: boolean; force: boolean }) => {
+    .option('--keep-volumes', 'keep its docker volumes')
+    .option('-f, --force', 'also delete its branch, throw away uncommitted changes, and carry on past docker errors'),
+).action(async (name: string, options: StreamOptions & { keepVolumes?: boolean; force?: boolean }) => {
   const { operate } = await import('./delivery/operate.js');
   await operate(
     name,
@@ -115,15 +115,15 @@ program
   .command('status')
   .description('one environment in detail: paths, ports, containers, tmux session, last operation')
   .argument('[name]', 'environment name, or project/name (default: the one whose worktree you are in)')
-  .option('--json', 'print JSON', false)
-  .action(async (name: string | undefined, options: { json: boolean }) => (await import('./commands/status.js')).status(name, options));
+  .option('--json', 'print JSON')
+  .action(async (name: string | undefined, options: { json?: boolean }) => (await import('./commands/status.js')).status(name, options));
 
 program
   .command('vars')
   .description('the environment\'s PIKO_* variables, ready for `eval "$(piko vars)"`')
   .argument('[name]', 'environment name, or project/name (default: the one whose worktree you are in)')
-  .option('--json', 'print JSON', false)
-  .action(async (name: string | undefined, options: { json: boolean }) => (await import('./commands/vars.js')).vars(name, options));
+  .option('--json', 'print JSON')
+  .action(async (name: string | undefined, options: { json?: boolean }) => (await import('./commands/vars.js')).vars(name, options));
 
 program
   .command('exec')
@@ -157,17 +157,17 @@ program
   .command('list')
   .alias('ls')
   .description('list environments: id, name, project, mode, status, branch, path, ports')
-  .option('--json', 'print JSON', false)
-  .action(async (options: { json: boolean }) => (await import('./commands/list.js')).list(options));
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => (await import('./commands/list.js')).list(options));
 
 program
   .command('logs')
   .description("print an operation's log as it streamed: an environment's latest operation, or one by id")
   .argument('<name>', 'environment name (or project/name), or an operation id (op_…)')
-  .option('-f, --follow', 'follow a running operation to its end', false)
+  .option('-f, --follow', 'follow a running operation to its end')
   .addOption(transportOption())
-  .option('--json', 'print the protocol messages as NDJSON, nothing else', false)
-  .action(async (name: string, options: { follow: boolean; json: boolean; transport?: string }) =>
+  .option('--json', 'print the protocol messages as NDJSON, nothing else')
+  .action(async (name: string, options: { follow?: boolean; json?: boolean; transport?: string }) =>
     (await import('./commands/logs.js')).logs(name, options),
   );
 
@@ -180,14 +180,14 @@ program
 program
   .command('doctor')
   .description('check git, docker, docker compose, tmux, the server, the state database and every project')
-  .option('--json', 'print JSON', false)
-  .action(async (options: { json: boolean }) => (await import('./commands/doctor.js')).doctor(options));
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => (await import('./commands/doctor.js')).doctor(options));
 
 program
   .command('projects')
   .description('list the registered projects')
-  .option('--json', 'print JSON', false)
-  .action(async (options: { json: boolean }) => (await import('./commands/projects.js')).projects(options));
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => (await import('./commands/projects.js')).projects(options));
 
 program
   .command('project')
@@ -195,8 +195,8 @@ program
   .command('rm')
   .description('forget a project (its repository is untouched)')
   .argument('<name>', 'project name')
-  .option('-f, --force', 'destroy its environments first', false)
-  .action(async (name: string, options: { force: boolean }) => (await import('./commands/projects.js')).removeProject(name, options));
+  .option('-f, --force', 'destroy its environments first')
+  .action(async (name: string, options: { force?: boolean }) => (await import('./commands/projects.js')).removeProject(name, options));
 
 program
   .command('server')

@@ -41,6 +41,8 @@ export interface PikoErrorDetails {
   command?: string;
   /** For PIKO_ERR_UNTRUSTED: the digest of what was shown, which a client may send back to approve exactly that. */
   approval?: string;
+  /** The hint with the real names in it (`piko destroy feat-1`), when the thrower knows them; else the catalogue's. */
+  hint?: string;
   cause?: unknown;
 }
 
@@ -50,6 +52,7 @@ export class PikoError extends Error {
   readonly exitCode?: number;
   readonly command?: string;
   readonly approval?: string;
+  private readonly ownHint?: string;
 
   constructor(code: ErrorCode, message: string, details: PikoErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -59,10 +62,11 @@ export class PikoError extends Error {
     if (details.exitCode !== undefined) this.exitCode = details.exitCode;
     if (details.command !== undefined) this.command = details.command;
     if (details.approval !== undefined) this.approval = details.approval;
+    if (details.hint !== undefined) this.ownHint = details.hint;
   }
 
   get hint(): string {
-    return ERRORS[this.code];
+    return this.ownHint ?? ERRORS[this.code];
   }
 }
 

@@ -16,7 +16,9 @@ export async function cancel(ref: string): Promise<void> {
     const op = await resolveOperation(state, ref, process.cwd());
     const follow = `\`piko logs -f ${op.label}\` shows it rolling back`;
     if (op.row && op.row.status !== 'running') {
-      throw new PikoError('PIKO_ERR_NOT_RUNNING', `${op.id} (${op.row.kind} ${op.label}) is not running: it ${op.row.status}`);
+      throw new PikoError('PIKO_ERR_NOT_RUNNING', `${op.id} (${op.row.kind} ${op.label}) is not running: it ${op.row.status}`, {
+        hint: `Nothing to cancel: \`piko logs ${op.label}\` shows how it ended.`,
+      });
     }
     const config = op.root ? (await readableConfig(home, op.root)).config : {};
     const address = findServer(home, config);

@@ -56,7 +56,7 @@ async function serverCheck(home: string): Promise<Check> {
   }
 }
 
-export async function doctor(options: { json: boolean }): Promise<void> {
+export async function doctor(options: { json?: boolean }): Promise<void> {
   const home = pikoHome();
   const state = new State(home);
   const checks: Check[] = [];
@@ -72,7 +72,8 @@ export async function doctor(options: { json: boolean }): Promise<void> {
     });
     const [gitVersion, client, daemon, compose, tmux] = await Promise.all([
       version('git', ['--version']),
-      version('docker', ['version', '--format', '{{.Client.Version}}']),
+      // `docker --version` asks the client alone; `docker version` fails when only the daemon is down.
+      version('docker', ['--version']).then((line) => line && (/version ([^\s,]+)/.exec(line)?.[1] ?? line)),
       version('docker', ['version', '--format', '{{.Server.Version}}']),
       findCompose(),
       tmuxVersion(),

@@ -18,8 +18,8 @@ import { terminalSession, type Output } from '../terminal/session.js';
 import { chooseTransport } from '../delivery/choose.js';
 
 export interface LogsOptions {
-  follow: boolean;
-  json: boolean;
+  follow?: boolean;
+  json?: boolean;
   transport?: string | undefined;
 }
 
@@ -45,7 +45,7 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
     // A running operation of the server is followed through it; a log that is here is read here.
     if (address && ((options.follow && op.onServer) || !here)) {
       const transport = chooseTransport(options.transport, config, op.row?.environment ?? ref) === 'sse' ? 'sse' : 'websocket';
-      const result = await streamOperation(address, { attach: op.id, since: -1, follow: options.follow }, {
+      const result = await streamOperation(address, { attach: op.id, since: -1, follow: options.follow === true }, {
         transport,
         onMessage: (message) => shown!.renderer.render(message),
       });
@@ -60,7 +60,11 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
         ...(options.follow && row ? { writing: () => sameProcess(row.pid, row.pidStart) } : {}),
         idle: () => shown!.out.flush(),
       });
-      if (options.follow && !complete) throw new PikoError('PIKO_ERR_INTERRUPTED', `${op.id} did not finish: the process running it stopped`);
+      if (options.follow && !complete) {
+        throw new PikoError('PIKO_ERR_INTERRUPTED', `${op.id} did not finish: the process running it stopped`, {
+          hint: `The environment may be half made: \`piko destroy --force ${op.label}\` removes what is left.`,
+        });
+      }
     } else {
       throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `the log of ${op.id} is not in ${shown.home}/logs and no server is running`);
     }

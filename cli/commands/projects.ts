@@ -3,7 +3,7 @@ import { PikoError } from '../../core/errors.js';
 import { openState } from '../context.js';
 import { operate } from '../delivery/operate.js';
 
-export function projects(options: { json: boolean }): void {
+export function projects(options: { json?: boolean }): void {
   const { state } = openState();
   try {
     const rows = state.listProjects().map((p) => ({ ...p, environments: state.listEnvironments(p.id).map((e) => e.name) }));
@@ -25,7 +25,7 @@ export function projects(options: { json: boolean }): void {
 }
 
 /** Forgets a project; with environments left, only with `force`, which destroys them first. */
-export async function removeProject(name: string, options: { force: boolean }): Promise<void> {
+export async function removeProject(name: string, options: { force?: boolean }): Promise<void> {
   let environments: string[];
   {
     const { state } = openState();

@@ -17,7 +17,7 @@ async function containers(environment: EnvironmentRow): Promise<Container[] | { 
   }
 }
 
-export async function status(name: string | undefined, options: { json: boolean }): Promise<void> {
+export async function status(name: string | undefined, options: { json?: boolean }): Promise<void> {
   const { state } = openState();
   try {
     const { project, environment } = await resolveEnvironment(state, name, process.cwd());

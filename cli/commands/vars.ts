@@ -6,7 +6,7 @@ import { openState, resolveEnvironment } from '../context.js';
 /** `'it'\''s'`: a value the shell reads back exactly. */
 export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 
-export async function vars(name: string | undefined, options: { json: boolean }): Promise<void> {
+export async function vars(name: string | undefined, options: { json?: boolean }): Promise<void> {
   const { state } = openState();
   try {
     const { project, environment } = await resolveEnvironment(state, name, process.cwd());

@@ -26,11 +26,12 @@ interface StageRecord {
 }
 
 /**
- * Colour on a terminal only: never with NO_COLOR, always with FORCE_COLOR (other than 0), and
- * otherwise when `stream` is a TTY that is not `dumb`.
+ * Colour on a terminal only: never with a NO_COLOR that is set and not empty (the no-color.org
+ * convention), always with FORCE_COLOR (other than 0), and otherwise when `stream` is a TTY
+ * that is not `dumb`.
  */
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  if ('NO_COLOR' in env) return false;
+  if (env.NO_COLOR) return false;
   if ('FORCE_COLOR' in env) return env.FORCE_COLOR !== '0';
   return stream.isTTY === true && env.TERM !== 'dumb';
 }
@@ -47,6 +48,7 @@ export class TerminalRenderer implements MessageRenderer {
   private readonly writeError: (text: string) => void;
   private readonly colors: ReturnType<typeof createColors>;
   private readonly palette: ((text: string) => string)[];
+  private readonly sourceColours = new Map<string, (text: string) => string>();
   private readonly options: TerminalRendererOptions;
   private environment: string | undefined;
   private action: string | undefined;
@@ -63,11 +65,17 @@ export class TerminalRenderer implements MessageRenderer {
     this.environment = options.environment;
   }
 
-  /** The same colour for a source every time, whatever else printed before it. */
+  /**
+   * Each source of the operation its own colour, in the order they first print (so the same
+   * operation looks the same every time); only past eight sources do colours come round again.
+   */
   private sourceColor(label: string): (text: string) => string {
-    let hash = 0;
-    for (const char of label) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-    return this.palette[hash % this.palette.length]!;
+    let colour = this.sourceColours.get(label);
+    if (!colour) {
+      colour = this.palette[this.sourceColours.size % this.palette.length]!;
+      this.sourceColours.set(label, colour);
+    }
+    return colour;
   }
 
   /** The live status line's text while a stage runs (for a terminal's bottom line). */
@@ -152,7 +160,10 @@ export class TerminalRenderer implements MessageRenderer {
       return `${c.green('✓')} ${env.name} ready (${env.mode}, ${env.status})${took}\n${ports ? c.dim(`  ports: ${ports}\n`) : ''}`;
     }
     const lines: string[] = [];
-    if (message.stage !== undefined) {
+    if (message.code === 'PIKO_ERR_CANCELLED') {
+      // Someone asked for it: not a failure of the stage it was in.
+      lines.push(`${c.yellow('✗')} ${name} cancelled${message.stage === undefined ? '' : ` during ${message.stage}`}${took}`, `  ${message.error}`);
+    } else if (message.stage !== undefined) {
       const exit = message.exitCode === undefined ? '' : ` (exit ${message.exitCode})`;
       lines.push(`${c.red('✗')} ${name} failed at ${message.stage}${exit}${took}`, `  ${message.error}`);
     } else {

@@ -14,11 +14,12 @@ export async function attach(session: string): Promise<number> {
 
 /**
  * After a create that made tmux session `session`: attach when this is an interactive terminal,
- * unless told not to; say why when it does not.
+ * unless told not to; say why when it cannot.
  */
 export async function attachAfterCreate(session: string, project: string, environment: string, wanted: boolean, say: (text: string) => void): Promise<void> {
   const later = `\`piko attach ${project}/${environment}\` attaches later`;
-  if (!wanted) return say(`piko: not attaching to tmux session ${session} (--no-attach); ${later}`);
+  // Told not to attach: the person knows, and the final line names the environment.
+  if (!wanted) return;
   if (!process.stdin.isTTY || !process.stdout.isTTY) return say(`piko: not attaching to tmux session ${session}: not a terminal; ${later}`);
   await attach(session);
 }

@@ -110,7 +110,7 @@ export function untrusted(project: string, root: string, diff: string[], approva
     `project ${project} (${root}): its config runs what you have not approved:\n${diff.map((l) => `  ${l}`).join('\n')}\n` +
       `approve it with \`piko trust ${project}\` (or run the command again with --yes)`,
     // The digest of what was shown: sending it back approves exactly that.
-    { approval },
+    { approval, hint: `Read what the config runs, then approve it: \`piko trust ${project}\` (or the same command with --yes).` },
   );
 }
 

@@ -67,6 +67,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
     throw new PikoError(
       'PIKO_ERR_ENV_EXISTS',
       `environment ${JSON.stringify(name)} already exists in project ${JSON.stringify(project.name)} (status ${existing.status}, ${existing.path})`,
+      { hint: `Pick another name, or \`piko destroy ${project.name}/${name}\` first.` },
     );
   }
   assertComposeProjectFree(state, project, name);

@@ -183,6 +183,7 @@ export class State extends OperationRecords {
         throw new PikoError(
           'PIKO_ERR_ENV_EXISTS',
           `environment ${JSON.stringify(input.name)} already exists in project ${JSON.stringify(existing.project)} (status ${existing.status}, ${existing.path})`,
+          { hint: `Pick another name, or \`piko destroy ${existing.project}/${input.name}\` first.` },
         );
       }
       const { id } = this.db

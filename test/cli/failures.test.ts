@@ -65,7 +65,9 @@ describe('bad input', () => {
     const again = await box.piko(['create', 'one'], repo);
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toContain('environment "one" already exists in project "app"');
-    expect(again.stderr).toContain('piko destroy');
+    // The hint names the environment as it is, not a placeholder.
+    expect(again.stderr).toContain('Pick another name, or `piko destroy app/one` first.');
+    expect(again.stderr).not.toContain('<name>');
     expect(composeCalls()).toBe(callsBefore);
     expect(readFileSync(join(repo, '.piko', 'worktrees', 'one', 'marker'), 'utf8')).toBe('still here');
     expect(existsSync(join(repo, '.piko', 'data', 'one'))).toBe(true);

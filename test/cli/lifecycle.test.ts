@@ -203,7 +203,10 @@ describe('doctor and projects', () => {
     expect(healthy.stdout).toContain(`✓ project app`);
     const noDaemon = await box.piko(['doctor', '--json'], repo, { FAKE_DOCKER_NO_DAEMON: '1' });
     expect(noDaemon.exitCode).toBe(1);
-    expect(JSON.parse(noDaemon.stdout)).toContainEqual(expect.objectContaining({ name: 'docker daemon', result: 'missing', required: true }));
+    const checks = JSON.parse(noDaemon.stdout) as unknown[];
+    expect(checks).toContainEqual(expect.objectContaining({ name: 'docker daemon', result: 'missing', required: true, detail: expect.stringContaining('not reachable') }));
+    // The client is there: only its daemon is down.
+    expect(checks).toContainEqual(expect.objectContaining({ name: 'docker', result: 'ok', detail: '27.3.1' }));
   });
 
   it('projects lists them; project rm refuses while environments exist unless --force, which destroys them first', async () => {

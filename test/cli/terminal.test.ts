@@ -94,7 +94,10 @@ describe('on a terminal', () => {
       const piped = await box.piko(['create', 'piped'], repo, tmux);
       expect(piped.stderr).toContain('not attaching to tmux session piko/app/piped: not a terminal; `piko attach app/piped` attaches later');
       const refused = await inTerminal(box, ['create', 'refused', '--no-attach'], repo, tmux);
-      expect(refused.output).toContain('not attaching to tmux session piko/app/refused (--no-attach)');
+      // Asked not to attach: nothing to say about it.
+      expect(refused.exitCode).toBe(0);
+      expect(refused.output).toContain('refused ready');
+      expect(refused.output).not.toContain('not attaching');
     }
   });
 });
@@ -157,6 +160,28 @@ describe('on a pipe', () => {
   });
 });
 
+describe('colour', () => {
+  it('gives each source of an operation its own colour', async () => {
+    const box = sandbox();
+    const config = 'scripts:\n  prepare: echo preparing\n  setup: echo setting up\nstages:\n  - {name: noise, run: echo noisy, after: setup}\n  - {name: test, run: echo testing, after: noise}\n';
+    const repo = await initProject(box, { '.piko.yml': config });
+    const { output } = await inTerminal(box, ['create', 'colours', '--no-attach'], repo);
+    const colourOf = (source: string) => new RegExp(`${ESC}\\[(\\d+)m\\[${source}\\]`).exec(output)?.[1];
+    const sources = ['git', 'piko', 'prepare', 'setup', 'noise', 'test', 'tmux'];
+    const colours = sources.map(colourOf);
+    expect(colours.every((c) => c !== undefined)).toBe(true);
+    expect(new Set(colours).size).toBe(sources.length);
+  });
+
+  it('follows NO_COLOR as no-color.org says: set and not empty turns it off, empty does not', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo hello\n' });
+    const colour = /\x1b\[3\dm/;
+    expect((await inTerminal(box, ['create', 'empty', '--no-attach'], repo, { NO_COLOR: '' })).output).toMatch(colour);
+    expect((await inTerminal(box, ['create', 'set', '--no-attach'], repo, { NO_COLOR: '1' })).output).not.toMatch(colour);
+  });
+});
+
 describe('the command line', () => {
   it('--help lists every command and each command documents its options with defaults', async () => {
     const box = sandbox();
@@ -164,7 +189,12 @@ describe('the command line', () => {
     for (const command of ['init', 'create', 'destroy', 'list', 'logs', 'cancel', 'server']) expect(help).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     const create = (await box.piko(['create', '--help'], box.home)).stdout;
     for (const option of ['--branch <base>', '--no-attach', '--transport <transport>', '--json', '--quiet']) expect(create).toContain(option);
-    expect(create.match(/\(default:\s/g)!.length).toBe(5);
+    // Defaults that say something (the base branch, attaching, the transport), never a flag's `false`.
+    expect(create).not.toContain('(default: false)');
+    expect(create.match(/\(default:\s/g)!.length).toBe(3);
+    for (const command of ['destroy', 'list', 'logs', 'status', 'doctor']) {
+      expect((await box.piko([command, '--help'], box.home)).stdout).not.toContain('(default: false)');
+    }
     expect((await box.piko(['server', '--help'], box.home)).stdout).toMatch(/--port <port>[^]*\(default: "19876"\)/);
   });
 

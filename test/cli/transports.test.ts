@@ -190,6 +190,7 @@ describe('piko logs and piko cancel', () => {
     const again = await box.piko(['cancel', 'victim'], repo);
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toMatch(/is not running: it failed/);
+    expect(again.stderr).toContain('Nothing to cancel: `piko logs app/victim` shows how it ended.');
   });
 
   it('cancels a local run from another terminal', async () => {

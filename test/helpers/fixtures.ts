@@ -76,7 +76,8 @@ export interface FakeDocker {
 /**
  * A `docker` (and a Compose v1 `docker-compose`) that records each call and answers like a
  * working docker would, keeping which compose projects are up in a file beside it:
- * - `version` prints a server version, or fails like a missing daemon when FAKE_DOCKER_NO_DAEMON is set;
+ * - `--version` prints the client's version; `version` prints a server version, or fails like a
+ *   missing daemon when FAKE_DOCKER_NO_DAEMON is set;
  * - `compose version` answers as Compose v2, unless FAKE_DOCKER_COMPOSE_V1 is set: then only
  *   `docker-compose` (v1) exists;
  * - compose `up -d`, `down`, `restart` print container lines (and exit FAKE_DOCKER_UP_EXIT or
@@ -115,6 +116,11 @@ const recordPorts = (project, file) => {
   fs.writeFileSync(portsFile, JSON.stringify({ ...published(), [project]: ports }));
 };
 const v1 = !!process.env.FAKE_DOCKER_COMPOSE_V1;
+if (program === 'docker' && args[0] === '--version') {
+  // The client alone: it answers whether or not a daemon runs.
+  console.log('Docker version 27.3.1, build ce12230');
+  process.exit(0);
+}
 if (program === 'docker' && args[0] === 'version') {
   if (process.env.FAKE_DOCKER_NO_DAEMON) {
     console.error('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');

@@ -156,7 +156,7 @@ describe('piko create with a server running', () => {
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(String(result.stdout)).toContain('[piko] rolling back git');
-    expect(String(result.stderr)).toMatch(/✗ cancelled failed at script:setup in [\d.]+m?s\n  cancelled by Ctrl-C/);
+    expect(String(result.stderr)).toMatch(/✗ cancelled cancelled during script:setup in [\d.]+m?s\n  cancelled by Ctrl-C/);
     expect(server.output()).toMatch(/op_\w+: cancel requested by Ctrl-C/);
     expect(existsSync(join(repo, '.piko', 'worktrees', 'cancelled'))).toBe(false);
   });

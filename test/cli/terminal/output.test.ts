@@ -55,7 +55,9 @@ describe('CLI output', () => {
   it('uses colour only on a terminal, never with NO_COLOR, always with FORCE_COLOR', () => {
     expect(colorEnabled({ isTTY: true }, {})).toBe(true);
     expect(colorEnabled({ isTTY: false }, { CI: 'true' })).toBe(false);
-    expect(colorEnabled({ isTTY: true }, { NO_COLOR: '' })).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    // An empty NO_COLOR is as good as none (no-color.org).
+    expect(colorEnabled({ isTTY: true }, { NO_COLOR: '' })).toBe(true);
     expect(colorEnabled({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
     expect(colorEnabled({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
     expect(colorEnabled({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(false);
