@@ -34,7 +34,8 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
   let shown: Output | undefined;
   try {
     const op = await resolveOperation(state, ref, process.cwd());
-    shown = terminalSession({ name: ref, json: options.json });
+    // The status line counts from when the operation started, not from this command.
+    shown = terminalSession({ name: ref, json: options.json, ...(op.row && { startedAt: Date.parse(op.row.startedAt) }) });
     const path = operationLogPath(shown.home, op.id);
     const here = existsSync(path);
     // The config (which server, which transport) matters only to go through a server.

@@ -16,6 +16,8 @@ export interface TerminalRendererOptions {
   environment?: string;
   /** The command that shows an operation's whole log, offered after a failure or dropped lines. */
   logsCommand?: (operation: string) => string;
+  /** When the operation started (epoch ms), when it started before this renderer saw it: a re-attach. */
+  startedAt?: number | undefined;
 }
 
 interface StageRecord {
@@ -92,7 +94,7 @@ export class TerminalRenderer implements MessageRenderer {
       case 'accepted':
         this.environment = message.environment;
         this.action = message.action;
-        this.started = Date.now();
+        this.started = this.options.startedAt ?? Date.now();
         return;
       case 'stage':
         if (message.state === 'start') {

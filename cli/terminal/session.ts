@@ -25,6 +25,8 @@ export interface OutputOptions {
   quiet?: boolean | undefined;
   /** What the user typed to name the environment, for `piko logs <name>`. */
   name: string;
+  /** When the operation started, for one that started before this command (`piko logs -f`). */
+  startedAt?: number | undefined;
 }
 
 /**
@@ -56,6 +58,7 @@ export function terminalSession(options: OutputOptions): Output {
         quiet: options.quiet === true,
         environment: splitName(options.name).environment,
         logsCommand: () => `piko logs ${options.name}`,
+        startedAt: options.startedAt,
       });
   const shown: Output = {
     home,

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, DURATION, gates, initProject, PIKO_BIN, printedPort, ROOT, sandbox, type Sandbox, tempDir, waitForOutput } from '../helpers/fixtures.js';
@@ -157,6 +158,25 @@ describe('on a pipe', () => {
     const table = (await box.piko(['list'], repo)).stdout.split('\n');
     expect(table[0]).toMatch(/^ID +NAME +PROJECT +MODE +STATUS +BRANCH +PORTS +PATH$/);
     expect(table[1]).toMatch(new RegExp(`^1 +listed +app +docker +running +listed +web:${http} web:${https} +${join(repo, '.piko', 'worktrees', 'listed')}$`));
+  });
+});
+
+describe('re-attaching', () => {
+  it('counts from when the operation started, not from when it attached', async () => {
+    const box = sandbox();
+    const gate = gates();
+    const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: echo started; ${gate.wait('done')}\n` });
+    const creating = box.spawn(['create', 'long', '--transport', 'stdout', '--no-attach'], repo);
+    await waitForOutput(creating.stdout!, /\[setup\] started/);
+    // As far as its record says, the operation started an hour ago.
+    const db = new Database(join(box.home, 'state.db'));
+    db.prepare('UPDATE operations SET started_at = ?').run(new Date(Date.now() - 3_600_000).toISOString());
+    db.close();
+    const following = terminal(box, ['logs', '-f', 'long'], repo);
+    await waitForOutput(following.stdout!, /create long 60m \d+s/);
+    gate.open('done');
+    expect((await following).exitCode).toBe(0);
+    expect((await creating).exitCode).toBe(0);
   });
 });
 
