@@ -5,6 +5,40 @@ import { publishedPorts } from '../../core/environment/vars.js';
 
 const COLUMNS = ['ID', 'NAME', 'PROJECT', 'MODE', 'STATUS', 'BRANCH', 'PORTS', 'PATH'] as const;
 
+/**
+ * How the table gives way when it is wider than the terminal, step by step, each column down to
+ * a least width: the path first (keeping its end), then the branch (most often the name again),
+ * the ports and the project, the name, and the path again.
+ */
+const SHRINK: { column: number; least: number }[] = [
+  { column: 7, least: 24 },
+  { column: 5, least: 8 },
+  { column: 6, least: 8 },
+  { column: 2, least: 8 },
+  { column: 1, least: 12 },
+  { column: 7, least: 10 },
+];
+
+/** Column widths that fit `columns` characters (two spaces between columns), when that is known. */
+function fit(widths: number[], columns: number | undefined): number[] {
+  if (!columns) return widths;
+  const fitted = [...widths];
+  let over = fitted.reduce((sum, w) => sum + w, 0) + 2 * (fitted.length - 1) - columns;
+  for (const { column, least } of SHRINK) {
+    if (over <= 0) break;
+    const give = Math.min(over, Math.max(0, fitted[column]! - least));
+    fitted[column]! -= give;
+    over -= give;
+  }
+  return fitted;
+}
+
+/** `text` in `width` characters: a path keeps its end, anything else its start, with `…` where it was cut. */
+function cut(text: string, width: number, column: number): string {
+  if (text.length <= width) return text;
+  return column === 7 ? `…${text.slice(text.length - width + 1)}` : `${text.slice(0, width - 1)}…`;
+}
+
 export function list(options: { json?: boolean }): void {
   const state = new State(pikoHome());
   try {
@@ -27,9 +61,12 @@ export function list(options: { json?: boolean }): void {
       e.ports.map((p) => `${p.service}:${publishedPorts(p)}`).join(' ') || '-',
       e.path,
     ]);
-    const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+    const widths = fit(
+      COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length))),
+      process.stdout.isTTY ? process.stdout.columns : undefined,
+    );
     const line = (cells: readonly string[]): string =>
-      cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+      cells.map((cell, i) => (i === cells.length - 1 ? cut(cell, widths[i]!, i) : cut(cell, widths[i]!, i).padEnd(widths[i]!))).join('  ');
     console.log([line(COLUMNS), ...rows.map(line)].join('\n'));
   } finally {
     state.close();

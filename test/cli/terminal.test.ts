@@ -161,6 +161,23 @@ describe('on a pipe', () => {
   });
 });
 
+describe('piko list on a narrow terminal', () => {
+  it('fits the table to the width, cutting the path from its start', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    expect((await box.piko(['create', 'a-rather-long-environment-name'], repo)).exitCode).toBe(0);
+    const command = `stty cols 70; ${['node', PIKO_BIN, 'list'].map((a) => `'${a}'`).join(' ')}`;
+    const { NO_COLOR: _, ...env } = box.env as Record<string, string>;
+    const { stdout } = await execa('script', ['-qfec', command, '/dev/null'], { cwd: repo, env: { ...env, TERM: 'xterm-256color' }, extendEnv: false });
+    const lines = stdout.split(/\r?\n/).filter((l) => l.trim() !== '');
+    expect(lines[0]).toMatch(/^ID +NAME +PROJECT/);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(70);
+    expect(lines[1]).toMatch(/^1 +a-rather.* …\S*ment-name$/);
+    // On a pipe nothing is cut.
+    expect((await box.piko(['list'], repo)).stdout).toContain(join(repo, '.piko', 'worktrees', 'a-rather-long-environment-name'));
+  });
+});
+
 describe('re-attaching', () => {
   it('counts from when the operation started, not from when it attached', async () => {
     const box = sandbox();
