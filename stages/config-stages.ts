@@ -20,6 +20,7 @@ export class ConfigStagesPlugin implements PikoPlugin {
             name: stage.name,
             command: stage.run,
             configKey: `stages[${i}].run`,
+            key: `stages[${i}]`,
             order: STAGE_ORDER.CUSTOM,
             plugin: PLUGIN_NAME,
             before: stage.before,

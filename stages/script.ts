@@ -14,6 +14,8 @@ export interface ScriptStageOptions {
   command: string | undefined;
   /** Where the command comes from, for the skip note (`scripts.setup`). */
   configKey: string;
+  /** Where the config defines the stage itself (`stages[0]`), for ordering errors. */
+  key?: string | undefined;
   order: number;
   plugin: string;
   before?: string | undefined;
@@ -30,6 +32,7 @@ export function scriptStage(options: ScriptStageOptions): StageDefinition {
     order: options.order,
     before: options.before,
     after: options.after,
+    key: options.key,
     optional: options.optional ?? false,
     timeoutMs: options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000,
     plugin: options.plugin,

@@ -2,6 +2,8 @@
 // entry whose glob matches the environment's name > the config's `transport:` > websocket. The
 // server applies the config's part too, for a client that has not read the config.
 import type { PikoConfig, TransportName } from '../../core/config/config.js';
+import { PikoError } from '../../core/errors.js';
+import { nearest } from '../../core/config/validate.js';
 
 /** `ci-*` → matches `ci-1`; `*` any run of characters, `?` one character, everything else literal. */
 export function globMatches(glob: string, name: string): boolean {
@@ -19,4 +21,29 @@ export function chooseTransport(
   if (env.PIKO_TRANSPORT) return env.PIKO_TRANSPORT;
   const matched = Object.entries(config.environments ?? {}).find(([glob]) => globMatches(glob, environment));
   return matched?.[1].transport ?? config.transport ?? 'websocket';
+}
+
+/**
+ * Every transport the command line, the environment and the config name, checked against the
+ * ones there are, whichever of them this command uses: a typo in the config is found even when
+ * `--transport` overrides it. The error names where the name came from (`.piko.yml: transport`).
+ */
+export function checkTransports(known: readonly string[], flag: string | undefined, config: PikoConfig, file: string, env: NodeJS.ProcessEnv = process.env): void {
+  const named: [string, string][] = [];
+  if (flag !== undefined) named.push(['--transport', flag]);
+  if (env.PIKO_TRANSPORT) named.push(['PIKO_TRANSPORT', env.PIKO_TRANSPORT]);
+  if (config.transport !== undefined) named.push([`${file}: transport`, config.transport]);
+  for (const [glob, entry] of Object.entries(config.environments ?? {})) {
+    if (entry.transport !== undefined) named.push([`${file}: environments.${glob}.transport`, entry.transport]);
+  }
+  for (const [where, name] of named) {
+    if (known.includes(name)) continue;
+    const meant = nearest(name, known);
+    throw new PikoError(
+      'PIKO_ERR_CONFIG_INVALID',
+      `${where}: no transport named ${JSON.stringify(name)}${meant ? ` (did you mean ${JSON.stringify(meant)}?)` : ''}; transports: ${known.join(', ')}`,
+      // Not every source is a file: the catalogue's hint would send the user looking for one.
+      where.includes(': ') ? {} : { hint: 'Name one of those (a plugin may add more).' },
+    );
+  }
 }

@@ -1,6 +1,7 @@
 // The full way to run an operation: the project found in this machine's state, its config and
 // plugins read here, the transport chosen from them (a plugin's own included), and the
 // operation carried by it, or run here when no server answers.
+import { basename } from 'node:path';
 import { loadPlugins } from '../../core/config/plugins.js';
 import { trustedConfig } from '../../core/config/trust.js';
 import { splitName } from '../../core/environment/names.js';
@@ -9,7 +10,7 @@ import type { OperationRequest } from '../../core/protocol/messages.js';
 import { State } from '../../core/state/state.js';
 import { resolveProject } from '../context.js';
 import type { Output } from '../terminal/session.js';
-import { chooseTransport } from './choose.js';
+import { checkTransports, chooseTransport } from './choose.js';
 import { runLocally } from './locally.js';
 import { transportRegistry, type DeliveryContext } from './registry.js';
 import { BUILTIN_TRANSPORTS } from './transports.js';
@@ -47,7 +48,9 @@ export async function deliverConfigured(
   // Nothing of the project's (a code config, a plugin) runs here before it is approved.
   const loaded = target.root ? await trustedConfig(shown.home, { name: target.project, root: target.root }, { approve: request.approve }) : { config: {}, file: undefined };
   const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
-  const transport = transportRegistry(BUILTIN_TRANSPORTS, plugins).get(chooseTransport(transportFlag, loaded.config, target.environment));
+  const registry = transportRegistry(BUILTIN_TRANSPORTS, plugins);
+  checkTransports(registry.names(), transportFlag, loaded.config, loaded.file ? basename(loaded.file) : 'config');
+  const transport = registry.get(chooseTransport(transportFlag, loaded.config, target.environment));
   const context: DeliveryContext = {
     request,
     config: loaded.config,

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import * as z from 'zod/mini';
 import { PikoError } from '../errors.js';
-import { describeIssue } from './validate.js';
+import { describeIssues } from './validate.js';
 import { parseYaml } from './yaml.js';
 
 export const CONFIG_SEARCH_PLACES = [
@@ -84,12 +84,27 @@ const loadYaml: Loader = (filepath, content) => {
   return value;
 };
 
-/** Validates a parsed config; throws PIKO_ERR_CONFIG_INVALID naming `file`, the key and what was expected. */
+/** The keys a mapping of the config may have, by where it is, for suggesting the one meant. */
+function knownKeys(path: readonly PropertyKey[]): readonly string[] {
+  const where = path.map((k) => (typeof k === 'number' ? '[]' : String(k))).join('.');
+  if (where === '') return ['scripts', 'shells', 'transport', 'server', 'environments', 'stages', 'plugins', 'compose'];
+  if (where === 'scripts') return ['prepare', 'setup', 'destroy', 'run'];
+  if (where === 'server') return ['url'];
+  if (where === 'stages.[]') return ['name', 'run', 'before', 'after', 'env', 'timeout', 'optional'];
+  if (/^environments\.[^.]+$/.test(where)) return ['transport'];
+  return [];
+}
+
+/** Validates a parsed config; throws PIKO_ERR_CONFIG_INVALID naming `file`, and every key wrong with what was expected. */
 export function validateConfig(raw: unknown, file: string): PikoConfig {
   configSchema ??= buildConfigSchema();
   const result = configSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${file}: ${describeIssue(result.error, raw)}`);
+  const problems = describeIssues(result.error, raw, knownKeys);
+  throw new PikoError(
+    'PIKO_ERR_CONFIG_INVALID',
+    problems.length === 1 ? `${file}: ${problems[0]}` : `${file} has ${problems.length} problems:\n${problems.map((p) => `  ${file}: ${p}`).join('\n')}`,
+  );
 }
 
 /** Finds and validates the project's configuration in `root` (not in its parents). */

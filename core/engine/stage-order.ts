@@ -24,7 +24,14 @@ export interface Orderable {
   order: number;
   before?: string | undefined;
   after?: string | undefined;
+  /** Where the config defines it (`stages[0]`), for errors that name the key to fix. */
+  key?: string | undefined;
 }
+
+/** A stage as the config names it: `setup`, not `script:setup`. */
+const shown = (name: string): string => name.replace(/^script:/, '');
+/** A stage for an error: its config key when it has one. */
+const where = (stage: Orderable): string => (stage.key ? `${stage.key} (${shown(stage.name)})` : `stage ${JSON.stringify(shown(stage.name))}`);
 
 /**
  * Sorts stages so every `after` comes after its anchor and every `before` before it, a stage
@@ -35,23 +42,23 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
   const byName = new Map<string, S>();
   for (const stage of stages) {
     if (byName.has(stage.name)) {
-      throw new PikoError('PIKO_ERR_CONFIG_INVALID', `two stages are named ${JSON.stringify(stage.name)}`);
+      const named = `two stages are named ${JSON.stringify(shown(stage.name))}`;
+      throw new PikoError('PIKO_ERR_CONFIG_INVALID', stage.key ? `${stage.key}.name: ${named}` : named);
     }
     byName.set(stage.name, stage);
   }
-  const known = [...byName.keys()].join(', ');
+  const known = [...byName.keys()].map(shown).join(', ');
   // `after: setup` means the stage `script:setup`: scripts are named as people see them.
-  const resolve = (stage: S, anchor: string | undefined): string | undefined => {
+  const resolve = (stage: S, which: 'before' | 'after'): string | undefined => {
+    const anchor = stage[which];
     if (anchor === undefined) return undefined;
     if (byName.has(anchor)) return anchor;
     if (byName.has(`script:${anchor}`)) return `script:${anchor}`;
-    throw new PikoError(
-      'PIKO_ERR_CONFIG_INVALID',
-      `stage ${JSON.stringify(stage.name)} refers to unknown stage ${JSON.stringify(anchor)} (stages: ${known})`,
-    );
+    const unknown = `unknown stage ${JSON.stringify(anchor)} (stages: ${known})`;
+    throw new PikoError('PIKO_ERR_CONFIG_INVALID', stage.key ? `${stage.key}.${which}: ${unknown}` : `${where(stage)} refers to ${unknown}`);
   };
-  const before = new Map(stages.map((s) => [s.name, resolve(s, s.before)]));
-  const after = new Map(stages.map((s) => [s.name, resolve(s, s.after)]));
+  const before = new Map(stages.map((s) => [s.name, resolve(s, 'before')]));
+  const after = new Map(stages.map((s) => [s.name, resolve(s, 'after')]));
   const anchorOf = (stage: S): string | undefined => after.get(stage.name) ?? before.get(stage.name);
 
   // Edges: anchor → stage for `after`, stage → anchor for `before`.
@@ -102,8 +109,9 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
     }
   }
   if (sorted.length < stages.length) {
-    const stuck = stages.filter((s) => !sorted.includes(s)).map((s) => s.name);
-    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `stages ${stuck.join(', ')} form a cycle through before/after`);
+    const stuck = stages.filter((s) => !sorted.includes(s));
+    const named = stuck.every((s) => s.key) ? stuck.map(where).join(', ') : `stages ${stuck.map((s) => shown(s.name)).join(', ')}`;
+    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${named} form a cycle through before/after`);
   }
   return sorted;
 }

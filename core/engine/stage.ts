@@ -14,6 +14,8 @@ export interface StageDefinition {
   order: number;
   before?: string | undefined;
   after?: string | undefined;
+  /** Where the config defines it (`stages[0]`), for errors that name the key to fix. */
+  key?: string | undefined;
   /** A failure is a warning: no rollback, the operation goes on. */
   optional?: boolean;
   /** Default timeout of each command the stage runs through `ctx.exec`. */

@@ -60,7 +60,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   assertEnvironmentName(request.environment);
   const project = state.requestProject(request.project);
   await assertRepositoryAndBase(project, request.branch);
-  const { engine, config } = await projectEngine(services, project, request);
+  const { engine, config, file } = await projectEngine(services, project, request);
   const name = request.environment;
   const existing = state.environment(project.id, name);
   if (existing) {
@@ -79,7 +79,13 @@ export async function prepareCreate(services: Services, request: CreateRequest):
     id: 0, name, project: project.name, projectId: project.id, mode: 'simple', status: 'creating', branch: name,
     path: paths.worktree, dataDir: paths.dataDir, ports: [], composeProject: null, composeFile: null, createdAt: '', updatedAt: '',
   };
-  engine.stagesFor(engine.operation({ kind: 'create', request, project, environment: draft, config, home }));
+  try {
+    engine.stagesFor(engine.operation({ kind: 'create', request, project, environment: draft, config, home }));
+  } catch (err) {
+    // A problem with the config's own `stages:` names its key; the file goes in front of it.
+    if (err instanceof PikoError && err.message.startsWith('stages[')) throw new PikoError(err.code, `${file}: ${err.message}`);
+    throw err;
+  }
 
   const id = newOperationId();
   const environment = state.reserveEnvironment({ projectId: project.id, name, branch: name, path: paths.worktree, dataDir: paths.dataDir }, id);

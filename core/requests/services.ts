@@ -1,5 +1,6 @@
 // What preparing any request needs: the state, the project's engine (its config and plugins),
 // the environment a request names, and an operation recorded in state as it runs.
+import { basename } from 'node:path';
 import type { LoadedConfig, PikoConfig } from '../config/config.js';
 import { trustedConfig, type Approve } from '../config/trust.js';
 import { loadPlugins } from '../config/plugins.js';
@@ -32,16 +33,17 @@ export async function projectEngine(
   services: Services,
   project: ProjectRow,
   request: { approve?: Approve | undefined; force?: boolean | undefined },
-): Promise<{ engine: Engine; config: PikoConfig }> {
+): Promise<{ engine: Engine; config: PikoConfig; file: string }> {
   let loaded: LoadedConfig;
   try {
     loaded = await trustedConfig(services.home, project, { read: services.readConfig, approve: request.approve });
   } catch (err) {
     // A forced destroy must work even when the config no longer does (or is not approved): it then runs nothing of the repository's.
-    if (request.force) return { engine: services.engineFor([]), config: {} };
+    if (request.force) return { engine: services.engineFor([]), config: {}, file: 'config' };
     throw err;
   }
-  return { engine: services.engineFor(await loadPlugins(project.root, loaded)), config: loaded.config };
+  const file = loaded.file ? basename(loaded.file) : 'config';
+  return { engine: services.engineFor(await loadPlugins(project.root, loaded)), config: loaded.config, file };
 }
 
 /** The operation on `engine`, recorded in state as it runs; `outcome` says what its end means for the row. */

@@ -89,13 +89,38 @@ describe('config discovery', () => {
   });
 });
 
+describe('config mistakes, said at once', () => {
+  it('every problem in one run, with the key that was meant', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { '.piko.yml': 'script:\n  setup: echo hi\ntransport: 42\nstages:\n  - {name: x}\n' });
+    const result = await box.piko(['create', 'nope', '--yes'], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('.piko.yml has 3 problems:');
+    expect(result.stderr).toContain('.piko.yml: unknown key "script" (did you mean "scripts"?)');
+    expect(result.stderr).toContain('.piko.yml: transport: expected string, got number 42');
+    expect(result.stderr).toContain('.piko.yml: stages[0].run: required string');
+    await expectNothingMade(box, repo, 'nope');
+  });
+
+  it('a transport nobody offers, in the config even when --transport says another, or on the command line', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { '.piko.yml': 'transport: webscoket\n' });
+    const overridden = await box.piko(['create', 'nope', '--transport', 'stdout'], repo);
+    expect(overridden.exitCode).toBe(1);
+    expect(overridden.stderr).toContain('.piko.yml: transport: no transport named "webscoket" (did you mean "websocket"?); transports: websocket, sse, stdout');
+    const flag = await box.piko(['create', 'nope', '--transport', 'sdtout'], repo);
+    expect(flag.stderr).toContain('--transport: no transport named "sdtout" (did you mean "stdout"?)');
+    await expectNothingMade(box, repo, 'nope');
+  });
+});
+
 describe('invalid config changes nothing', () => {
   it.each([
     ['a stage without run', '.piko.yml', 'stages:\n  - name: migrate\n', '.piko.yml: stages[0].run: required string'],
     ['unparsable YAML', '.piko.yml', 'scripts:\n  setup: [oops\n', /\.piko\.yml: not valid YAML: line \d+, column \d+/],
-    ['an unknown before/after', '.piko.yml', 'stages:\n  - {name: a, run: "true", after: nowhere}\n', 'stage "script:a" refers to unknown stage "nowhere"'],
-    ['a cycle', '.piko.yml', 'stages:\n  - {name: a, run: "true", after: b}\n  - {name: b, run: "true", after: a}\n', 'stages script:a, script:b form a cycle'],
-    ['a name the built-ins use', '.piko.yml', 'stages:\n  - {name: setup, run: "true"}\n', 'two stages are named "script:setup"'],
+    ['an unknown before/after', '.piko.yml', 'stages:\n  - {name: a, run: "true", after: nowhere}\n', '.piko.yml: stages[0].after: unknown stage "nowhere" (stages: git, prepare, ports, docker, setup, a, tmux)'],
+    ['a cycle', '.piko.yml', 'stages:\n  - {name: a, run: "true", after: b}\n  - {name: b, run: "true", after: a}\n', '.piko.yml: stages[0] (a), stages[1] (b) form a cycle through before/after'],
+    ['a name the built-ins use', '.piko.yml', 'stages:\n  - {name: setup, run: "true"}\n', '.piko.yml: stages[0].name: two stages are named "setup"'],
     ['a missing plugin module', '.piko.yml', 'plugins: [./tools/nope.mjs]\n', /\.piko\.yml: plugins\[0\]: no plugin module at \/.*\/tools\/nope\.mjs/],
     ['a plugin that is no plugin', '.piko.yml', 'plugins: [./README.md]\n', /\.piko\.yml: plugins\[0\]: .*README\.md could not be loaded/],
     ['an invalid package.json#piko', 'package.json', '{"name": "x", "piko": {"scripts": {"setup": 42}}}', 'package.json#piko: scripts.setup: expected string, got number 42'],

@@ -78,7 +78,8 @@ describe('choosing a transport', () => {
     // A transport nobody offers is refused before anything runs.
     const unknown = await box.piko(['create', 'nowhere'], repo, { PIKO_TRANSPORT: 'pigeon' });
     expect(unknown.exitCode).toBe(1);
-    expect(unknown.stderr).toContain('no transport named "pigeon" (transports: websocket, sse, stdout)');
+    expect(unknown.stderr).toContain('PIKO_TRANSPORT: no transport named "pigeon"; transports: websocket, sse, stdout');
+    expect(unknown.stderr).toContain('Name one of those (a plugin may add more).');
     expect(existsSync(join(repo, '.piko', 'worktrees', 'nowhere'))).toBe(false);
   });
 });
