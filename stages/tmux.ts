@@ -16,8 +16,19 @@ const PLUGIN_NAME = 'TmuxStagePlugin';
 
 const sessionOf = (ctx: StageContext): string => tmuxSession(ctx.operation.project.name, ctx.operation.environment.name);
 
+// Bare: a tmux server this starts keeps the environment it started with, and serves every later
+// session too; the variables go to piko's own session only (`-e`).
 const tmux = (ctx: StageContext, ...args: string[]) =>
-  ctx.exec('tmux', tmuxArgs(...args), { cwd: existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir() });
+  ctx.exec('tmux', tmuxArgs(...args), { cwd: existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir(), bare: true });
+
+/** A window's command that, when it ends (a container not up yet), stays to say so instead of closing the window. */
+const staying = (what: string, command: string[]): string[] => [
+  'sh',
+  '-c',
+  `"$@"; status=$?; echo; echo "[piko] ${what} ended with status $status; this window stays so you can read why (Enter closes it)"; read -r _`,
+  'sh',
+  ...command,
+];
 
 async function killSession(ctx: StageContext): Promise<void> {
   const session = sessionOf(ctx);
@@ -61,9 +72,9 @@ function createStage(): StageDefinition {
         const command = (...args: string[]) => composeCommand(tool, environment.composeProject!, basename(compose), args).flat();
         for (const service of names) {
           const shell = (ctx.operation.config.shells?.[service] ?? 'sh').split(/\s+/).filter(Boolean);
-          await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', service, '-c', dirname(compose), ...env, ...command('exec', service, ...shell));
+          await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', service, '-c', dirname(compose), ...env, ...staying(`the ${service} shell`, command('exec', service, ...shell)));
         }
-        await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', 'logs', '-c', dirname(compose), ...env, ...command('logs', '-f'));
+        await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', 'logs', '-c', dirname(compose), ...env, ...staying('docker compose logs', command('logs', '-f')));
       }
       ctx.info(`tmux session ${session}: shell${names.map((n) => `, ${n}`).join('')}${names.length ? ', logs' : ''}`);
     },

@@ -33,7 +33,9 @@ export function stageContext(operation: Operation, stage: StageDefinition, optio
       const timeout = execOptions.timeoutMs ?? stage.timeoutMs ?? options.timeoutMs;
       const result = await run(file, args, {
         cwd: execOptions.cwd ?? operation.environment.path,
-        env: { ...operation.vars(), ...execOptions.env },
+        ...(execOptions.bare
+          ? { env: { ...withoutPikoVariables(process.env), ...execOptions.env }, extendEnv: false }
+          : { env: { ...operation.vars(), ...execOptions.env } }),
         stdout,
         stderr,
         signal,
@@ -46,4 +48,9 @@ export function stageContext(operation: Operation, stage: StageDefinition, optio
       return result;
     },
   };
+}
+
+/** `env` without its PIKO_* variables (and without unset ones). */
+function withoutPikoVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith('PIKO_')));
 }

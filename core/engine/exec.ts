@@ -7,8 +7,9 @@ import type { StreamWriter } from './stream-writer.js';
 
 export interface RunOptions {
   cwd: string;
-  /** Added to the parent's environment. */
+  /** Added to the parent's environment (or, with `extendEnv: false`, all of it). */
   env?: Record<string, string>;
+  extendEnv?: boolean;
   stdout: StreamWriter;
   stderr: StreamWriter;
   /** Aborting kills the process group; the result then has `killed` set. */
@@ -57,6 +58,7 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   const child = execa(file, args, {
     cwd: options.cwd,
     env: options.env ?? {},
+    extendEnv: options.extendEnv ?? true,
     stdin: 'ignore',
     buffer: false,
     detached: true,

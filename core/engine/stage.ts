@@ -35,6 +35,11 @@ export interface StageDefinition {
 export interface ExecOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /**
+   * Without the environment's variables, and without any PIKO_* piko itself was given: for a
+   * program that outlives the operation and others share (a tmux server it may start).
+   */
+  bare?: boolean;
   timeoutMs?: number;
   /** Return an unsuccessful result instead of throwing the stage's error. */
   allowFailure?: boolean;

@@ -25,10 +25,16 @@ describe('tmux', () => {
     expect(created.stdout).toContain('[tmux] tmux session piko/app/tmuxed: shell, web, worker, logs');
     const session = '=piko/app/tmuxed';
     const windows = (await tmux(env.PIKO_TMUX_SOCKET, 'list-windows', '-t', session, '-F', '#{window_name}')).stdout.split('\n');
-    // Service windows run `docker compose exec`, which the stand-in answers and exits: they may be gone.
-    expect(windows[0]).toBe('shell');
+    // Service windows run `docker compose exec`, which the stand-in answers and ends: the windows stay, saying so.
+    expect(windows).toEqual(['shell', 'web', 'worker', 'logs']);
+    await eventually('the web window to say its shell ended', async () =>
+      /\[piko\] the web shell ended with status 0; this window stays/.test((await tmux(env.PIKO_TMUX_SOCKET, 'capture-pane', '-p', '-t', `${session}:web`)).stdout),
+    );
     const shellEnv = (await tmux(env.PIKO_TMUX_SOCKET, 'show-environment', '-t', session, 'PIKO_ENV_NAME')).stdout;
     expect(shellEnv).toBe('PIKO_ENV_NAME=tmuxed');
+    // piko's create started this tmux server: its global environment (what any later session gets) has none of them.
+    const global = (await tmux(env.PIKO_TMUX_SOCKET, 'show-environment', '-g')).stdout;
+    expect(global).not.toMatch(/^PIKO_/m);
     const path = (await tmux(env.PIKO_TMUX_SOCKET, 'display-message', '-p', '-t', `${session}:shell`, '#{pane_current_path}')).stdout;
     expect(path).toBe(join(repo, '.piko', 'worktrees', 'tmuxed'));
     // Each service window ran its shell in its container (the windows start on their own, after the create).
