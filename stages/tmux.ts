@@ -25,8 +25,9 @@ const tmux = (ctx: StageContext, ...args: string[]) =>
 const staying = (what: string, command: string[]): string[] => [
   'sh',
   '-c',
-  `"$@"; status=$?; echo; echo "[piko] ${what} ended with status $status; this window stays so you can read why (Enter closes it)"; read -r _`,
+  'what=$1; shift; "$@"; status=$?; echo; echo "[piko] $what ended with status $status; this window stays so you can read why (Enter closes it)"; read -r _',
   'sh',
+  what,
   ...command,
 ];
 

@@ -49,7 +49,10 @@ export const connectSse: Connect = (address, target, onMessage, signal, silenceM
       if (res.statusCode !== 200) {
         let text = '';
         res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => finish({ opened: false, refused: refusal(address, res.statusCode ?? 0, res.statusMessage ?? '', text), reason: '' }));
+        // `close` too: a refusal cut short (or left by the caller) must still settle.
+        const refused = (): void => finish({ opened: false, refused: refusal(address, res.statusCode ?? 0, res.statusMessage ?? '', text), reason: '' });
+        res.on('end', refused);
+        res.on('close', refused);
         return;
       }
       opened = true;

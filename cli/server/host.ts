@@ -87,6 +87,8 @@ export class PikoServer {
     }
     this.refused.add(socket);
     answerAndClose(socket, 503, `the server has ${this.connections.size} connections open, its limit: close some and try again`);
+    // A client that never closes its end does not keep the socket: it has a second to read the answer.
+    setTimeout(() => socket.destroy(), 1000).unref();
     this.log(`connection from ${socket.remoteAddress ?? '?'} refused: ${this.connections.size} connections open`);
   }
 

@@ -12,6 +12,7 @@ import { parseOperationRequest } from '../../core/protocol/requests.js';
 import { rejection } from '../../core/protocol/rejection.js';
 import { prepareOperation } from '../../core/requests/prepare.js';
 import type { State } from '../../core/state/state.js';
+import { codeConfigApproved } from '../../core/config/trust.js';
 import type { Channel } from '../../transports/channel.js';
 import type { OperationHub } from '../../transports/hub.js';
 import { resolveProject } from '../context.js';
@@ -105,7 +106,10 @@ export class OperationRunner {
    */
   private async redirect(request: OperationRequest): Promise<string | undefined> {
     if (request.transport === undefined) return undefined;
-    const { config } = await this.configs.read(this.options.state.requestProject(request.project).root);
+    const { root } = this.options.state.requestProject(request.project);
+    // A config that is code and not approved is not read here: preparing the operation refuses it.
+    if (!codeConfigApproved(this.options.home, root)) return undefined;
+    const { config } = await this.configs.read(root);
     const own = this.options.url();
     if (config.server?.url && own && new URL(config.server.url).origin !== new URL(own).origin) return 'here';
     const wanted = chooseTransport(undefined, config, request.environment, {});

@@ -76,13 +76,26 @@ export interface LoadedConfig {
   file: string | undefined;
 }
 
+/**
+ * cosmiconfig follows `$import` to other files, code among them: that would run what no
+ * approval covers (see ./trust.ts), so a data config may not use it.
+ */
+function noImports(filepath: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && '$import' in value) {
+    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${basename(filepath)}: $import: not supported (put the settings in this file)`);
+  }
+  return value;
+}
+
 const loadYaml: Loader = (filepath, content) => {
   const { value, error } = parseYaml(content);
   if (error !== undefined) {
     throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${basename(filepath)}: not valid YAML: ${error}`);
   }
-  return value;
+  return noImports(filepath, value);
 };
+
+const loadJson: Loader = async (filepath, content) => noImports(filepath, await defaultLoaders['.json'](filepath, content));
 
 /** The keys a mapping of the config may have, by where it is, for suggesting the one meant. */
 function knownKeys(path: readonly PropertyKey[]): readonly string[] {
@@ -113,7 +126,9 @@ export async function loadConfig(root: string): Promise<LoadedConfig> {
     searchPlaces: CONFIG_SEARCH_PLACES,
     searchStrategy: 'none',
     cache: false,
-    loaders: { ...defaultLoaders, '.yml': loadYaml, '.yaml': loadYaml, noExt: loadYaml },
+    // The first file there is the config, even an empty one: ./trust.ts approves code by that rule.
+    ignoreEmptySearchPlaces: false,
+    loaders: { ...defaultLoaders, '.json': loadJson, '.yml': loadYaml, '.yaml': loadYaml, noExt: loadYaml },
   });
   let found;
   try {

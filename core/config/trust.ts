@@ -98,9 +98,13 @@ export function trustDiff(approved: string[], now: string[]): string[] {
  * running code that is not approved: a config that is code and not approved reads as empty.
  */
 export async function readableConfig(home: string, root: string): Promise<LoadedConfig> {
+  return codeConfigApproved(home, root) ? loadConfig(root) : { config: {}, file: undefined };
+}
+
+/** Whether reading the project's config runs no code that is not approved (a config that is not code runs none). */
+export function codeConfigApproved(home: string, root: string): boolean {
   const code = configCodeLine(root);
-  if (code && !readApproval(home, root)?.lines.includes(code)) return { config: {}, file: undefined };
-  return loadConfig(root);
+  return !code || (readApproval(home, root)?.lines.includes(code) ?? false);
 }
 
 /** The refusal of a config whose list differs from the approved one, with the difference. */

@@ -32,7 +32,9 @@ export function guarded(db: DB, path: string): DB {
     try {
       result = run();
     } catch (err) {
-      throw stateError(path, err);
+      // SQLite's own failures name the file; anything else (a bug, a PikoError of a transaction) stays as it is.
+      const code = (err as { code?: unknown }).code;
+      throw typeof code === 'string' && code.startsWith('SQLITE_') ? stateError(path, err) : err;
     }
     // What the database hands back that can fail later is guarded too: statements and
     // transactions (whose commit can fail), not rows.

@@ -28,7 +28,8 @@ export class OperationLog {
   }
 
   append(message: OperationMessage): void {
-    if (this.closed) return;
+    // A log that cannot be written keeps nothing back either.
+    if (this.closed || this.failure) return;
     if (this.pending.length === 0) queueMicrotask(() => this.flush());
     this.pending.push(message);
   }

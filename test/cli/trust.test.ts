@@ -142,6 +142,30 @@ describe('a config that changed since it was approved', () => {
   });
 });
 
+describe('a config that is code, not approved', () => {
+  const code = (line: string) => `import { writeFileSync } from 'node:fs';\n${line}\nexport default { scripts: { setup: 'echo hi' } };\n`;
+
+  it('is not read by the server, even to choose a transport', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { 'piko.config.mjs': code('') });
+    const server = await startServer(box);
+    pull(repo, { 'piko.config.mjs': code("writeFileSync(new URL('./ran', import.meta.url), 'read');") });
+    const refused = await box.piko(['create', 'served'], repo);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('its config runs what you have not approved');
+    expectNothingRan(repo, 'served');
+    expect(server.output()).toContain('/api/environments/create/stream 101');
+  });
+
+  it('behind an empty .piko.yml is never read: the first file there is the config', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ '.piko.yml': '', 'piko.config.mjs': code("writeFileSync(new URL('./ran', import.meta.url), 'read');") });
+    await box.piko(['init'], repo);
+    expect((await box.piko(['create', 'plain', '--transport', 'stdout'], repo)).exitCode).toBe(0);
+    expect(existsSync(join(repo, 'ran'))).toBe(false);
+  });
+});
+
 describe('commands that only read the config', () => {
   it('do not run a config that is code and not approved', async () => {
     const box = sandbox();
