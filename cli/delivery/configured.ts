@@ -1,7 +1,7 @@
 // The full way to run an operation: the project found in this machine's state, its config and
 // plugins read here, the transport chosen from them (a plugin's own included), and the
 // operation carried by it, or run here when no server answers.
-import { basename } from 'node:path';
+import { configName } from '../../core/config/config.js';
 import { loadPlugins } from '../../core/config/plugins.js';
 import { trustedConfig } from '../../core/config/trust.js';
 import { splitName } from '../../core/environment/names.js';
@@ -49,7 +49,7 @@ export async function deliverConfigured(
   const loaded = target.root ? await trustedConfig(shown.home, { name: target.project, root: target.root }, { approve: request.approve }) : { config: {}, file: undefined };
   const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
   const registry = transportRegistry(BUILTIN_TRANSPORTS, plugins);
-  checkTransports(registry.names(), transportFlag, loaded.config, loaded.file ? basename(loaded.file) : 'config');
+  checkTransports(registry.names(), transportFlag, loaded.config, configName(loaded));
   const transport = registry.get(chooseTransport(transportFlag, loaded.config, target.environment));
   const context: DeliveryContext = {
     request,

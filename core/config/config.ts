@@ -76,6 +76,9 @@ export interface LoadedConfig {
   file: string | undefined;
 }
 
+/** The config's file name for messages (`.piko.yml`), or `config` when the project has none. */
+export const configName = (loaded: LoadedConfig): string => (loaded.file ? basename(loaded.file) : 'config');
+
 /**
  * cosmiconfig follows `$import` to other files, code among them: that would run what no
  * approval covers (see ./trust.ts), so a data config may not use it.

@@ -2,9 +2,8 @@
 // project root, and inside it) whose default export is a plugin object `{ name, apply(engine) }`. They go
 // through exactly the engine the built-in plugins use.
 import { statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { LoadedConfig } from './config.js';
+import { configName, type LoadedConfig } from './config.js';
 import type { PikoPlugin } from '../engine/engine.js';
 import { PikoError } from '../errors.js';
 import { pluginPath } from './trust.js';
@@ -15,7 +14,7 @@ function invalid(file: string, key: string, message: string, cause?: unknown): P
 
 /** Loads every plugin the config names; a module that changed since it was last loaded is loaded anew. */
 export async function loadPlugins(root: string, loaded: LoadedConfig): Promise<PikoPlugin[]> {
-  const file = loaded.file ? basename(loaded.file) : 'config';
+  const file = configName(loaded);
   const plugins: PikoPlugin[] = [];
   for (const [i, path] of (loaded.config.plugins ?? []).entries()) {
     const key = `plugins[${i}]`;

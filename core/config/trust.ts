@@ -5,9 +5,9 @@
 // until `piko trust` (or `--yes`) approves the new list.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { PikoError } from '../errors.js';
-import { CONFIG_SEARCH_PLACES, loadConfig, type LoadedConfig } from './config.js';
+import { CONFIG_SEARCH_PLACES, configName, loadConfig, type LoadedConfig } from './config.js';
 
 export interface Approval {
   root: string;
@@ -52,7 +52,7 @@ export function pluginPath(root: string, file: string, index: number, path: stri
 /** Everything the config makes piko run, one line each, in a stable order. */
 export function trustLines(root: string, loaded: LoadedConfig): string[] {
   const { config } = loaded;
-  const file = loaded.file ? basename(loaded.file) : 'config';
+  const file = configName(loaded);
   const lines: string[] = [];
   const code = configCodeLine(root);
   if (code) lines.push(code);

@@ -1,7 +1,6 @@
 // What preparing any request needs: the state, the project's engine (its config and plugins),
 // the environment a request names, and an operation recorded in state as it runs.
-import { basename } from 'node:path';
-import type { LoadedConfig, PikoConfig } from '../config/config.js';
+import { configName, type LoadedConfig, type PikoConfig } from '../config/config.js';
 import { trustedConfig, type Approve } from '../config/trust.js';
 import { loadPlugins } from '../config/plugins.js';
 import type { Engine, PikoPlugin } from '../engine/engine.js';
@@ -42,7 +41,7 @@ export async function projectEngine(
     if (request.force) return { engine: services.engineFor([]), config: {}, file: 'config' };
     throw err;
   }
-  const file = loaded.file ? basename(loaded.file) : 'config';
+  const file = configName(loaded);
   return { engine: services.engineFor(await loadPlugins(project.root, loaded)), config: loaded.config, file };
 }
 
