@@ -1,5 +1,5 @@
 // What a person sees: the CLI under a real pseudo-terminal (`script`), and on a pipe.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -233,6 +233,11 @@ describe('the command line', () => {
       expect((await box.piko([command, '--help'], box.home)).stdout).not.toContain('(default: false)');
     }
     expect((await box.piko(['server', '--help'], box.home)).stdout).toMatch(/--port <port>[^]*\(default: "19876"\)/);
+  });
+
+  it('builds an entry file that runs on its own (executable, with a hashbang)', () => {
+    expect(statSync(PIKO_BIN).mode & 0o100).toBe(0o100);
+    expect(readFileSync(PIKO_BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('says what it did not understand and suggests the nearest', async () => {
