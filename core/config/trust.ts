@@ -121,7 +121,7 @@ export function untrusted(project: string, root: string, diff: string[], approva
 /**
  * The project's config, once what it runs is approved: a code config is checked by its content
  * before it is read, everything else once it is. `approve` approves (and records) what runs
- * now; otherwise a difference from the approval is an UntrustedError, and nothing of the
+ * now; otherwise a difference from the approval is a PIKO_ERR_UNTRUSTED error, and nothing of the
  * config has run. A config that runs nothing needs no approval.
  */
 export async function trustedConfig(
