@@ -88,12 +88,21 @@ streaming(
     .description('tear an environment down: destroy script, containers, worktree, data dir, state')
     .argument('<name>', 'environment name, or project/name')
     .option('--keep-volumes', 'keep its docker volumes')
-    .option('-f, --force', 'also delete its branch, throw away uncommitted changes, and carry on past docker errors'),
-).action(async (name: string, options: StreamOptions & { keepVolumes?: boolean; force?: boolean }) => {
+    .option('--discard-changes', 'remove the worktree even with uncommitted changes (the branch stays)')
+    .option('--delete-branch', 'delete its branch too')
+    .option('-f, --force', 'both of those, and carry on past docker errors'),
+).action(async (name: string, options: StreamOptions & { keepVolumes?: boolean; force?: boolean; discardChanges?: boolean; deleteBranch?: boolean }) => {
   const { operate } = await import('./delivery/operate.js');
   await operate(
     name,
-    (target) => ({ action: 'destroy', ...target, keepVolumes: options.keepVolumes, force: options.force, deleteBranch: options.force }),
+    (target) => ({
+      action: 'destroy',
+      ...target,
+      keepVolumes: options.keepVolumes,
+      force: options.force,
+      discardChanges: options.discardChanges,
+      deleteBranch: options.force || options.deleteBranch,
+    }),
     options,
   );
 });

@@ -6,7 +6,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
 import { PikoError } from '../core/errors.js';
-import { branchExists } from '../core/system/git.js';
+import { branchExists, recordMadeFiles } from '../core/system/git.js';
 import type { CreateRequest, DestroyRequest } from '../core/protocol/messages.js';
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
 
@@ -19,6 +19,13 @@ export class GitStagePlugin implements PikoPlugin {
     engine.hooks.registerStages.tap(PLUGIN_NAME, (registry, operation) => {
       if (operation.kind === 'create') registry.add(createStage());
       if (operation.kind === 'destroy') registry.add(destroyStage());
+    });
+    // What the create's own stages left untracked in the worktree (prepare's `.env`) is recorded,
+    // so a destroy tells it from a person's work.
+    engine.hooks.settle.tapPromise(PLUGIN_NAME, async (operation, failure) => {
+      if (operation.kind !== 'create' || failure || !existsSync(operation.environment.path)) return;
+      // Without the record a destroy counts every untracked file as work: safe, so no reason to fail the create.
+      await recordMadeFiles(operation.environment.path).catch(() => undefined);
     });
   }
 }
@@ -102,7 +109,7 @@ function destroyStage(): StageDefinition {
           await ctx.exec('git', ['branch', '-D', environment.branch], { cwd: root });
         }
       } else {
-        ctx.info(`kept branch '${environment.branch}' (destroy --force deletes it)`);
+        ctx.info(`kept branch '${environment.branch}' (destroy --delete-branch deletes it)`);
       }
     },
   };

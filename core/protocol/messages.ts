@@ -185,6 +185,8 @@ export interface DestroyRequest extends RequestBase {
   action: 'destroy';
   keepVolumes?: boolean | undefined;
   deleteBranch?: boolean | undefined;
+  /** Remove the worktree even when it has uncommitted changes (`--force` implies it). */
+  discardChanges?: boolean | undefined;
   force?: boolean | undefined;
 }
 

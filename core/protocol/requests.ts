@@ -22,6 +22,7 @@ export const OperationRequestSchema = z.discriminatedUnion('action', [
     ...base,
     keepVolumes: z.optional(z.boolean()),
     deleteBranch: z.optional(z.boolean()),
+    discardChanges: z.optional(z.boolean()),
     force: z.optional(z.boolean()),
   }),
   z.object({ action: z.enum(['up', 'down', 'restart']), ...base }),

@@ -1,20 +1,21 @@
-// A destroy request: refused while the worktree has uncommitted changes (unless forced), then
+// A destroy request: refused while the worktree has changes a person made (unless they are to be
+// discarded, or forced), then
 // the environment is claimed as `destroying`; its row goes once every stage has run.
 import { existsSync } from 'node:fs';
 import { newOperationId } from '../engine/operation.js';
 import { PikoError } from '../errors.js';
 import { PIKO_COMPOSE_FILE } from '../paths.js';
 import type { DestroyRequest } from '../protocol/messages.js';
-import { git } from '../system/git.js';
+import { changesMade } from '../system/git.js';
 import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';
 
-/** What would be lost by removing the worktree: changes other than the file piko wrote itself. */
+/**
+ * What would be lost by removing the worktree: a person's changes. Ignored files never count
+ * (git does not list them), nor the file piko wrote itself, nor untracked files the create made
+ * (`prepare` copying `.env`) as long as nobody changed them.
+ */
 async function uncommittedChanges(path: string): Promise<string[]> {
-  const status = await git(path, ['status', '--porcelain', '--untracked-files=normal']);
-  if (!status.ok) return [];
-  return status.stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.endsWith(` ${PIKO_COMPOSE_FILE}`));
+  return (await changesMade(path)).filter((line) => !line.endsWith(` ${PIKO_COMPOSE_FILE}`));
 }
 
 export async function prepareDestroy(services: Services, request: DestroyRequest): Promise<Prepared> {
@@ -22,11 +23,13 @@ export async function prepareDestroy(services: Services, request: DestroyRequest
   const project = state.requestProject(request.project);
   const row = requestEnvironment(state, project, request.environment);
   const { engine, config } = await projectEngine(services, project, request);
-  if (!request.force && existsSync(row.path)) {
+  if (!request.force && !request.discardChanges && existsSync(row.path)) {
     const changes = await uncommittedChanges(row.path);
     if (changes.length > 0) {
       const shown = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
-      throw new PikoError('PIKO_ERR_WORKTREE_DIRTY', `worktree ${row.path} has uncommitted changes: ${shown}`);
+      throw new PikoError('PIKO_ERR_WORKTREE_DIRTY', `worktree ${row.path} has uncommitted changes: ${shown}`, {
+        hint: `Commit or stash them, or \`piko destroy ${project.name}/${row.name} --discard-changes\` throws them away (the branch stays; with --delete-branch it goes too, and --force does both).`,
+      });
     }
   }
   const id = newOperationId();

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, git, makeRepo, printedPort, sandbox } from '../helpers/fixtures.js';
@@ -43,6 +43,36 @@ describe('piko destroy', () => {
     expect(forced.exitCode).toBe(0);
     expect(existsSync(worktree)).toBe(false);
     expect(git(repo, 'branch', '--list', 'dirty')).toBe('');
+  });
+
+  it('does not count what the create made (prepare\'s .env) or ignored files as work; discarding changes and deleting the branch are separate', async () => {
+    const box = sandbox();
+    const repo = makeRepo({ '.gitignore': 'node_modules/\n', '.env.example': 'A=1\n', '.piko.yml': 'scripts:\n  prepare: cp .env.example .env\n' });
+    await box.piko(['init'], repo);
+    const worktreeOf = (name: string) => join(repo, '.piko', 'worktrees', name);
+
+    // The .env prepare made, and an ignored folder: neither is a person's work.
+    expect((await box.piko(['create', 'clean'], repo)).exitCode).toBe(0);
+    expect(git(worktreeOf('clean'), 'status', '--porcelain')).toContain('?? .env');
+    mkdirSync(join(worktreeOf('clean'), 'node_modules', 'x'), { recursive: true });
+    writeFileSync(join(worktreeOf('clean'), 'node_modules', 'x', 'index.js'), '');
+    expect((await box.piko(['destroy', 'clean'], repo)).exitCode).toBe(0);
+
+    // A .env someone changed since is.
+    expect((await box.piko(['create', 'made'], repo)).exitCode).toBe(0);
+    writeFileSync(join(worktreeOf('made'), '.env'), 'A=2, mine\n');
+    const changed = await box.piko(['destroy', 'made'], repo);
+    expect(changed.exitCode).toBe(1);
+    expect(changed.stderr).toContain('has uncommitted changes: ?? .env');
+    expect(changed.stderr).toContain('`piko destroy app/made --discard-changes` throws them away');
+    // Throwing the changes away keeps the branch…
+    expect((await box.piko(['destroy', 'made', '--discard-changes'], repo)).exitCode).toBe(0);
+    expect(existsSync(worktreeOf('made'))).toBe(false);
+    expect(git(repo, 'branch', '--list', 'made')).toContain('made');
+    // …and deleting the branch is a choice of its own.
+    expect((await box.piko(['create', 'untouched'], repo)).exitCode).toBe(0);
+    expect((await box.piko(['destroy', 'untouched', '--delete-branch'], repo)).exitCode).toBe(0);
+    expect(git(repo, 'branch', '--list', 'untouched')).toBe('');
   });
 
   it('names an unknown environment and lists the ones there are', async () => {
