@@ -33,6 +33,12 @@ export function projectContaining(state: State, cwd: string): ProjectRow | undef
  * one registered. Standing in a git repository that is not registered is an error that says
  * to run `piko init`.
  */
+/** When a command fell back on the only project while standing outside it: says which, and where. */
+export function fallbackNote(state: State, project: ProjectRow, cwd: string): string | undefined {
+  if (projectContaining(state, cwd)) return undefined;
+  return `using project ${project.name} (${project.root}), the only one registered: ${cwd} is not inside it`;
+}
+
 export async function resolveProject(state: State, named: string | undefined, cwd: string): Promise<ProjectRow> {
   if (named !== undefined) return state.requestProject(named);
   const here = projectContaining(state, cwd);

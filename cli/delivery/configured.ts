@@ -8,7 +8,7 @@ import { splitName } from '../../core/environment/names.js';
 import { pikoHome } from '../../core/paths.js';
 import type { OperationRequest } from '../../core/protocol/messages.js';
 import { State } from '../../core/state/state.js';
-import { resolveProject } from '../context.js';
+import { fallbackNote, resolveProject } from '../context.js';
 import type { Output } from '../terminal/session.js';
 import { checkTransports, chooseTransport } from './choose.js';
 import { runLocally } from './locally.js';
@@ -22,12 +22,13 @@ export type RequestBuilder = (target: { project: string | undefined; environment
  * machine knows it. With PIKO_SERVER_URL the server may know projects this machine does not:
  * a named one is then left to it.
  */
-async function resolveTarget(name: string): Promise<{ project: string; environment: string; root?: string }> {
+async function resolveTarget(name: string): Promise<{ project: string; environment: string; root?: string; note?: string }> {
   const { project, environment } = splitName(name);
   const state = new State(pikoHome());
   try {
     const found = await resolveProject(state, project, process.cwd());
-    return { project: found.name, environment, root: found.root };
+    const note = project === undefined ? fallbackNote(state, found, process.cwd()) : undefined;
+    return { project: found.name, environment, root: found.root, ...(note && { note }) };
   } catch (err) {
     if (project !== undefined && process.env.PIKO_SERVER_URL) return { project, environment };
     throw err;
@@ -44,7 +45,8 @@ export async function deliverConfigured(
   shown: Output,
 ): Promise<{ code: number; request: OperationRequest }> {
   const target = await resolveTarget(name);
-  const request = build(target);
+  const { note, ...where } = target;
+  const request = build(where);
   // Nothing of the project's (a code config, a plugin) runs here before it is approved.
   const loaded = target.root ? await trustedConfig(shown.home, { name: target.project, root: target.root }, { approve: request.approve }) : { config: {}, file: undefined };
   const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
@@ -58,7 +60,7 @@ export async function deliverConfigured(
     render: (message) => shown.renderer.render(message),
     say: shown.say,
     // The config is read once per command: the local run takes this one.
-    runHere: (extra = []) => runLocally(request, shown, extra, target.root ? { root: target.root, loaded } : undefined),
+    runHere: (extra = []) => runLocally(request, shown, extra, target.root ? { root: target.root, loaded } : undefined, note ? [note] : []),
   };
   // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
   const code = (await transport.deliver(context)) ?? (await context.runHere());

@@ -32,6 +32,8 @@ export async function runLocally(
   extra: PikoPlugin[],
   /** The project's config as the command already read it (read once per command). */
   read?: { root: string; loaded: LoadedConfig },
+  /** What the operation says first (which project it used). */
+  notes: string[] = [],
 ): Promise<number> {
   const { home, renderer, say } = shown;
   const state = new State(home);
@@ -41,7 +43,7 @@ export async function runLocally(
     let prepared;
     try {
       const readConfig = (root: string): Promise<LoadedConfig> => (read && root === read.root ? Promise.resolve(read.loaded) : loadConfig(root));
-      prepared = await prepareOperation({ state, home, engineFor, readConfig }, request);
+      prepared = await prepareOperation({ state, home, engineFor, readConfig, notes }, request);
     } catch (err) {
       renderer.render(rejection(err));
       return 1;

@@ -15,7 +15,7 @@ import type { State } from '../../core/state/state.js';
 import { codeConfigApproved } from '../../core/config/trust.js';
 import type { Channel } from '../../transports/channel.js';
 import type { OperationHub } from '../../transports/hub.js';
-import { resolveProject } from '../context.js';
+import { fallbackNote, resolveProject } from '../context.js';
 import { chooseTransport } from '../delivery/choose.js';
 
 export interface RunnerOptions {
@@ -71,7 +71,13 @@ export class OperationRunner {
       if (this.closed) throw new PikoError('PIKO_ERR_USAGE', 'the server is shutting down');
       const request = parseOperationRequest(text, action);
       // A client that did not name the project means the one it stands in.
-      if (request.project === undefined && request.cwd !== undefined) request.project = (await resolveProject(state, undefined, request.cwd)).name;
+      const notes: string[] = [];
+      if (request.project === undefined && request.cwd !== undefined) {
+        const project = await resolveProject(state, undefined, request.cwd);
+        request.project = project.name;
+        const note = fallbackNote(state, project, request.cwd);
+        if (note) notes.push(note);
+      }
       const redirect = await this.redirect(request);
       if (redirect !== undefined) {
         log(`${action} request for ${request.environment}: the project's config wants ${redirect === 'here' ? 'it run by the client' : redirect}`);
@@ -79,7 +85,7 @@ export class OperationRunner {
         return;
       }
       prepared = await prepareOperation(
-        { state, home, engineFor: (project) => new Engine().use(...plugins, ...project), readConfig: (root) => this.configs.read(root) },
+        { state, home, engineFor: (project) => new Engine().use(...plugins, ...project), readConfig: (root) => this.configs.read(root), notes },
         request,
       );
     } catch (err) {

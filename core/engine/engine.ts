@@ -78,6 +78,7 @@ export class Engine {
       project: operation.project.name,
       environment: operation.environment.name,
     });
+    for (const note of operation.notes) operation.info('piko', note);
 
     const done: StageDefinition[] = [];
     let failure: PikoError | undefined;

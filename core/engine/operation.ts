@@ -33,6 +33,8 @@ export interface OperationSpec {
   config: PikoConfig;
   /** Where the operation's log goes (`$PIKO_HOME/logs/<id>.ndjson`). */
   home: string;
+  /** Said as `[piko]` lines right after `accepted` (which project was meant, when the user did not say). */
+  notes?: string[] | undefined;
 }
 
 type Emit = (operation: Operation, message: Unsequenced<OperationMessage>) => OperationMessage | undefined;
@@ -45,6 +47,7 @@ export class Operation {
   readonly environment: EnvironmentRow;
   readonly config: PikoConfig;
   readonly home: string;
+  readonly notes: readonly string[];
   readonly log: OperationLog;
   /** Free space for plugins to keep per-operation data, keyed by plugin name. */
   readonly data = new Map<string, unknown>();
@@ -64,6 +67,7 @@ export class Operation {
     this.environment = { ...spec.environment };
     this.config = spec.config;
     this.home = spec.home;
+    this.notes = spec.notes ?? [];
     this.log = new OperationLog(operationLogPath(spec.home, this.id), (err) => this.logFailed(err));
     this.emitter = emit;
   }

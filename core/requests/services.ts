@@ -16,6 +16,8 @@ export interface Services {
   engineFor(projectPlugins: PikoPlugin[]): Engine;
   /** Reads a project's config; by default from its files, each time (the server keeps them). */
   readConfig?(root: string): Promise<LoadedConfig>;
+  /** What the operation says first (see OperationSpec.notes). */
+  notes?: string[];
 }
 
 /** A request that passed every check, claimed what it works on, and is ready to run. */
@@ -48,7 +50,7 @@ export async function projectEngine(
 /** The operation on `engine`, recorded in state as it runs; `outcome` says what its end means for the row. */
 export function recordedOperation(services: Services, engine: Engine, spec: Omit<OperationSpec, 'home'> & { id: string }, outcome: Outcome): Prepared {
   engine.use(new StateRecorder(services.state, outcome));
-  return { engine, operation: engine.operation({ ...spec, home: services.home }) };
+  return { engine, operation: engine.operation({ ...spec, home: services.home, notes: services.notes }) };
 }
 
 /** The environment a request names in `project`; an unknown one is an error that lists those there are. */

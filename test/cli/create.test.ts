@@ -1,10 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { cleanup, DURATION, git, makeRepo, printedPort, sandbox } from '../helpers/fixtures.js';
+import { cleanup, DURATION, git, initProject, makeRepo, printedPort, sandbox, tempDir } from '../helpers/fixtures.js';
+import { startServer, stopServers } from '../helpers/server.js';
 
-afterEach(cleanup);
+afterEach(async () => {
+  await stopServers();
+  cleanup();
+});
 
 const COMPOSE = `services:
   web:
@@ -114,5 +118,24 @@ describe('piko create and destroy, locally', () => {
     expect(existsSync(dataDir)).toBe(false);
     expect(await listed(box, repo)).toEqual([]);
     expect(git(repo, 'branch', '--list', 'feature-xyz')).toContain('feature-xyz');
+  });
+});
+
+describe('piko create outside any project', () => {
+  it('says which project it used, locally and through a server, and nothing when standing in it', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const elsewhere = realpathSync(tempDir('somewhere-'));
+    const note = `[piko] using project app (${repo}), the only one registered: ${elsewhere} is not inside it`;
+    const local = await box.piko(['create', 'local', '--transport', 'stdout'], elsewhere);
+    expect(local.exitCode).toBe(0);
+    expect(local.stdout).toContain(note);
+    const server = await startServer(box);
+    const remote = await box.piko(['create', 'remote'], elsewhere);
+    expect(remote.exitCode).toBe(0);
+    expect(remote.stdout).toContain(note);
+    expect(server.output()).toContain('/api/environments/create/stream 101');
+    const inside = await box.piko(['create', 'inside'], repo);
+    expect(inside.stdout).not.toContain('using project');
   });
 });
