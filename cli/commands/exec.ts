@@ -28,10 +28,10 @@ async function approvedConfig(project: ProjectRow): Promise<LoadedConfig> {
   try {
     return await trustedConfig(pikoHome(), project);
   } catch (err) {
-    const { ask, canAsk } = await import('../terminal/ask.js');
+    const { askToApprove, canAsk } = await import('../terminal/ask.js');
     if (!(err instanceof PikoError && err.approval && canAsk())) throw err;
     process.stderr.write(`piko: ${err.message}\n`);
-    if (!(await ask('Approve what it runs, and go on?'))) throw new ExitError(1);
+    if (!(await askToApprove())) throw new ExitError(1);
     return trustedConfig(pikoHome(), project, { approve: err.approval });
   }
 }

@@ -83,8 +83,8 @@ export async function operate(name: string, given: RequestBuilder, options: Oper
       // What the config runs changed: the person at the terminal saw the difference and may approve exactly that.
       const refused = shown.complete && !shown.complete.success ? shown.complete : undefined;
       if (refused?.code === 'PIKO_ERR_UNTRUSTED' && refused.approval && !approve && !options.json) {
-        const { ask } = await import('../terminal/ask.js');
-        if (await ask('Approve what it runs, and go on?')) {
+        const { askToApprove } = await import('../terminal/ask.js');
+        if (await askToApprove()) {
           shown.close();
           return await operate(name, given, options, refused.approval);
         }

@@ -4,6 +4,9 @@ import { createInterface } from 'node:readline/promises';
 
 export const canAsk = (): boolean => Boolean(process.stdin.isTTY && process.stderr.isTTY);
 
+/** After a refusal that showed what a project's config now runs: may it run? */
+export const askToApprove = (): Promise<boolean> => ask('Approve what it runs, and go on?');
+
 export async function ask(question: string): Promise<boolean> {
   if (!canAsk()) return false;
   const prompt = createInterface({ input: process.stdin, output: process.stderr });

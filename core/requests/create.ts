@@ -8,7 +8,7 @@ import { assertEnvironmentName } from '../environment/names.js';
 import { PikoError } from '../errors.js';
 import { composeProjectName, environmentPaths } from '../paths.js';
 import type { CreateRequest } from '../protocol/messages.js';
-import type { EnvironmentRow, ProjectRow, State } from '../state/state.js';
+import { environmentExists, type EnvironmentRow, type ProjectRow, type State } from '../state/state.js';
 import { branchExists, git } from '../system/git.js';
 import { projectEngine, recordedOperation, type Prepared, type Services } from './services.js';
 
@@ -63,13 +63,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   const { engine, config, file } = await projectEngine(services, project, request);
   const name = request.environment;
   const existing = state.environment(project.id, name);
-  if (existing) {
-    throw new PikoError(
-      'PIKO_ERR_ENV_EXISTS',
-      `environment ${JSON.stringify(name)} already exists in project ${JSON.stringify(project.name)} (status ${existing.status}, ${existing.path})`,
-      { hint: `Pick another name, or \`piko destroy ${project.name}/${name}\` first.` },
-    );
-  }
+  if (existing) throw environmentExists(existing);
   assertComposeProjectFree(state, project, name);
   const paths = environmentPaths(project.root, name);
   await assertPathsFree(project, name, request, paths.worktree);

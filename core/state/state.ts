@@ -51,6 +51,15 @@ function openPrivate(home: string, path: string): Database.Database {
   }
 }
 
+/** The refusal of a name an environment of the project already has. */
+export function environmentExists(existing: EnvironmentRow): PikoError {
+  return new PikoError(
+    'PIKO_ERR_ENV_EXISTS',
+    `environment ${JSON.stringify(existing.name)} already exists in project ${JSON.stringify(existing.project)} (status ${existing.status}, ${existing.path})`,
+    { hint: `Pick another name, or \`piko destroy ${existing.project}/${existing.name}\` first.` },
+  );
+}
+
 export class State extends OperationRecords {
   readonly path: string;
   /** The file this database was opened as, to notice when the path names another one. */
@@ -180,11 +189,7 @@ export class State extends OperationRecords {
     const reserve = this.db.transaction((): EnvironmentRow => {
       const existing = this.environment(input.projectId, input.name);
       if (existing) {
-        throw new PikoError(
-          'PIKO_ERR_ENV_EXISTS',
-          `environment ${JSON.stringify(input.name)} already exists in project ${JSON.stringify(existing.project)} (status ${existing.status}, ${existing.path})`,
-          { hint: `Pick another name, or \`piko destroy ${existing.project}/${input.name}\` first.` },
-        );
+        throw environmentExists(existing);
       }
       const { id } = this.db
         .prepare(
