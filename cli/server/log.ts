@@ -3,6 +3,7 @@
 import type { Engine, PikoPlugin } from '../../core/engine/engine.js';
 import { CoalescingWriter } from '../terminal/output.js';
 import { formatDuration } from '../terminal/render.js';
+import { shownLine } from '../terminal/faithful.js';
 import { logText, sourceLabel } from '../../core/protocol/messages.js';
 
 const PLUGIN_NAME = 'ServerLogPlugin';
@@ -27,8 +28,10 @@ export class ServerLogPlugin implements PikoPlugin {
           this.out.write(`${operation.id} ${operation.kind} ${env()}: started\n`);
           return;
         case 'log': {
+          // A log reader, not a terminal: what a progress line ended on, no escape sequences.
           const text = logText(message);
-          this.out.writeDroppable(`[${operation.environment.name} ${sourceLabel(message.source)}] ${text.endsWith('\n') ? text : `${text}\n`}`);
+          const line = shownLine(text.endsWith('\n') ? text.slice(0, -1) : text, false);
+          this.out.writeDroppable(`[${operation.environment.name} ${sourceLabel(message.source)}] ${line}\n`);
           return;
         }
         case 'complete': {

@@ -1,11 +1,17 @@
-// A terminal with a status line at the bottom (spinner, current stage, time) that streamed
-// lines scroll above. The status line is erased and drawn again around every write, so it never
-// ends up in the middle of the output; writes of one event-loop turn go out as one write.
-// Only for a TTY: on a pipe, output is plain lines.
+// A status line at the bottom of a terminal (spinner, current stage, time) below the streamed
+// lines. When the output goes to that same terminal, the status line is taken away and drawn
+// again around every write, so it never ends up in the middle of the output, and the writes of
+// one event-loop turn go out as one write. When the output goes elsewhere (`piko create x | tee
+// log`), the status line is drawn on the terminal that is left (stderr), between bursts of output.
 import { TurnBuffer } from './output.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const ERASE_LINE = '\r\x1b[2K';
+/**
+ * Back to the start of the status line and erase from there to the end of the screen. The status
+ * line leaves the cursor at its first column, so after a terminal that reflows text shrinks (and
+ * the line wraps onto two rows) this still takes all of it away: no stale half-line.
+ */
+const CLEAR = '\r\x1b[J';
 
 export interface StatusSource {
   /** The status line's text without the spinner, or undefined for no status line. */
@@ -19,12 +25,23 @@ export class LiveTerminal extends TurnBuffer {
   private status: StatusSource = () => undefined;
   /** Whether the next emit draws the status line (not while something else writes around it). */
   private withStatus = true;
+  /** Whether the spinner moved since the last emit. */
+  private ticked = false;
+  /** Whether a whole tick passed without output (the status line's own terminal only). */
+  private idle = false;
+  private readonly redraw = (): void => this.schedule();
 
+  /**
+   * @param out where the output goes
+   * @param screen the terminal the status line is drawn on: `out` itself, or stderr when `out` is not a terminal
+   */
   constructor(
-    private readonly stream: NodeJS.WriteStream,
+    private readonly out: NodeJS.WritableStream,
+    private readonly screen: NodeJS.WriteStream,
     private readonly intervalMs = 100,
   ) {
     super();
+    screen.on('resize', this.redraw);
   }
 
   /** Where the status line's text comes from; it is redrawn every interval while there is one. */
@@ -32,6 +49,7 @@ export class LiveTerminal extends TurnBuffer {
     this.status = status;
     this.timer ??= setInterval(() => {
       this.frame = (this.frame + 1) % SPINNER.length;
+      this.ticked = true;
       this.schedule();
     }, this.intervalMs);
     this.timer.unref();
@@ -48,6 +66,7 @@ export class LiveTerminal extends TurnBuffer {
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.screen.off('resize', this.redraw);
     this.status = () => undefined;
     this.drawWithout();
   }
@@ -58,16 +77,39 @@ export class LiveTerminal extends TurnBuffer {
     this.withStatus = true;
   }
 
-  protected emit(text: string): void {
+  /** The status line as drawn: spinner and text cut to the terminal's width, cursor left at its start. */
+  private line(status: string): string {
+    const width = Math.max(20, (this.screen.columns || 80) - 1);
+    const line = `${SPINNER[this.frame]} ${status}`;
+    return `${line.length > width ? `${line.slice(0, width - 1)}…` : line}\r`;
+  }
+
+  protected emit(text: string | Buffer): void {
     const status = this.withStatus ? this.status() : undefined;
-    if (text === '' && !this.shown && status === undefined) return;
-    let out = (this.shown ? ERASE_LINE : '') + text;
-    this.shown = status !== undefined;
-    if (status !== undefined) {
-      const width = Math.max(20, (this.stream.columns || 80) - 1);
-      const line = `${SPINNER[this.frame]} ${status}`;
-      out += line.length > width ? `${line.slice(0, width - 1)}…` : line;
+    const ticked = this.ticked;
+    this.ticked = false;
+    if (this.screen === this.out) {
+      const before = this.shown ? CLEAR : '';
+      const after = status === undefined ? '' : this.line(status);
+      this.shown = status !== undefined;
+      if (typeof text !== 'string') this.out.write(Buffer.concat([Buffer.from(before), text, Buffer.from(after)]));
+      else if (before + text + after !== '') this.out.write(before + text + after);
+      return;
     }
-    if (out !== '') this.stream.write(out);
+    // Output that goes elsewhere may still reach this terminal (through `tee`), later and on its
+    // own: the status line makes way before it, and comes back only after a tick without any.
+    if (text.length > 0 || status === undefined) {
+      if (this.shown) this.screen.write(CLEAR);
+      this.shown = false;
+      if (text.length > 0) this.out.write(text);
+      this.idle = false;
+      return;
+    }
+    if (!ticked) return;
+    if (this.idle) {
+      this.screen.write((this.shown ? CLEAR : '') + this.line(status));
+      this.shown = true;
+    }
+    this.idle = true;
   }
 }

@@ -2,14 +2,18 @@
 // output that makes a thousand lines costs one system call, not a thousand. Nothing is held back
 // waiting for more: the flush runs as soon as the current I/O callbacks are done.
 
+/** Text, or bytes where what a command printed is not UTF-8 and goes out as it came. */
+export type Chunk = string | Uint8Array;
+
 export interface Sink {
-  write(text: string): void;
+  write(text: Chunk): void;
   flush(): void;
 }
 
-/** Collects a turn's writes and hands them to `emit` in one piece. */
+/** Collects a turn's writes and hands them to `emit` in one piece (a string unless bytes came). */
 export abstract class TurnBuffer implements Sink {
-  private parts: string[] = [];
+  private parts: Chunk[] = [];
+  private bytes = false;
   private scheduled = false;
   /** Bytes collected and not yet emitted. */
   protected pendingBytes = 0;
@@ -20,16 +24,19 @@ export abstract class TurnBuffer implements Sink {
     this.flush = this.flush.bind(this);
   }
 
-  write(text: string): void {
+  write(text: Chunk): void {
     this.parts.push(text);
     this.pendingBytes += text.length;
+    if (typeof text !== 'string') this.bytes = true;
     this.schedule();
   }
 
   flush(): void {
     this.scheduled = false;
-    const text = this.parts.join('');
+    const parts = this.parts;
+    const text = this.bytes ? Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))) : parts.join('');
     this.parts = [];
+    this.bytes = false;
     this.pendingBytes = 0;
     this.emit(text);
   }
@@ -41,7 +48,7 @@ export abstract class TurnBuffer implements Sink {
   }
 
   /** Writes what was collected (possibly nothing). */
-  protected abstract emit(text: string): void;
+  protected abstract emit(text: string | Buffer): void;
 }
 
 export interface CoalescingWriterOptions {
@@ -71,7 +78,7 @@ export class CoalescingWriter extends TurnBuffer {
     return this.pendingBytes + (this.stream.writableLength ?? 0);
   }
 
-  override write(text: string): void {
+  override write(text: Chunk): void {
     if (this.dropped > 0 && this.backlog() < (this.options.maxBacklogBytes ?? Infinity) / 2) {
       const count = this.dropped;
       this.dropped = 0;
@@ -89,7 +96,7 @@ export class CoalescingWriter extends TurnBuffer {
     this.write(text);
   }
 
-  protected emit(text: string): void {
-    if (text !== '') this.stream.write(text);
+  protected emit(text: string | Buffer): void {
+    if (text.length > 0) this.stream.write(text);
   }
 }

@@ -2,11 +2,13 @@
 // the network clients, so `piko create` looks the same whichever transport carried it.
 import { createColors } from 'picocolors';
 import { publishedPorts } from '../../core/environment/vars.js';
-import { logText, sourceLabel, type CompleteMessage, type MessageRenderer, type ServerMessage } from '../../core/protocol/messages.js';
+import { sourceLabel, type CompleteMessage, type MessageRenderer, type ServerMessage } from '../../core/protocol/messages.js';
 import { expandBatch } from '../../core/protocol/batch.js';
+import { needsCleaning, shownLine } from './faithful.js';
 
 export interface TerminalRendererOptions {
-  write: (text: string) => void;
+  /** Text, or bytes for lines that are not UTF-8 (written as the command printed them). */
+  write: (text: string | Uint8Array) => void;
   /** Where a failure's summary goes (stderr for a terminal); defaults to `write`. */
   writeError?: (text: string) => void;
   color: boolean;
@@ -46,7 +48,7 @@ export function formatDuration(ms: number): string {
 }
 
 export class TerminalRenderer implements MessageRenderer {
-  private readonly write: (text: string) => void;
+  private readonly write: (text: string | Uint8Array) => void;
   private readonly writeError: (text: string) => void;
   private readonly colors: ReturnType<typeof createColors>;
   private readonly palette: ((text: string) => string)[];
@@ -110,12 +112,19 @@ export class TerminalRenderer implements MessageRenderer {
         if (this.options.quiet) return;
         const label = sourceLabel(message.source);
         const prefix = `${this.sourceColor(label)(`[${label}]`)} `;
-        const text = message.type === 'log' ? logText(message) : message.data;
-        const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+        if (message.type === 'log' && message.encoding === 'base64') {
+          // Not UTF-8: the bytes as the command printed them (a latin1 string maps each byte to
+          // one character and back, so cleaning and colouring leave the rest untouched).
+          const bytes = Buffer.from(message.data, 'base64').toString('latin1');
+          this.write(prefix);
+          this.write(Buffer.from(`${this.shown(withoutNewline(bytes), message.stream)}\n`, 'latin1'));
+          return;
+        }
+        const body = withoutNewline(message.data);
         // A batch is rendered whole: one prefix per line, one string for all of them.
-        const lines = message.type === 'log' ? [body] : body.split('\n');
-        const shown = message.stream === 'stderr' ? lines.map((line) => c.yellow(line)) : lines;
-        this.write(`${prefix}${shown.join(`\n${prefix}`)}\n`);
+        let lines = message.type === 'log' ? [body] : body.split('\n');
+        if (message.stream === 'stderr' || needsCleaning(body)) lines = lines.map((line) => this.shown(line, message.stream));
+        this.write(`${prefix}${lines.join(`\n${prefix}`)}\n`);
         return;
       }
       case 'complete':
@@ -137,6 +146,12 @@ export class TerminalRenderer implements MessageRenderer {
         return unknown;
       }
     }
+  }
+
+  /** A line as this terminal or reader should see it; stderr's in yellow. */
+  private shown(line: string, stream: 'stdout' | 'stderr'): string {
+    const text = shownLine(line, this.options.color);
+    return stream === 'stderr' ? this.colors.yellow(text) : text;
   }
 
   /** `  git 20ms · docker 2.3s · setup 11.4s`: each stage that ran, and how long it took. */
@@ -177,6 +192,10 @@ export class TerminalRenderer implements MessageRenderer {
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+function withoutNewline(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
 /** `--json`: every protocol message as one line of JSON, nothing else. */

@@ -30,6 +30,17 @@ export interface OutputOptions {
 }
 
 /**
+ * Where the live status line goes: stdout when it is a terminal, else stderr when that is one
+ * (`piko create x | tee log`), else nowhere. NO_COLOR takes colour away, not the status line;
+ * `--json`, `--quiet` and a `dumb` terminal have none.
+ */
+function statusScreen(options: OutputOptions): NodeJS.WriteStream | undefined {
+  if (options.json || options.quiet || process.env.TERM === 'dumb') return undefined;
+  if (process.stdout.isTTY) return process.stdout;
+  return process.stderr.isTTY ? process.stderr : undefined;
+}
+
+/**
  * The renderer and streams every command that shows an operation uses: on a terminal, coloured
  * lines with a live status line below them; on a pipe, plain lines; with `--json`, NDJSON.
  */
@@ -38,8 +49,8 @@ export function terminalSession(options: OutputOptions): Output {
   // A reader that went away (`| head`) is no reason to stop half-way: the operation finishes.
   process.stdout.on('error', () => undefined);
   const color = colorEnabled(process.stdout);
-  // The status line is escape codes too: only on a terminal that takes colour.
-  const live = !options.json && !options.quiet && color && process.stdout.isTTY === true ? new LiveTerminal(process.stdout) : undefined;
+  const screen = statusScreen(options);
+  const live = screen ? new LiveTerminal(process.stdout, screen) : undefined;
   const out: Sink = live ?? new CoalescingWriter(process.stdout);
   const say = (text: string): void => {
     const write = (): boolean => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -1,0 +1,47 @@
+// What a reader should see of a line a command printed for a terminal: a progress line that
+// redrew itself with carriage returns shows as what it ended on, and escape sequences (colours,
+// cursor moves, window titles, links) never reach a pipe or a log reader as raw bytes. On a
+// colour terminal the script's colours stay; nothing else that moves the cursor does, since that
+// would write over piko's `[source]` prefix and its status line.
+
+/**
+ * An escape sequence: CSI (`ESC [ … final`), OSC (`ESC ] … BEL|ST`), the string sequences DCS,
+ * SOS, PM and APC (`ESC P|X|^|_ … ST`), a two-byte escape, or a lone ESC at the end.
+ */
+const ESCAPE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~])?/g;
+/** Select Graphic Rendition: colours and text attributes, the sequences a colour terminal keeps. */
+const SGR = /^\x1b\[[0-9;:]*m$/;
+/** Control characters other than tab and newline, which a reader never wants to see raw. */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
+/** An escape sequence or a control character on its own, in one pass. */
+const UNSHOWN = new RegExp(`${ESCAPE.source}|${CONTROL.source}`, 'g');
+const RESET = '\x1b[0m';
+
+/** Whether `text` needs `shownLine` at all: most output is plain and passes untouched. */
+export function needsCleaning(text: string): boolean {
+  return CONTROL.test(text);
+}
+
+/**
+ * One line (without its newline) as it should be shown: the last segment a carriage return left
+ * (a trailing `\r`, as in CRLF or a finished progress bar, does not count), escape sequences
+ * removed except colours when `keepColour`, other control characters removed. A line that kept a
+ * colour ends with a reset, so it cannot bleed into the next line's prefix.
+ */
+export function shownLine(line: string, keepColour: boolean): string {
+  if (!CONTROL.test(line)) return line;
+  let text = line;
+  if (text.includes('\r')) {
+    const segments = text.split('\r');
+    text = segments.findLast((segment) => segment.replace(ESCAPE, '') !== '') ?? '';
+  }
+  let coloured = false;
+  text = text.replace(UNSHOWN, (sequence) => {
+    if (keepColour && SGR.test(sequence)) {
+      coloured = true;
+      return sequence;
+    }
+    return '';
+  });
+  return coloured ? text + RESET : text;
+}
