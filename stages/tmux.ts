@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
-import { hasSession, tmuxArgs, tmuxSession, tmuxVersion } from '../core/system/tmux.js';
+import { hasSession, socketOf, tmuxArgsAt, tmuxSession, tmuxVersion } from '../core/system/tmux.js';
 import { composeCommand } from './docker/compose-cli.js';
 import { composeToolFor } from './docker/run.js';
 import { readComposeFile } from './docker/load.js';
@@ -17,9 +17,13 @@ const PLUGIN_NAME = 'TmuxStagePlugin';
 const sessionOf = (ctx: StageContext): string => tmuxSession(ctx.operation.project.name, ctx.operation.environment.name);
 
 // Bare: a tmux server this starts keeps the environment it started with, and serves every later
-// session too; the variables go to piko's own session only (`-e`).
+// session too; the variables go to piko's own session only (`-e`). On the server the session was
+// made on, once that is known.
 const tmux = (ctx: StageContext, ...args: string[]) =>
-  ctx.exec('tmux', tmuxArgs(...args), { cwd: existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir(), bare: true });
+  ctx.exec('tmux', tmuxArgsAt(ctx.operation.environment.tmuxSocket, ...args), {
+    cwd: existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir(),
+    bare: true,
+  });
 
 /** A window's command that, when it ends (a container not up yet), stays to say so instead of closing the window. */
 const staying = (what: string, command: string[]): string[] => [
@@ -33,7 +37,7 @@ const staying = (what: string, command: string[]): string[] => [
 
 async function killSession(ctx: StageContext): Promise<void> {
   const session = sessionOf(ctx);
-  if (await hasSession(session)) {
+  if (await hasSession(session, ctx.operation.environment.tmuxSocket)) {
     await tmux(ctx, 'kill-session', '-t', `=${session}`);
     ctx.info(`closed tmux session ${session}`);
   }
@@ -66,6 +70,9 @@ function createStage(): StageDefinition {
       made = true;
       await tmux(ctx, 'new-session', '-d', '-s', session, '-n', 'shell', '-c', environment.path, ...env);
       environment.tmux = session;
+      // Remembered, so a destroy or an attach from another context closes or finds it here.
+      const socket = await socketOf(session);
+      if (socket) environment.tmuxSocket = socket;
       const compose = environment.composeFile;
       const names = services(ctx);
       if (compose && names.length > 0) {

@@ -8,15 +8,17 @@ import { ExitError } from '../exit.js';
 export async function attach(name: string | undefined): Promise<void> {
   const { state } = openState();
   let session: string;
+  let socket: string | undefined;
   try {
     const { project, environment } = await resolveEnvironment(state, name, process.cwd());
     session = tmuxSession(project.name, environment.name);
+    socket = environment.tmuxSocket;
   } finally {
     state.close();
   }
-  if (!(await hasSession(session))) {
+  if (!(await hasSession(session, socket))) {
     throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `there is no tmux session ${session} (is tmux installed? the session goes with \`piko destroy\`)`);
   }
-  const code = await attachTo(session);
+  const code = await attachTo(session, socket);
   if (code !== 0) throw new ExitError(code);
 }

@@ -22,7 +22,7 @@ export async function status(name: string | undefined, options: { json?: boolean
   try {
     const { project, environment } = await resolveEnvironment(state, name, process.cwd());
     const session = tmuxSession(project.name, environment.name);
-    const [found, tmux] = await Promise.all([containers(environment), hasSession(session)]);
+    const [found, tmux] = await Promise.all([containers(environment), hasSession(session, environment.tmuxSocket)]);
     const last = state.latestOperation(project.id, environment.name);
     const report = {
       ...environmentInfo(environment),

@@ -92,10 +92,11 @@ export async function operate(name: string, given: RequestBuilder, options: Oper
       throw new ExitError(outcome.code);
     }
     const request = build(splitName(name));
-    const session = shown.complete?.success ? shown.complete.environment.tmux : undefined;
+    const made = shown.complete?.success ? shown.complete.environment : undefined;
+    const session = made?.tmux;
     if (request.action === 'create' && session && outcome.project && !options.json) {
       shown.close();
-      await attachAfterCreate(session, outcome.project, request.environment, request.attach !== false, shown.say);
+      await attachAfterCreate(session, made?.tmuxSocket, outcome.project, request.environment, request.attach !== false, shown.say);
     }
   } finally {
     shown.close();

@@ -41,6 +41,8 @@ export interface EnvironmentInfo {
   ports: PortBinding[];
   /** The tmux session the operation made for it, when it made one (only in a create's `complete`). */
   tmux?: string;
+  /** The socket of the tmux server that session runs on (`#{socket_path}`), wherever it was made from. */
+  tmuxSocket?: string;
 }
 
 /** First message of every operation: the server (or local engine) took it and gave it an id. */

@@ -90,7 +90,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
     }
     // A rollback that could not undo everything keeps the row, so `piko destroy` can finish it.
     op.environment.status = failure ? 'failed' : op.environment.mode === 'docker' ? 'running' : 'ready';
-    const { status, mode, composeProject, composeFile, ports } = op.environment;
-    state.updateEnvironment(op.environment.id, { status, mode, composeProject, composeFile, ports });
+    const { status, mode, composeProject, composeFile, tmuxSocket, ports } = op.environment;
+    state.updateEnvironment(op.environment.id, { status, mode, composeProject, composeFile, tmuxSocket, ports });
   });
 }

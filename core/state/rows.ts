@@ -51,13 +51,14 @@ export interface EnvironmentUpdate {
   mode?: EnvironmentMode;
   composeProject?: string | null;
   composeFile?: string | null;
+  tmuxSocket?: string;
   ports?: PortBinding[];
 }
 
 /** The part of a row the wire protocol carries. */
 export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
-  const { id, name, project, mode, status, branch, path, dataDir, ports, tmux } = row;
-  return { id, name, project, mode, status, branch, path, dataDir, ports, ...(tmux ? { tmux } : {}) };
+  const { id, name, project, mode, status, branch, path, dataDir, ports, tmux, tmuxSocket } = row;
+  return { id, name, project, mode, status, branch, path, dataDir, ports, ...(tmux ? { tmux } : {}), ...(tmux && tmuxSocket ? { tmuxSocket } : {}) };
 }
 
 /** An environments row as SQLite returns it. */
@@ -73,6 +74,7 @@ export interface RawEnvironment {
   status: EnvironmentStatus;
   compose_project: string | null;
   compose_file: string | null;
+  tmux_socket: string | null;
   ports: string;
   created_at: string;
   updated_at: string;
@@ -94,6 +96,7 @@ export function toEnvironment(raw: RawEnvironment): EnvironmentRow {
     ports: JSON.parse(raw.ports) as PortBinding[],
     composeProject: raw.compose_project,
     composeFile: raw.compose_file,
+    ...(raw.tmux_socket ? { tmuxSocket: raw.tmux_socket } : {}),
     createdAt: raw.created_at,
     updatedAt: raw.updated_at,
   };

@@ -46,4 +46,7 @@ CREATE INDEX operations_env ON operations (project_id, environment, started_at);
   `ALTER TABLE operations ADD COLUMN child_pid INTEGER;`,
   // When each recorded process started, so a pid reused by another program is never taken for it.
   `ALTER TABLE operations ADD COLUMN pid_start TEXT; ALTER TABLE operations ADD COLUMN child_start TEXT;`,
+  // The tmux server an environment's session was made on, so a destroy or an attach from another
+  // context (another TMUX_TMPDIR, inside another tmux) finds it.
+  `ALTER TABLE environments ADD COLUMN tmux_socket TEXT;`,
 ];

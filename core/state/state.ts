@@ -244,6 +244,7 @@ export class State extends OperationRecords {
       mode: update.mode,
       compose_project: update.composeProject,
       compose_file: update.composeFile,
+      tmux_socket: update.tmuxSocket,
       ports: update.ports && JSON.stringify(update.ports),
     };
     const set = Object.entries(columns).filter(([, v]) => v !== undefined);

@@ -20,6 +20,21 @@ export function tmuxArgs(...args: string[]): string[] {
   return socket ? ['-L', socket, ...args] : args;
 }
 
+/**
+ * tmux's arguments for the server at `socket` (the path a session was made on) when there is
+ * one, else as `tmuxArgs`: an environment's session is found wherever it was made, whatever
+ * TMUX_TMPDIR, TMUX or PIKO_TMUX_SOCKET say now.
+ */
+export function tmuxArgsAt(socket: string | null | undefined, ...args: string[]): string[] {
+  return socket ? ['-S', socket, ...args] : tmuxArgs(...args);
+}
+
+/** The socket path of the tmux server that runs `session`, as this process's tmux finds it. */
+export async function socketOf(session: string): Promise<string | undefined> {
+  const result = await tmux(tmuxArgs('display-message', '-p', '-t', `=${session}:`, '#{socket_path}'));
+  return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
+}
+
 let version: Promise<string | undefined> | undefined;
 
 /** tmux's version, or undefined when it is not installed: asked once per process (a server asks once). */
@@ -28,7 +43,7 @@ export function tmuxVersion(): Promise<string | undefined> {
   return version;
 }
 
-/** Whether tmux runs a session of that exact name (false when tmux is not installed). */
-export async function hasSession(session: string): Promise<boolean> {
-  return (await tmux(tmuxArgs('has-session', '-t', `=${session}`))).code === 0;
+/** Whether tmux runs a session of that exact name, on the server at `socket` when given (false when tmux is not installed). */
+export async function hasSession(session: string, socket?: string | null): Promise<boolean> {
+  return (await tmux(tmuxArgsAt(socket, 'has-session', '-t', `=${session}`))).code === 0;
 }

@@ -80,6 +80,37 @@ describe('tmux', () => {
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain('there is no tmux session piko/app/attachable');
   });
+  it('finds the session where it was made: attach and destroy from another tmux context', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, {});
+    const gate = gates();
+    const shell = join(tempDir(), 'show-shell');
+    writeFileSync(shell, `#!/bin/sh\necho "shell of $PIKO_ENV_NAME"\n${gate.wait()}\n`, { mode: 0o755 });
+    // Same PIKO_TMUX_SOCKET name, but each TMUX_TMPDIR makes it another tmux server.
+    const [made, other, third] = [tempDir('piko-tmux-'), tempDir('piko-tmux-'), tempDir('piko-tmux-')];
+    const socket = join(made, `tmux-${process.getuid!()}`, box.socket);
+    try {
+      expect((await box.piko(['create', 'elsewhere', '--no-attach'], repo, { TMUX_TMPDIR: made, SHELL: shell })).exitCode).toBe(0);
+      expect((await execa('tmux', ['-S', socket, 'has-session', '-t', '=piko/app/elsewhere'], { reject: false })).exitCode).toBe(0);
+      const { NO_COLOR: _, ...rest } = box.env;
+      const attaching = execa('script', ['-qfec', `node ${PIKO_BIN} attach app/elsewhere`, '/dev/null'], {
+        cwd: repo,
+        env: { ...rest, TMUX_TMPDIR: other, TERM: 'xterm' },
+        extendEnv: false,
+        reject: false,
+      });
+      await waitForOutput(attaching.stdout!, /shell of elsewhere/);
+      const destroyed = await box.piko(['destroy', 'elsewhere'], repo, { TMUX_TMPDIR: third });
+      expect(destroyed.exitCode).toBe(0);
+      expect(destroyed.stdout).toContain('[tmux] closed tmux session piko/app/elsewhere');
+      // The attached terminal saw its session go.
+      await attaching;
+      expect((await execa('tmux', ['-S', socket, 'has-session', '-t', '=piko/app/elsewhere'], { reject: false })).exitCode).not.toBe(0);
+    } finally {
+      gate.open();
+      await execa('tmux', ['-S', socket, 'kill-server'], { reject: false });
+    }
+  });
 });
 
 describe('up, down, restart', () => {
