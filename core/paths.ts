@@ -12,10 +12,23 @@ export const logsDir = (home: string): string => join(home, 'logs');
 export const operationLogPath = (home: string, operation: string): string =>
   join(logsDir(home), `${operation}.ndjson`);
 
-/** Where an environment's files go inside its repository (the original tool's layout). */
-export function environmentPaths(root: string, env: string): { worktree: string; dataDir: string } {
+/** Where worktrees go unless the config says otherwise: inside the repository (the original tool's layout). */
+export const DEFAULT_WORKTREES = '.piko/worktrees/{env}';
+
+/**
+ * Where an environment's files go: its worktree where the `worktrees:` template puts it
+ * (`{project}` and `{env}` filled in, a leading `~` the home folder, relative to the repository),
+ * its data directory in the repository's `.piko/data`.
+ */
+export function environmentPaths(
+  root: string,
+  env: string,
+  where: { project: string; worktrees?: string | undefined } = { project: '' },
+): { worktree: string; dataDir: string } {
+  const filled = (where.worktrees ?? DEFAULT_WORKTREES).replaceAll('{project}', where.project).replaceAll('{env}', env);
+  const expanded = filled === '~' || filled.startsWith('~/') ? join(homedir(), filled.slice(1)) : filled;
   return {
-    worktree: join(root, '.piko', 'worktrees', env),
+    worktree: resolve(root, expanded),
     dataDir: join(root, '.piko', 'data', env),
   };
 }

@@ -1,9 +1,10 @@
-// The git stage: a worktree at .piko/worktrees/<env> on a branch named <env> (new from --branch
+// The git stage: a worktree (at .piko/worktrees/<env> unless the config's `worktrees:` says
+// otherwise) on a branch named <env> (new from --branch
 // or HEAD, or the branch itself when it already exists), plus the environment's data dir.
 // Destroy removes both, and the branch only when asked to.
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
 import { PikoError } from '../core/errors.js';
 import { branchExists, recordMadeFiles } from '../core/system/git.js';
@@ -11,6 +12,12 @@ import type { CreateRequest, DestroyRequest } from '../core/protocol/messages.js
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
 
 const PLUGIN_NAME = 'GitStagePlugin';
+
+/** A path as the repository's people read it: relative when it is in the repository or next to it, else whole. */
+function shortPath(root: string, path: string): string {
+  const rel = relative(root, path);
+  return isAbsolute(rel) || rel.startsWith(`..${sep}..`) ? path : rel;
+}
 
 export class GitStagePlugin implements PikoPlugin {
   readonly name = PLUGIN_NAME;
@@ -88,14 +95,15 @@ function destroyStage(): StageDefinition {
       const request = ctx.operation.request as DestroyRequest;
       const root = project.root;
       if (!existsSync(root)) {
-        // The repository was moved or deleted, and the worktree and data dir with it.
+        // The repository was moved or deleted, and the data dir with it (the worktree too, unless it was elsewhere).
         ctx.warn(`the repository ${root} is gone; nothing left to remove there`);
+        if (existsSync(environment.path)) ctx.warn(`its worktree ${environment.path} is left as it is: remove it yourself once nothing in it is needed`);
         return;
       }
       if (existsSync(environment.path)) {
         // Whether the worktree may be thrown away was decided before the operation started.
         await removeWorktree(ctx, root, environment.path);
-        ctx.info(`removed worktree ${relative(root, environment.path)}`);
+        ctx.info(`removed worktree ${shortPath(root, environment.path)}`);
       } else {
         ctx.warn(`worktree ${environment.path} was already gone`);
         await ctx.exec('git', ['worktree', 'prune'], { cwd: root });

@@ -61,6 +61,15 @@ const buildConfigSchema = () =>
     environments: z.optional(z.record(z.string(), z.strictObject({ transport: z.optional(transportSchema()) }))),
     stages: z.optional(z.array(stageSchema())),
     plugins: z.optional(z.array(nonEmpty())),
+    /** Where worktrees go: a path template with `{env}` (and `{project}`), relative to the repository. */
+    worktrees: z.optional(
+      z.string().check(
+        z.regex(
+          /^(?:[^{}]|\{(?:project|env)\})*\{env\}(?:[^{}]|\{(?:project|env)\})*$/,
+          'a path with {env} in it and no other {placeholder} than {project}, such as ../{project}-worktrees/{env}',
+        ),
+      ),
+    ),
     /** The compose file(s), relative to the repository root, read in order like `-f a -f b`. */
     compose: z.optional(z.union([nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))])),
   });
@@ -103,7 +112,7 @@ const loadJson: Loader = async (filepath, content) => noImports(filepath, await 
 /** The keys a mapping of the config may have, by where it is, for suggesting the one meant. */
 function knownKeys(path: readonly PropertyKey[]): readonly string[] {
   const where = path.map((k) => (typeof k === 'number' ? '[]' : String(k))).join('.');
-  if (where === '') return ['scripts', 'shells', 'transport', 'server', 'environments', 'stages', 'plugins', 'compose'];
+  if (where === '') return ['scripts', 'shells', 'transport', 'server', 'environments', 'stages', 'plugins', 'worktrees', 'compose'];
   if (where === 'scripts') return ['prepare', 'setup', 'destroy', 'run'];
   if (where === 'server') return ['url'];
   if (where === 'stages.[]') return ['name', 'run', 'before', 'after', 'env', 'timeout', 'optional'];

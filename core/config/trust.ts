@@ -49,7 +49,7 @@ export function pluginPath(root: string, file: string, index: number, path: stri
   return real;
 }
 
-/** Everything the config makes piko run, one line each, in a stable order. */
+/** Everything the config makes piko run (and where it puts worktrees), one line each, in a stable order. */
 export function trustLines(root: string, loaded: LoadedConfig): string[] {
   const { config } = loaded;
   const file = configName(loaded);
@@ -62,6 +62,8 @@ export function trustLines(root: string, loaded: LoadedConfig): string[] {
     lines.push(`stage ${stage.name}: ${stage.run}${env.length ? ` (env ${env.join(' ')})` : ''}`);
   }
   for (const [service, shell] of Object.entries(config.shells ?? {})) lines.push(`shell ${service}: ${shell}`);
+  // Not run, but where piko writes: a worktree outside the repository is approved like a command.
+  if (config.worktrees !== undefined) lines.push(`worktrees at ${config.worktrees}`);
   for (const [i, path] of (config.plugins ?? []).entries()) {
     const real = pluginPath(root, file, i, path);
     lines.push(`plugin ${relative(realpathSync(root), real)} ${fileHash(real)}`);

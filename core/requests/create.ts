@@ -2,7 +2,7 @@
 // are checked before anything is made; then the environment row is reserved (with the lowest
 // free id, which gives its ports) together with the operation's row.
 import { existsSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { newOperationId } from '../engine/operation.js';
 import { assertEnvironmentName } from '../environment/names.js';
 import { PikoError } from '../errors.js';
@@ -39,6 +39,27 @@ function assertComposeProjectFree(state: State, project: ProjectRow, name: strin
   }
 }
 
+/** Whether `path` is `dir` or inside it. */
+const within = (path: string, dir: string): boolean => {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep));
+};
+
+/**
+ * The worktree the config's `worktrees:` template gives is a place of its own: not the repository
+ * itself nor its `.git`, not another environment's.
+ */
+function assertWorktreePlace(state: State, project: ProjectRow, worktree: string, template: string | undefined, file: string): void {
+  const key = `${file}: worktrees: ${JSON.stringify(template)}`;
+  if (template !== undefined && (within(project.root, worktree) || within(worktree, join(project.root, '.git')))) {
+    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${key} puts a worktree at ${worktree}, which is the repository or its .git; choose a folder of its own, such as ../{project}-worktrees/{env}`);
+  }
+  const taken = state.listEnvironments().find((other) => other.path === worktree);
+  if (taken) {
+    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${worktree} is already the worktree of ${taken.project}/${taken.name}${template === undefined ? '' : `: put {project} in ${key}`}`);
+  }
+}
+
 async function assertPathsFree(project: ProjectRow, name: string, request: CreateRequest, worktree: string): Promise<void> {
   const pikoDir = join(project.root, '.piko');
   if (existsSync(pikoDir) && lstatSync(pikoDir).isSymbolicLink()) {
@@ -65,7 +86,8 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   const existing = state.environment(project.id, name);
   if (existing) throw environmentExists(existing);
   assertComposeProjectFree(state, project, name);
-  const paths = environmentPaths(project.root, name);
+  const paths = environmentPaths(project.root, name, { project: project.name, worktrees: config.worktrees });
+  assertWorktreePlace(state, project, paths.worktree, config.worktrees, file);
   await assertPathsFree(project, name, request, paths.worktree);
   // Stages that cannot be ordered (an unknown before/after, a cycle) are a config error: found
   // now, before anything is claimed, by ordering them for an operation that never runs.

@@ -139,3 +139,46 @@ describe('piko create outside any project', () => {
     expect(inside.stdout).not.toContain('using project');
   });
 });
+
+describe('where worktrees go', () => {
+  it('follows the config\'s worktrees: template, and destroy removes the worktree from there', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { '.piko.yml': 'worktrees: ../{project}-worktrees/{env}\nscripts:\n  setup: echo "in $PIKO_ENV_PATH"\n' });
+    const worktree = join(repo, '..', 'app-worktrees', 'outside');
+    const created = await box.piko(['create', 'outside', '--no-attach'], repo);
+    expect(created.exitCode).toBe(0);
+    expect(created.stdout).toContain(`[setup] in ${worktree}`);
+    expect(git(worktree, 'branch', '--show-current')).toBe('outside');
+    expect(existsSync(join(repo, '.piko', 'worktrees', 'outside'))).toBe(false);
+    // Data stays in the repository.
+    expect(existsSync(join(repo, '.piko', 'data', 'outside'))).toBe(true);
+    const destroyed = await box.piko(['destroy', 'outside'], repo);
+    expect(destroyed.exitCode).toBe(0);
+    expect(destroyed.stdout).toContain('[git] removed worktree ../app-worktrees/outside');
+    expect(existsSync(worktree)).toBe(false);
+  });
+
+  it('refuses a template without {env}, one that lands in the repository or its .git, and one that lands on another environment', async () => {
+    const box = sandbox();
+    const cases: [string, RegExp][] = [
+      ['../worktrees', /\.piko\.yml: worktrees: expected a path with \{env\} in it/],
+      ['../{branch}/{env}', /\.piko\.yml: worktrees: expected a path with \{env\} in it and no other \{placeholder\}/],
+      ['.git/{env}', /\.piko\.yml: worktrees: "\.git\/\{env\}" puts a worktree at .*\/\.git\/bad, which is the repository or its \.git/],
+    ];
+    for (const [i, [template, error]] of cases.entries()) {
+      const repo = await initProject(box, { '.piko.yml': `worktrees: ${template}\n` }, `app${i}`);
+      const refused = await box.piko(['create', 'bad', '--yes'], repo);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toMatch(error);
+      expect(git(repo, 'branch', '--list', 'bad')).toBe('');
+    }
+    // Two projects that share a folder without {project} cannot both have an environment `same`.
+    const shared = join(tempDir(), 'shared');
+    const first = await initProject(box, { '.piko.yml': `worktrees: ${shared}/{env}\n` }, 'first');
+    const second = await initProject(box, { '.piko.yml': `worktrees: ${shared}/{env}\n` }, 'second');
+    expect((await box.piko(['create', 'same', '--no-attach'], first)).exitCode).toBe(0);
+    const clash = await box.piko(['create', 'same', '--no-attach'], second);
+    expect(clash.exitCode).toBe(1);
+    expect(clash.stderr).toContain(`${join(shared, 'same')} is already the worktree of first/same: put {project} in .piko.yml: worktrees:`);
+  });
+});
