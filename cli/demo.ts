@@ -20,6 +20,7 @@ scripts:
       echo "  fetched package $i/8"
       sleep 0.4
     done
+    printf 'linking   0%%\\r linking  50%%\\rlinking 100%%\\n'
     echo "npm WARN deprecated left-pad@1.0.0" >&2
     echo "ready on branch $PIKO_BRANCH, data in $PIKO_DATA_DIR"
   destroy: echo "dropping the $PIKO_ENV_NAME database"

@@ -15,6 +15,7 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
 }
 
 const { Command, CommanderError, Option } = await import('commander');
+const { errorText, usageErrorText } = await import('./terminal/say.js');
 type Command = InstanceType<typeof Command>;
 type Option = InstanceType<typeof Option>;
 
@@ -30,7 +31,8 @@ const program = new Command('piko')
   .version(version, '-v, --version', 'print the version')
   .helpOption('-h, --help', 'show help for a command')
   .showSuggestionAfterError()
-  .showHelpAfterError('(run `piko --help` for every command)')
+  .showHelpAfterError('  run `piko --help` for every command')
+  .configureOutput({ outputError: (text, write) => write(usageErrorText(text)) })
   .enablePositionalOptions()
   .exitOverride();
 
@@ -221,10 +223,10 @@ async function fail(err: unknown): Promise<number> {
   if (err instanceof ExitError) return err.exitCode;
   if (err instanceof CommanderError) return err.exitCode;
   if (err instanceof PikoError) {
-    process.stderr.write(`piko: ${err.message}\n  ${err.hint}\n`);
+    process.stderr.write(errorText(err.message, [err.hint]));
     return err.code === 'PIKO_ERR_USAGE' ? 2 : 1;
   }
-  process.stderr.write(`piko: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(errorText(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, ['this is a bug in piko: please report it, with the command you ran']));
   return 1;
 }
 

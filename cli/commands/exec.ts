@@ -13,6 +13,7 @@ import { environmentVariables } from '../../core/environment/vars.js';
 import { composeCommand, requireCompose } from '../../stages/docker/compose-cli.js';
 import { openState, resolveEnvironment } from '../context.js';
 import { ExitError } from '../exit.js';
+import { errorText } from '../terminal/say.js';
 
 async function target(name: string | undefined): Promise<{ project: ProjectRow; environment: EnvironmentRow }> {
   const { state } = openState();
@@ -30,7 +31,7 @@ async function approvedConfig(project: ProjectRow): Promise<LoadedConfig> {
   } catch (err) {
     const { askToApprove, canAsk } = await import('../terminal/ask.js');
     if (!(err instanceof PikoError && err.approval && canAsk())) throw err;
-    process.stderr.write(`piko: ${err.message}\n`);
+    process.stderr.write(errorText(err.message));
     if (!(await askToApprove())) throw new ExitError(1);
     return trustedConfig(pikoHome(), project, { approve: err.approval });
   }

@@ -7,6 +7,7 @@ import { PikoError } from '../../core/errors.js';
 import { git } from '../../core/system/git.js';
 import { openState } from '../context.js';
 import { approveProject } from './trust.js';
+import { noteText } from '../terminal/say.js';
 
 /** Adds `line` to the file unless a line equal to one of `same` is already there. */
 function ensureLine(file: string, line: string, same: string[]): boolean {
@@ -44,7 +45,7 @@ export async function init(cwd: string): Promise<void> {
     } catch (err) {
       // Registered all the same: the config is the thing to fix, and `piko trust` approves it then.
       if (!(err instanceof PikoError)) throw err;
-      console.error(`piko: warning: nothing approved yet: ${err.message}; fix it, then run \`piko trust\``);
+      process.stderr.write(noteText(`warning: nothing approved yet: ${err.message}; fix it, then run \`piko trust\``));
     }
   } finally {
     state.close();

@@ -6,6 +6,7 @@ import { ExitError } from '../exit.js';
 import { isLoopback } from '../server/addresses.js';
 import { PikoServer } from '../server/host.js';
 import { serverOutput } from '../server/log.js';
+import { noteText } from '../terminal/say.js';
 
 function number(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -32,7 +33,7 @@ export async function server(options: { port: string; host: string }, version: s
   });
   if (!isLoopback(options.host)) {
     process.stderr.write(
-      `piko: warning: listening on ${options.host}, not just this machine: anyone who can reach it and has the token can run this project's scripts here\n`,
+      noteText(`warning: listening on ${options.host}, not just this machine: anyone who can reach it and has the token can run this project's scripts here`),
     );
   }
   const info = await instance.start();
@@ -45,7 +46,7 @@ export async function server(options: { port: string; host: string }, version: s
       if (stopping) {
         // Leaving at once must not leave the running stages' commands behind.
         killRunningCommands();
-        process.stderr.write('piko: stopped without waiting: the operations that were running failed; `piko destroy --force` cleans up after them\n');
+        process.stderr.write(noteText('stopped without waiting: the operations that were running failed; `piko destroy --force` cleans up after them'));
         reject(new ExitError(1, true));
         return;
       }

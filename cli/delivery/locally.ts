@@ -56,17 +56,17 @@ export async function runLocally(
     const onSignal = (signal: NodeJS.Signals): void => {
       if (cancelled) {
         killRunningCommands();
-        say(`\npiko: left without cleaning up; \`piko destroy --force ${request.environment}\` removes what was made`);
+        say(`\n[piko] left without cleaning up; \`piko destroy --force ${request.environment}\` removes what was made`);
         leave(new ExitError(130, true));
         return;
       }
       if (signal === 'SIGINT' && Date.now() - warnedAt > 2000) {
         warnedAt = Date.now();
-        say('\npiko: this operation runs in this process: Ctrl-C again within 2 s cancels it (and rolls back)');
+        say('\n[piko] this operation runs in this process: Ctrl-C again within 2 s cancels it (and rolls back)');
         return;
       }
       cancelled = true;
-      say('\npiko: cancelling, rolling back what was done (once more leaves at once)');
+      say('\n[piko] cancelling, rolling back what was done (once more leaves at once)');
       operation.cancel(STOP_SIGNALS[signal] ?? signal);
     };
     const signals = Object.keys(STOP_SIGNALS) as NodeJS.Signals[];

@@ -5,6 +5,7 @@ import { operationLogPath } from '../../core/paths.js';
 import { findServer, requestCancel, type NetworkTransport, type ServerAddress } from '../remote/discovery.js';
 import { streamOperation } from '../remote/resume.js';
 import type { DeliveryContext } from './registry.js';
+import { errorText, noteText } from '../terminal/say.js';
 
 /** The server's answer to a client that said its transport: the project's config wants another. */
 export interface Redirect {
@@ -32,12 +33,12 @@ export async function viaServer(
   const onInterrupt = (): void => {
     presses++;
     if (presses === 1 && operation) {
-      say(`\npiko: detaching in 2 s; Ctrl-C again cancels ${operation} instead (it rolls back)`);
+      say(`\n[piko] detaching in 2 s; Ctrl-C again cancels ${operation} instead (it rolls back)`);
       detachTimer = setTimeout(() => detach.abort(), 2000);
     } else if (presses === 2 && operation) {
       clearTimeout(detachTimer);
-      say(`piko: cancelling ${operation}`);
-      void requestCancel(address, operation, 'Ctrl-C').then((answer) => answer.ok || say(`piko: ${answer.message}`));
+      say(noteText(`cancelling ${operation}`));
+      void requestCancel(address, operation, 'Ctrl-C').then((answer) => answer.ok || say(errorText(answer.message)));
     } else {
       detach.abort();
     }
@@ -76,8 +77,8 @@ export async function viaServer(
     case 'ended':
       say(
         result.operation
-          ? `\npiko: detached; ${result.operation} goes on in the server (${address.url}). Follow it: ${follow}`
-          : `\npiko: stopped before the server at ${address.url} answered; \`piko list\` shows whether it started anything`,
+          ? `\n[piko] detached; ${result.operation} goes on in the server (${address.url}). Follow it: ${follow}`
+          : `\n[piko] stopped before the server at ${address.url} answered; \`piko list\` shows whether it started anything`,
       );
       return 130;
   }

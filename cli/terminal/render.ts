@@ -6,6 +6,7 @@ import { sourceLabel, type CompleteMessage, type MessageRenderer, type ServerMes
 import { expandBatch } from '../../core/protocol/batch.js';
 import { needsCleaning, shownLine } from './faithful.js';
 
+
 export interface TerminalRendererOptions {
   /** Text, or bytes for lines that are not UTF-8 (written as the command printed them). */
   write: (text: string | Uint8Array) => void;
@@ -27,17 +28,6 @@ interface StageRecord {
   state: 'running' | 'ok' | 'failed' | 'skipped';
   started: number;
   durationMs?: number;
-}
-
-/**
- * Colour on a terminal only: never with a NO_COLOR that is set and not empty (the no-color.org
- * convention), always with FORCE_COLOR (other than 0), and otherwise when `stream` is a TTY
- * that is not `dumb`.
- */
-export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR) return false;
-  if ('FORCE_COLOR' in env) return env.FORCE_COLOR !== '0';
-  return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
 export function formatDuration(ms: number): string {

@@ -6,7 +6,8 @@ import type { CompleteMessage, MessageRenderer } from '../../core/protocol/messa
 import { splitName } from '../../core/environment/names.js';
 import { LiveTerminal } from './live-terminal.js';
 import { CoalescingWriter, type Sink } from './output.js';
-import { colorEnabled, JsonRenderer, TerminalRenderer } from './render.js';
+import { JsonRenderer, TerminalRenderer } from './render.js';
+import { colorEnabled } from './say.js';
 
 export interface Output {
   home: string;

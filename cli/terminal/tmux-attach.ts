@@ -1,6 +1,7 @@
 // Attaching the terminal to an environment's tmux session (`piko/<project>/<env>`).
 import { spawn } from 'node:child_process';
 import { tmuxArgsAt } from '../../core/system/tmux.js';
+import { noteText } from './say.js';
 
 /**
  * Attaches this terminal to `session` on the server at `socket` (or switches to it when already
@@ -30,6 +31,6 @@ export async function attachAfterCreate(
   const later = `\`piko attach ${project}/${environment}\` attaches later`;
   // Told not to attach: the person knows, and the final line names the environment.
   if (!wanted) return;
-  if (!process.stdin.isTTY || !process.stdout.isTTY) return say(`piko: not attaching to tmux session ${session}: not a terminal; ${later}`);
+  if (!process.stdin.isTTY || !process.stdout.isTTY) return say(noteText(`not attaching to tmux session ${session}: not a terminal; ${later}`));
   await attach(session, socket);
 }

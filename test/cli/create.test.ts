@@ -57,7 +57,7 @@ describe('piko create and destroy, locally', () => {
     expect((await box.piko(['init'], repo)).exitCode).toBe(0);
 
     const created = await box.piko(['create', 'feature-xyz'], repo);
-    expect(created.stderr).toBe('piko: not attaching to tmux session piko/shop/feature-xyz: not a terminal; `piko attach shop/feature-xyz` attaches later');
+    expect(created.stderr).toBe('[piko] not attaching to tmux session piko/shop/feature-xyz: not a terminal; `piko attach shop/feature-xyz` attaches later');
     expect(created.exitCode).toBe(0);
     const worktree = join(repo, '.piko', 'worktrees', 'feature-xyz');
     const dataDir = join(repo, '.piko', 'data', 'feature-xyz');

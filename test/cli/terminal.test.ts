@@ -236,11 +236,26 @@ describe('the command line', () => {
     const box = sandbox();
     const command = await box.piko(['craete', 'x'], box.home);
     expect(command.exitCode).toBe(1);
-    expect(command.stderr).toContain("unknown command 'craete'");
-    expect(command.stderr).toContain('Did you mean create?');
+    expect(command.stderr).toBe("✗ unknown command 'craete'\n  did you mean create?\n  run `piko --help` for every command");
     const option = await box.piko(['create', 'x', '--jsno'], box.home);
-    expect(option.stderr).toContain("unknown option '--jsno'");
-    expect(option.stderr).toContain('Did you mean --json?');
+    expect(option.stderr).toBe("✗ unknown option '--jsno'\n  did you mean --json?\n  run `piko --help` for every command");
+  });
+
+  it('says every error one way: ✗ what failed, then where and what to do, indented', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: exit 3\n' });
+    // A command that fails before any operation.
+    const missing = await box.piko(['destroy', 'nowhere'], repo);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/^✗ .*nowhere.*\n {2}\S/);
+    // An operation that fails.
+    const failed = await box.piko(['create', 'broken', '--no-attach'], repo);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/^✗ broken failed at script:setup \(exit 3\)/m);
+    // On a terminal, the mark in red and what follows dimmed.
+    const { output } = await inTerminal(box, ['destroy', 'nowhere'], repo);
+    expect(output).toMatch(/\x1b\[31m✗\x1b\[39m .*nowhere.*\r\n\x1b\[2m {2}\S/);
+    for (const text of [missing.stderr, failed.stderr, output]) expect(text).not.toMatch(/^(piko|error): /m);
   });
 
   it('--version and --help load only the argument parser: no server, engine, state, ws, zod or execa', async () => {

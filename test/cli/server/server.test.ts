@@ -290,6 +290,6 @@ describe('binding', () => {
     });
     child.kill('SIGTERM');
     await child;
-    expect(warned).toContain('piko: warning: listening on 0.0.0.0, not just this machine');
+    expect(warned).toContain('[piko] warning: listening on 0.0.0.0, not just this machine');
   });
 });

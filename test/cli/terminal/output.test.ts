@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { colorEnabled } from '../../../cli/terminal/render.js';
+import { colorEnabled } from '../../../cli/terminal/say.js';
 import { cleanup, git, makeRepo, PIKO_BIN, sandbox, waitForOutput } from '../../helpers/fixtures.js';
 
 afterEach(cleanup);
