@@ -69,8 +69,9 @@ streaming(
     .description('create an environment: worktree, data dir, containers and scripts, every line shown as it runs')
     .argument('<name>', 'environment name, or project/name')
     .option('-b, --branch <base>', 'branch or commit to start the new branch from (default: HEAD)')
+    .option('--from <env>', 'copy the ignored files (.worktreeinclude, copy:) from this environment instead of the repository')
     .option('--no-attach', 'do not attach to its tmux session afterwards (default: attach when there is one and this is a terminal)'),
-).action(async (name: string, options: StreamOptions & { branch?: string; attach: boolean }) => {
+).action(async (name: string, options: StreamOptions & { branch?: string; from?: string; attach: boolean }) => {
   const { operate } = await import('./delivery/operate.js');
   await operate(
     name,
@@ -79,6 +80,7 @@ streaming(
       ...target,
       attach: options.attach,
       ...(options.branch === undefined ? {} : { branch: options.branch }),
+      ...(options.from === undefined ? {} : { from: options.from }),
     }),
     options,
   );

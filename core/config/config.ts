@@ -70,6 +70,8 @@ const buildConfigSchema = () =>
         ),
       ),
     ),
+    /** Ignored files to copy into a new worktree (gitignore patterns), besides `.worktreeinclude`'s. */
+    copy: z.optional(z.array(nonEmpty())),
     /** The compose file(s), relative to the repository root, read in order like `-f a -f b`. */
     compose: z.optional(z.union([nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))])),
   });
@@ -112,7 +114,7 @@ const loadJson: Loader = async (filepath, content) => noImports(filepath, await 
 /** The keys a mapping of the config may have, by where it is, for suggesting the one meant. */
 function knownKeys(path: readonly PropertyKey[]): readonly string[] {
   const where = path.map((k) => (typeof k === 'number' ? '[]' : String(k))).join('.');
-  if (where === '') return ['scripts', 'shells', 'transport', 'server', 'environments', 'stages', 'plugins', 'worktrees', 'compose'];
+  if (where === '') return ['scripts', 'shells', 'transport', 'server', 'environments', 'stages', 'plugins', 'worktrees', 'copy', 'compose'];
   if (where === 'scripts') return ['prepare', 'setup', 'destroy', 'run'];
   if (where === 'server') return ['url'];
   if (where === 'stages.[]') return ['name', 'run', 'before', 'after', 'env', 'timeout', 'optional'];

@@ -35,6 +35,8 @@ export interface OperationSpec {
   home: string;
   /** Said as `[piko]` lines right after `accepted` (which project was meant, when the user did not say). */
   notes?: string[] | undefined;
+  /** The worktree a create copies ignored files from: `--from`'s, else the repository's own. */
+  source?: string | undefined;
 }
 
 type Emit = (operation: Operation, message: Unsequenced<OperationMessage>) => OperationMessage | undefined;
@@ -48,6 +50,8 @@ export class Operation {
   readonly config: PikoConfig;
   readonly home: string;
   readonly notes: readonly string[];
+  /** The worktree a create copies ignored files from. */
+  readonly source: string;
   readonly log: OperationLog;
   /** Free space for plugins to keep per-operation data, keyed by plugin name. */
   readonly data = new Map<string, unknown>();
@@ -68,6 +72,7 @@ export class Operation {
     this.config = spec.config;
     this.home = spec.home;
     this.notes = spec.notes ?? [];
+    this.source = spec.source ?? spec.project.root;
     this.log = new OperationLog(operationLogPath(spec.home, this.id), (err) => this.logFailed(err));
     this.emitter = emit;
   }

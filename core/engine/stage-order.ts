@@ -6,6 +6,7 @@ import { PikoError } from '../errors.js';
 export const STAGE_ORDER = {
   // create
   GIT: 100,
+  COPY: 120,
   PORTS: 150,
   PREPARE: 200,
   DOCKER: 300,

@@ -6,7 +6,7 @@ export const OPERATION_KINDS = ['create', 'destroy', 'up', 'down', 'restart'] as
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** Where a log line came from: `git`, `docker`, `tmux`, `piko` or `script:<stage>`. */
-export type LogSource = 'git' | 'docker' | 'tmux' | 'piko' | `script:${string}`;
+export type LogSource = 'git' | 'copy' | 'docker' | 'tmux' | 'piko' | `script:${string}`;
 export type StreamName = 'stdout' | 'stderr';
 
 export type EnvironmentMode = 'docker' | 'simple';
@@ -181,6 +181,8 @@ export interface CreateRequest extends RequestBase {
   attach?: boolean | undefined;
   /** The base to branch from (default HEAD). */
   branch?: string | undefined;
+  /** The environment of the same project whose ignored files the copy stage copies (default the repository's). */
+  from?: string | undefined;
 }
 
 export interface DestroyRequest extends RequestBase {

@@ -16,7 +16,7 @@ const base = {
 };
 
 export const OperationRequestSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('create'), ...base, attach: z.optional(z.boolean()), branch: name() }),
+  z.object({ action: z.literal('create'), ...base, attach: z.optional(z.boolean()), branch: name(), from: name() }),
   z.object({
     action: z.literal('destroy'),
     ...base,

@@ -10,7 +10,7 @@ import { composeProjectName, environmentPaths } from '../paths.js';
 import type { CreateRequest } from '../protocol/messages.js';
 import { environmentExists, type EnvironmentRow, type ProjectRow, type State } from '../state/state.js';
 import { branchExists, git } from '../system/git.js';
-import { projectEngine, recordedOperation, type Prepared, type Services } from './services.js';
+import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';
 
 /** The repository is there and its base (HEAD, or --branch) is a commit: one git call when all is well. */
 async function assertRepositoryAndBase(project: ProjectRow, base: string | undefined): Promise<void> {
@@ -60,6 +60,16 @@ function assertWorktreePlace(state: State, project: ProjectRow, worktree: string
   }
 }
 
+/** The worktree `--from` names: another environment of the project, made and still there. */
+function sourceWorktree(state: State, project: ProjectRow, from: string): string {
+  const source = requestEnvironment(state, project, from);
+  if (source.status === 'creating' || source.status === 'destroying' || !existsSync(source.path)) {
+    const why = existsSync(source.path) ? `it is ${source.status}` : `its worktree ${source.path} is not there`;
+    throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `--from ${from}: nothing to copy from, ${why}`);
+  }
+  return source.path;
+}
+
 async function assertPathsFree(project: ProjectRow, name: string, request: CreateRequest, worktree: string): Promise<void> {
   const pikoDir = join(project.root, '.piko');
   if (existsSync(pikoDir) && lstatSync(pikoDir).isSymbolicLink()) {
@@ -86,6 +96,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   const existing = state.environment(project.id, name);
   if (existing) throw environmentExists(existing);
   assertComposeProjectFree(state, project, name);
+  const source = request.from === undefined ? undefined : sourceWorktree(state, project, request.from);
   const paths = environmentPaths(project.root, name, { project: project.name, worktrees: config.worktrees });
   assertWorktreePlace(state, project, paths.worktree, config.worktrees, file);
   await assertPathsFree(project, name, request, paths.worktree);
@@ -105,7 +116,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
 
   const id = newOperationId();
   const environment = state.reserveEnvironment({ projectId: project.id, name, branch: name, path: paths.worktree, dataDir: paths.dataDir }, id);
-  return recordedOperation(services, engine, { id, kind: 'create', request, project, environment, config }, (op, failure) => {
+  return recordedOperation(services, engine, { id, kind: 'create', request, project, environment, config, source }, (op, failure) => {
     if (failure && !op.rollbackIncomplete) {
       state.deleteEnvironment(op.environment.id);
       return;

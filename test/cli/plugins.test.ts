@@ -118,7 +118,7 @@ describe('invalid config changes nothing', () => {
   it.each([
     ['a stage without run', '.piko.yml', 'stages:\n  - name: migrate\n', '.piko.yml: stages[0].run: required string'],
     ['unparsable YAML', '.piko.yml', 'scripts:\n  setup: [oops\n', /\.piko\.yml: not valid YAML: line \d+, column \d+/],
-    ['an unknown before/after', '.piko.yml', 'stages:\n  - {name: a, run: "true", after: nowhere}\n', '.piko.yml: stages[0].after: unknown stage "nowhere" (stages: git, prepare, ports, docker, setup, a, tmux)'],
+    ['an unknown before/after', '.piko.yml', 'stages:\n  - {name: a, run: "true", after: nowhere}\n', '.piko.yml: stages[0].after: unknown stage "nowhere" (stages: git, copy, prepare, ports, docker, setup, a, tmux)'],
     ['a cycle', '.piko.yml', 'stages:\n  - {name: a, run: "true", after: b}\n  - {name: b, run: "true", after: a}\n', '.piko.yml: stages[0] (a), stages[1] (b) form a cycle through before/after'],
     ['a name the built-ins use', '.piko.yml', 'stages:\n  - {name: setup, run: "true"}\n', '.piko.yml: stages[0].name: two stages are named "setup"'],
     ['a missing plugin module', '.piko.yml', 'plugins: [./tools/nope.mjs]\n', /\.piko\.yml: plugins\[0\]: no plugin module at \/.*\/tools\/nope\.mjs/],

@@ -46,7 +46,7 @@ describe('streaming', () => {
     const setup = printed.filter((m) => m.type === 'log' && m.source === 'script:setup').map((m) => (m as { data: string }).data);
     expect(setup).toEqual(['one\n', 'two\n', 'partial']);
     expect(printed.filter((m) => m.type === 'stage').map((m) => `${(m as { name: string }).name}:${(m as { state: string }).state}`)).toEqual([
-      'git:start', 'git:end', 'ports:skip', 'script:prepare:skip', 'docker:skip', 'script:setup:start', 'script:setup:end', 'tmux:start', 'tmux:end',
+      'git:start', 'git:end', 'copy:skip', 'ports:skip', 'script:prepare:skip', 'docker:skip', 'script:setup:start', 'script:setup:end', 'tmux:start', 'tmux:end',
     ]);
     expect(printed.at(-1)).toMatchObject({ type: 'complete', success: true, environment: { name: 'logged', mode: 'simple', status: 'ready' } });
   });

@@ -44,7 +44,7 @@ describe('piko server over WebSocket', () => {
     expect(kinds(messages)).toEqual([
       'accepted',
       'stage:git:start', 'log', 'log', 'log', 'stage:git:end',
-      'stage:ports:skip', 'stage:script:prepare:skip', 'stage:docker:skip',
+      'stage:copy:skip', 'stage:ports:skip', 'stage:script:prepare:skip', 'stage:docker:skip',
       'stage:script:setup:start', 'log', 'log', 'stage:script:setup:end',
       'stage:tmux:start', 'log', 'stage:tmux:end',
       'complete',

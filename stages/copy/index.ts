@@ -1,0 +1,79 @@
+// The copy stage (between git and prepare): a new worktree gets a copy of the ignored files its
+// setup would otherwise rebuild (`node_modules`, `.venv`, `target/`, `.env`), named by the
+// `.worktreeinclude` file of the worktree copied from, or by the config's `copy:`. Copied from
+// the repository, or from another environment with `piko create --from <env>`; copy-on-write
+// where the file system can. Rolled back with the rest: what it made goes, nothing else.
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../../core/engine/engine.js';
+import { STAGE_ORDER } from '../../core/engine/stage-order.js';
+import { INCLUDE_FILE, selectCopies } from './select.js';
+import { TreeCopier } from './tree.js';
+
+const PLUGIN_NAME = 'CopyStagePlugin';
+
+/** `412 MB`, `3.1 kB`: sizes as people read them. */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 || value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+function createStage(): StageDefinition {
+  // What this run made (and whose folder it did not make), so a rollback removes exactly that.
+  const made: string[] = [];
+  const includeFile = (ctx: StageContext): boolean => existsSync(join(ctx.operation.source, INCLUDE_FILE));
+  return {
+    name: 'copy',
+    order: STAGE_ORDER.COPY,
+    plugin: PLUGIN_NAME,
+    skip(ctx) {
+      if (!includeFile(ctx) && !ctx.operation.config.copy?.length) return `no ${INCLUDE_FILE} in ${ctx.operation.source} and no copy: in the config`;
+      return undefined;
+    },
+    async run(ctx) {
+      const { source, environment } = ctx.operation;
+      const target = environment.path;
+      const from = source === ctx.operation.project.root ? 'the repository' : source;
+      const paths = await selectCopies(source, ctx.operation.config.copy ?? [], includeFile(ctx), relative(source, target));
+      if (paths.length === 0) {
+        ctx.info(`nothing to copy: no file that git ignores in ${from} matches ${INCLUDE_FILE} or copy:`);
+        return;
+      }
+      const copier = new TreeCopier({ sourceRoot: source, targetRoot: target, signal: ctx.signal, made: (path) => made.push(path) });
+      for (const path of paths) {
+        ctx.signal.throwIfAborted();
+        const to = join(target, path);
+        const folder = await mkdir(dirname(to), { recursive: true });
+        if (folder) made.push(folder);
+        const started = performance.now();
+        const totals = await copier.copy(join(source, path), to);
+        const how = totals.files === 0 ? '' : copier.reflinked ? ' (reflink)' : ' (copied: no reflinks on this file system)';
+        const kept = totals.kept === 0 ? '' : `; ${totals.kept} already there, left as ${totals.kept === 1 ? 'it was' : 'they were'}`;
+        ctx.info(`${path.replace(/\/$/, '')} ${formatSize(totals.bytes)} in ${seconds(performance.now() - started)}${how}${kept}`);
+      }
+    },
+    async rollback() {
+      for (const path of made.reverse()) await rm(path, { recursive: true, force: true });
+      made.length = 0;
+    },
+  };
+}
+
+export class CopyStagePlugin implements PikoPlugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(engine: Engine): void {
+    engine.hooks.registerStages.tap(PLUGIN_NAME, (registry, operation) => {
+      if (operation.kind === 'create') registry.add(createStage());
+    });
+  }
+}
