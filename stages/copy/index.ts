@@ -8,6 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../../core/engine/engine.js';
 import { STAGE_ORDER } from '../../core/engine/stage-order.js';
+import { PikoError } from '../../core/errors.js';
 import { INCLUDE_FILE, selectCopies } from './select.js';
 import { TreeCopier } from './tree.js';
 
@@ -55,7 +56,11 @@ function createStage(): StageDefinition {
         const folder = await mkdir(dirname(to), { recursive: true });
         if (folder) made.push(folder);
         const started = performance.now();
-        const totals = await copier.copy(join(source, path), to);
+        const totals = await copier.copy(join(source, path), to).catch((err: unknown) => {
+          if (err instanceof PikoError) throw err;
+          const { code, message } = err as NodeJS.ErrnoException;
+          throw new PikoError('PIKO_ERR_STAGE_FAILED', `copy failed: ${path} from ${from}: ${code ?? message} (${message})`, { stage: 'copy' });
+        });
         const how = totals.files === 0 ? '' : copier.reflinked ? ' (reflink)' : ' (copied: no reflinks on this file system)';
         const kept = totals.kept === 0 ? '' : `; ${totals.kept} already there, left as ${totals.kept === 1 ? 'it was' : 'they were'}`;
         ctx.info(`${path.replace(/\/$/, '')} ${formatSize(totals.bytes)} in ${seconds(performance.now() - started)}${how}${kept}`);

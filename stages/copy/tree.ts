@@ -1,8 +1,10 @@
 // Copying a file or a folder into a new worktree: copy-on-write where the file system can
 // (a reflink shares the blocks until one side writes), else a plain copy; never over anything
-// already there; symbolic links copied as links, never followed; modes and times kept, so tools
-// that compare times (npm's hidden lockfile, make, build caches) see the copy as up to date.
-import { constants, type Stats } from 'node:fs';
+// already there; symbolic links copied as links, never followed. Folders keep their modes and
+// times (npm trusts its hidden lockfile only when no package folder is newer than it); files keep
+// their modes and get the time of the copy, which is later than the checkout's, so tools that
+// compare a build output with its sources (make, cargo, tsc) find the copy up to date.
+import { constants, type Dirent, type Stats } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, readlink, symlink, utimes } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 
@@ -22,17 +24,21 @@ export interface TreeCopyOptions {
   made(path: string): void;
 }
 
-/** How many file system calls run at once: enough to keep the thread pool busy, not enough to flood it. */
-const PARALLEL = 16;
+/** How many file system calls are in flight at once: enough to keep the thread pool and the disk busy. */
+const PARALLEL = 64;
 
 const REFLINK_UNSUPPORTED = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'EBADF', 'ETXTBSY']);
 
+const exists = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'EEXIST';
+
+type Kind = Pick<Dirent, 'isDirectory' | 'isFile' | 'isSymbolicLink'>;
+
 /**
- * Copies trees; one per stage run, since it learns on its first file whether this file system
+ * Copies trees; one per stage run, since it learns from its first file whether this file system
  * makes reflinks (`reflinked`), and copies every later file the way that worked.
  */
 export class TreeCopier {
-  /** Whether files were reflinked: undefined until the first file is copied. */
+  /** Whether files were reflinked: undefined until a file is copied. */
   reflinked: boolean | undefined;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -42,11 +48,11 @@ export class TreeCopier {
   /** Copies `source` (a file, link or folder) to `target`; what is already at `target` stays. */
   async copy(source: string, target: string): Promise<CopyTotals> {
     const totals: CopyTotals = { bytes: 0, files: 0, kept: 0 };
-    await this.entry(source, target, false, totals);
+    await this.entry(source, target, await this.slot(() => lstat(source)), false, totals);
     return totals;
   }
 
-  /** Runs one file system call when a slot is free; checks for a cancel first. */
+  /** Runs one file system call when a slot is free; a cancel stops the copy before the next one. */
   private async slot<T>(call: () => Promise<T>): Promise<T> {
     while (this.running >= PARALLEL) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.options.signal.throwIfAborted();
@@ -59,41 +65,50 @@ export class TreeCopier {
     }
   }
 
-  /** `insideMade`: the folder `target` goes in was made by this copy, so `target` need not be recorded. */
-  private async entry(source: string, target: string, insideMade: boolean, totals: CopyTotals): Promise<void> {
-    const stats = await this.slot(() => lstat(source));
-    const existing = await this.slot(() => lstat(target).catch(() => undefined));
-    if (stats.isDirectory()) {
-      if (existing && !existing.isDirectory()) {
-        totals.kept++;
-        return;
-      }
-      const made = !existing;
-      if (made) {
-        await this.slot(() => mkdir(target, { mode: stats.mode & 0o7777 }));
-        if (!insideMade) this.options.made(target);
-      }
-      const names = await this.slot(() => readdir(source));
-      await Promise.all(names.map((name) => this.entry(join(source, name), join(target, name), insideMade || made, totals)));
-      // Last, as writing into it changed its time.
-      if (made) await this.slot(() => utimes(target, stats.atime, stats.mtime));
+  /** `insideMade`: this copy made the folder `target` goes in, so `target` itself need not be recorded. */
+  private async entry(source: string, target: string, kind: Kind, insideMade: boolean, totals: CopyTotals): Promise<void> {
+    if (kind.isDirectory()) {
+      await this.folder(source, target, await this.slot(() => lstat(source)), insideMade, totals);
       return;
     }
-    if (existing) {
+    try {
+      if (kind.isSymbolicLink()) {
+        await this.slot(() => this.link(source, target));
+      } else if (kind.isFile()) {
+        // The size is read alongside the copy, not before it.
+        const [stats] = await Promise.all([this.slot(() => lstat(source)), this.slot(() => this.file(source, target))]);
+        totals.bytes += stats.size;
+        totals.files++;
+      } else {
+        // Sockets, pipes, devices: nothing a worktree needs a copy of.
+        return;
+      }
+    } catch (err) {
+      if (!exists(err)) throw err;
       totals.kept++;
       return;
     }
-    if (stats.isSymbolicLink()) {
-      await this.slot(() => this.link(source, target));
-    } else if (stats.isFile()) {
-      await this.slot(() => this.file(source, target, stats));
-      totals.bytes += stats.size;
-      totals.files++;
-    } else {
-      // Sockets, pipes, devices: nothing a worktree needs a copy of.
-      return;
-    }
     if (!insideMade) this.options.made(target);
+  }
+
+  private async folder(source: string, target: string, stats: Stats, insideMade: boolean, totals: CopyTotals): Promise<void> {
+    let made = true;
+    try {
+      await this.slot(() => mkdir(target, { mode: stats.mode & 0o7777 }));
+    } catch (err) {
+      if (!exists(err)) throw err;
+      // A folder already there is copied into (what it has stays); anything else there wins.
+      made = false;
+      if (!(await this.slot(() => lstat(target))).isDirectory()) {
+        totals.kept++;
+        return;
+      }
+    }
+    if (made && !insideMade) this.options.made(target);
+    const entries = await this.slot(() => readdir(source, { withFileTypes: true }));
+    await Promise.all(entries.map((e) => this.entry(join(source, e.name), join(target, e.name), e, insideMade || made, totals)));
+    // Last, as writing into it changed its time.
+    if (made) await this.slot(() => utimes(target, stats.atime, stats.mtime));
   }
 
   /** A link as it is, except one that points into the source worktree by absolute path: that one points into the target. */
@@ -105,19 +120,18 @@ export class TreeCopier {
     await symlink(inside ? join(targetRoot, rel) : to, target);
   }
 
-  private async file(source: string, target: string, stats: Stats): Promise<void> {
-    if (this.reflinked === undefined) {
-      try {
-        await copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
-        this.reflinked = true;
-      } catch (err) {
-        if (!REFLINK_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-        this.reflinked = false;
-        await copyFile(source, target, constants.COPYFILE_EXCL);
-      }
-    } else {
+  private async file(source: string, target: string): Promise<void> {
+    if (this.reflinked !== undefined) {
       await copyFile(source, target, constants.COPYFILE_EXCL | (this.reflinked ? constants.COPYFILE_FICLONE : 0));
+      return;
     }
-    await utimes(target, stats.atime, stats.mtime);
+    try {
+      await copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
+      this.reflinked = true;
+    } catch (err) {
+      if (!REFLINK_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      this.reflinked = false;
+      await copyFile(source, target, constants.COPYFILE_EXCL);
+    }
   }
 }
