@@ -3,7 +3,11 @@
 // uses, in a handful of files instead of hundreds of modules. better-sqlite3 stays outside
 // (a native addon); the rest of the dependencies are bundled. dist/bin/meta.json says which
 // sources each file holds (a test checks what `--version` and `--help` load).
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunks are named by their content's hash: the last build's would otherwise pile up.
+rmSync('dist/bin', { recursive: true, force: true });
 
 await build({
   entryPoints: { piko: 'cli/piko.ts', demo: 'cli/demo.ts' },

@@ -1,9 +1,8 @@
 // What every command needs: where state lives, which project the user means, and how to say
 // that something went wrong.
 import { realpathSync } from 'node:fs';
-import { sep } from 'node:path';
 import { PikoError } from '../core/errors.js';
-import { pikoHome } from '../core/paths.js';
+import { isWithin, pikoHome } from '../core/paths.js';
 import { isOperationId } from '../core/engine/operation.js';
 import { State, type EnvironmentRow, type OperationRow, type ProjectRow } from '../core/state/state.js';
 import { splitName } from '../core/environment/names.js';
@@ -14,7 +13,10 @@ export function openState(): { home: string; state: State } {
   return { home, state: new State(home) };
 }
 
-/** The registered project containing `cwd` (the repository or any of its worktrees). */
+/**
+ * The registered project containing `cwd`: the repository, or one of its environments'
+ * worktrees (which `worktrees:` may put outside it). The deepest place wins.
+ */
 export function projectContaining(state: State, cwd: string): ProjectRow | undefined {
   let here: string;
   try {
@@ -22,10 +24,13 @@ export function projectContaining(state: State, cwd: string): ProjectRow | undef
   } catch {
     return undefined;
   }
-  return state
-    .listProjects()
-    .filter((p) => here === p.root || here.startsWith(p.root + sep))
-    .sort((a, b) => b.root.length - a.root.length)[0];
+  const projects = state.listProjects();
+  const byId = new Map(projects.map((p) => [p.id, p]));
+  const places = [
+    ...projects.map((p) => ({ path: p.root, project: p })),
+    ...state.listEnvironments().map((e) => ({ path: e.path, project: byId.get(e.projectId) })),
+  ];
+  return places.filter((place) => isWithin(here, place.path)).sort((a, b) => b.path.length - a.path.length)[0]?.project;
 }
 
 /**
@@ -107,7 +112,7 @@ export async function resolveEnvironment(
     } catch {
       // Keep cwd.
     }
-    const inside = all.find((e) => real === e.path || real.startsWith(e.path + sep));
+    const inside = all.find((e) => isWithin(real, e.path));
     if (inside) return found(inside);
     throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `say which environment: you are not inside one (environments: ${list(here ? all.filter((e) => e.projectId === here.id) : all)})`);
   }

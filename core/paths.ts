@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** `$PIKO_HOME`, or `~/.piko`. Everything piko keeps for itself lives here. */
 export function pikoHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -12,20 +12,28 @@ export const logsDir = (home: string): string => join(home, 'logs');
 export const operationLogPath = (home: string, operation: string): string =>
   join(logsDir(home), `${operation}.ndjson`);
 
+/** Whether `path` is `dir` itself or inside it (both absolute). */
+export function isWithin(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
 /** Where worktrees go unless the config says otherwise: inside the repository (the original tool's layout). */
-export const DEFAULT_WORKTREES = '.piko/worktrees/{env}';
+export const DEFAULT_WORKTREES = '.piko/worktrees';
 
 /**
- * Where an environment's files go: its worktree where the `worktrees:` template puts it
- * (`{project}` and `{env}` filled in, a leading `~` the home folder, relative to the repository),
- * its data directory in the repository's `.piko/data`.
+ * Where an environment's files go: its worktree where `worktrees:` puts it (a folder, which gets
+ * one worktree per environment, or a template with `{env}`; `{project}` filled in, a leading `~`
+ * the home folder, relative to the repository), its data directory in the repository's `.piko/data`.
  */
 export function environmentPaths(
   root: string,
   env: string,
   where: { project: string; worktrees?: string | undefined } = { project: '' },
 ): { worktree: string; dataDir: string } {
-  const filled = (where.worktrees ?? DEFAULT_WORKTREES).replaceAll('{project}', where.project).replaceAll('{env}', env);
+  const template = where.worktrees ?? DEFAULT_WORKTREES;
+  const withEnv = template.includes('{env}') ? template : join(template, '{env}');
+  const filled = withEnv.replaceAll('{project}', where.project).replaceAll('{env}', env);
   const expanded = filled === '~' || filled.startsWith('~/') ? join(homedir(), filled.slice(1)) : filled;
   return {
     worktree: resolve(root, expanded),

@@ -11,10 +11,16 @@
 const ESCAPE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~])?/g;
 /** Select Graphic Rendition: colours and text attributes, the sequences a colour terminal keeps. */
 const SGR = /^\x1b\[[0-9;:]*m$/;
-/** Control characters other than tab and newline, which a reader never wants to see raw. */
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
+/**
+ * Control characters other than tab and newline, which a reader never wants to see raw: C0, DEL
+ * and C1 (U+0080–U+009F, which some terminals take as escapes: U+009B is a CSI).
+ */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+/** The same for the bytes of a line that is not UTF-8 (one character per byte): 0x80–0x9F are printable there (cp1252's €, quotes). */
+const CONTROL_BYTES = /[\x00-\x08\x0b-\x1f\x7f]/;
 /** An escape sequence or a control character on its own, in one pass. */
 const UNSHOWN = new RegExp(`${ESCAPE.source}|${CONTROL.source}`, 'g');
+const UNSHOWN_BYTES = new RegExp(`${ESCAPE.source}|${CONTROL_BYTES.source}`, 'g');
 const RESET = '\x1b[0m';
 
 /** Whether `text` needs `shownLine` at all: most output is plain and passes untouched. */
@@ -26,17 +32,18 @@ export function needsCleaning(text: string): boolean {
  * One line (without its newline) as it should be shown: the last segment a carriage return left
  * (a trailing `\r`, as in CRLF or a finished progress bar, does not count), escape sequences
  * removed except colours when `keepColour`, other control characters removed. A line that kept a
- * colour ends with a reset, so it cannot bleed into the next line's prefix.
+ * colour ends with a reset, so it cannot bleed into the next line's prefix. `bytes`: the line is
+ * the bytes of a line that is not UTF-8, one character each.
  */
-export function shownLine(line: string, keepColour: boolean): string {
-  if (!CONTROL.test(line)) return line;
+export function shownLine(line: string, keepColour: boolean, bytes = false): string {
+  if (!(bytes ? CONTROL_BYTES : CONTROL).test(line)) return line;
   let text = line;
   if (text.includes('\r')) {
     const segments = text.split('\r');
     text = segments.findLast((segment) => segment.replace(ESCAPE, '') !== '') ?? '';
   }
   let coloured = false;
-  text = text.replace(UNSHOWN, (sequence) => {
+  text = text.replace(bytes ? UNSHOWN_BYTES : UNSHOWN, (sequence) => {
     if (keepColour && SGR.test(sequence)) {
       coloured = true;
       return sequence;

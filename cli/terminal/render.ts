@@ -107,7 +107,7 @@ export class TerminalRenderer implements MessageRenderer {
           // one character and back, so cleaning and colouring leave the rest untouched).
           const bytes = Buffer.from(message.data, 'base64').toString('latin1');
           this.write(prefix);
-          this.write(Buffer.from(`${this.shown(withoutNewline(bytes), message.stream)}\n`, 'latin1'));
+          this.write(Buffer.from(`${this.shown(withoutNewline(bytes), message.stream, true)}\n`, 'latin1'));
           return;
         }
         const body = withoutNewline(message.data);
@@ -139,8 +139,8 @@ export class TerminalRenderer implements MessageRenderer {
   }
 
   /** A line as this terminal or reader should see it; stderr's in yellow. */
-  private shown(line: string, stream: 'stdout' | 'stderr'): string {
-    const text = shownLine(line, this.options.color);
+  private shown(line: string, stream: 'stdout' | 'stderr', bytes = false): string {
+    const text = shownLine(line, this.options.color, bytes);
     return stream === 'stderr' ? this.colors.yellow(text) : text;
   }
 

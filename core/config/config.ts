@@ -61,12 +61,12 @@ const buildConfigSchema = () =>
     environments: z.optional(z.record(z.string(), z.strictObject({ transport: z.optional(transportSchema()) }))),
     stages: z.optional(z.array(stageSchema())),
     plugins: z.optional(z.array(nonEmpty())),
-    /** Where worktrees go: a path template with `{env}` (and `{project}`), relative to the repository. */
+    /** Where worktrees go, relative to the repository: a folder, or a path template with `{env}` (and `{project}`). */
     worktrees: z.optional(
       z.string().check(
         z.regex(
-          /^(?:[^{}]|\{(?:project|env)\})*\{env\}(?:[^{}]|\{(?:project|env)\})*$/,
-          'a path with {env} in it and no other {placeholder} than {project}, such as ../{project}-worktrees/{env}',
+          /^(?:[^{}]|\{(?:project|env)\})+$/,
+          'a folder or a path template with no other {placeholder} than {project} and {env}, such as ../{project}-worktrees',
         ),
       ),
     ),

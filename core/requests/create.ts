@@ -2,11 +2,11 @@
 // are checked before anything is made; then the environment row is reserved (with the lowest
 // free id, which gives its ports) together with the operation's row.
 import { existsSync, lstatSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { newOperationId } from '../engine/operation.js';
 import { assertEnvironmentName } from '../environment/names.js';
 import { PikoError } from '../errors.js';
-import { composeProjectName, environmentPaths } from '../paths.js';
+import { composeProjectName, environmentPaths, isWithin } from '../paths.js';
 import type { CreateRequest } from '../protocol/messages.js';
 import { environmentExists, type EnvironmentRow, type ProjectRow, type State } from '../state/state.js';
 import { branchExists, git } from '../system/git.js';
@@ -39,24 +39,23 @@ function assertComposeProjectFree(state: State, project: ProjectRow, name: strin
   }
 }
 
-/** Whether `path` is `dir` or inside it. */
-const within = (path: string, dir: string): boolean => {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep));
-};
-
 /**
- * The worktree the config's `worktrees:` template gives is a place of its own: not the repository
- * itself nor its `.git`, not another environment's.
+ * The worktree `worktrees:` gives is a place of its own: not the repository itself, its `.git`
+ * or piko's data directories, and neither inside another environment's worktree nor around one
+ * (a destroy of the outer one would take the inner one with it).
  */
 function assertWorktreePlace(state: State, project: ProjectRow, worktree: string, template: string | undefined, file: string): void {
   const key = `${file}: worktrees: ${JSON.stringify(template)}`;
-  if (template !== undefined && (within(project.root, worktree) || within(worktree, join(project.root, '.git')))) {
-    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${key} puts a worktree at ${worktree}, which is the repository or its .git; choose a folder of its own, such as ../{project}-worktrees/{env}`);
+  const own = [join(project.root, '.git'), join(project.root, '.piko', 'data')];
+  if (template !== undefined && (isWithin(project.root, worktree) || own.some((dir) => isWithin(worktree, dir)))) {
+    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${key} puts a worktree at ${worktree}, which is the repository, its .git or piko's data; choose a folder of its own, such as ../{project}-worktrees`);
   }
-  const taken = state.listEnvironments().find((other) => other.path === worktree);
+  const taken = state.listEnvironments().find((other) => isWithin(worktree, other.path) || isWithin(other.path, worktree));
+  // The same name made meanwhile (two creates at once): that is what to say.
+  if (taken?.projectId === project.id && taken.path === worktree) throw environmentExists(taken);
   if (taken) {
-    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${worktree} is already the worktree of ${taken.project}/${taken.name}${template === undefined ? '' : `: put {project} in ${key}`}`);
+    const how = taken.path === worktree ? 'already the worktree of' : isWithin(worktree, taken.path) ? 'inside the worktree of' : 'around the worktree of';
+    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${worktree} is ${how} ${taken.project}/${taken.name}${template === undefined ? '' : `: choose another place in ${key}, or put {project} in it`}`);
   }
 }
 

@@ -10,6 +10,16 @@ export function git(cwd: string, args: readonly string[]): Promise<{ ok: boolean
   });
 }
 
+/** git with `input` on its stdin (`check-ignore --stdin`): its exit code and what it printed. */
+export function gitWithInput(cwd: string, args: readonly string[], input: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }),
+    );
+    child.stdin?.end(input);
+  });
+}
+
 /** Whether `refs/heads/<branch>` exists in the repository at `root`. */
 export async function branchExists(root: string, branch: string): Promise<boolean> {
   return (await git(root, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`])).ok;

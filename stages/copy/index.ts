@@ -4,12 +4,12 @@
 // the repository, or from another environment with `piko create --from <env>`; copy-on-write
 // where the file system can. Rolled back with the rest: what it made goes, nothing else.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { lstat, mkdir, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../../core/engine/engine.js';
 import { STAGE_ORDER } from '../../core/engine/stage-order.js';
 import { PikoError } from '../../core/errors.js';
-import { INCLUDE_FILE, selectCopies } from './select.js';
+import { ignoredThere, INCLUDE_FILE, selectCopies } from './select.js';
 import { TreeCopier } from './tree.js';
 
 const PLUGIN_NAME = 'CopyStagePlugin';
@@ -28,6 +28,29 @@ export function formatSize(bytes: number): string {
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
+/**
+ * The folders `listed` goes in (relative, `/`-separated; a folder itself too, when it ends with
+ * `/`) inside `root`, checked one at a time and never followed through a link, so a link the new
+ * branch tracks (`config -> /elsewhere`) cannot take the copy out of the worktree. Returns the
+ * first that is something else (a link, a file), if any. With `made`, makes those missing and
+ * tells it the outermost one it made.
+ */
+async function foldersFor(root: string, listed: string, made?: (path: string) => void): Promise<string | undefined> {
+  const parts = listed.split('/').slice(0, -1);
+  let dir = root;
+  let making = false;
+  for (const part of parts) {
+    dir = join(dir, part);
+    const stats = making ? undefined : await lstat(dir).catch(() => undefined);
+    if (stats && !stats.isDirectory()) return relative(root, dir);
+    if (stats || !made) continue;
+    await mkdir(dir);
+    if (!making) made(dir);
+    making = true;
+  }
+  return undefined;
+}
+
 function createStage(): StageDefinition {
   // What this run made (and whose folder it did not make), so a rollback removes exactly that.
   const made: string[] = [];
@@ -44,26 +67,39 @@ function createStage(): StageDefinition {
       const { source, environment } = ctx.operation;
       const target = environment.path;
       const from = source === ctx.operation.project.root ? 'the repository' : source;
-      const paths = await selectCopies(source, ctx.operation.config.copy ?? [], includeFile(ctx), relative(source, target));
-      if (paths.length === 0) {
+      const chosen = await selectCopies(source, ctx.operation.config.copy ?? [], includeFile(ctx), relative(source, target));
+      if (chosen.length === 0) {
         ctx.info(`nothing to copy: no file that git ignores in ${from} matches ${INCLUDE_FILE} or copy:`);
         return;
       }
+      const blocked = (path: string, inTheWay: string) =>
+        ctx.info(`${path.replace(/\/$/, '')} left out: ${inTheWay} in this worktree is not a folder (a link or a file its branch has)`);
+      const open: string[] = [];
+      for (const listed of chosen) {
+        const inTheWay = await foldersFor(target, listed);
+        if (inTheWay === undefined) open.push(listed);
+        else blocked(listed, inTheWay);
+      }
+      const { copy, leftOut } = await ignoredThere(source, target, open);
+      for (const path of leftOut) ctx.info(`${path.replace(/\/$/, '')} left out: this worktree's branch does not ignore it (a copy would show as a change)`);
       const copier = new TreeCopier({ sourceRoot: source, targetRoot: target, signal: ctx.signal, made: (path) => made.push(path) });
-      for (const path of paths) {
+      for (const listed of copy) {
         ctx.signal.throwIfAborted();
+        const path = listed.replace(/\/$/, '');
+        const inTheWay = await foldersFor(target, path, (folder) => made.push(folder));
+        if (inTheWay !== undefined) {
+          blocked(path, inTheWay);
+          continue;
+        }
         const to = join(target, path);
-        const folder = await mkdir(dirname(to), { recursive: true });
-        if (folder) made.push(folder);
         const started = performance.now();
         const totals = await copier.copy(join(source, path), to).catch((err: unknown) => {
           if (err instanceof PikoError) throw err;
-          const { code, message } = err as NodeJS.ErrnoException;
-          throw new PikoError('PIKO_ERR_STAGE_FAILED', `copy failed: ${path} from ${from}: ${code ?? message} (${message})`, { stage: 'copy' });
+          throw new PikoError('PIKO_ERR_STAGE_FAILED', `copy failed: ${path} from ${from}: ${(err as Error).message}`, { stage: 'copy' });
         });
         const how = totals.files === 0 ? '' : copier.reflinked ? ' (reflink)' : ' (copied: no reflinks on this file system)';
         const kept = totals.kept === 0 ? '' : `; ${totals.kept} already there, left as ${totals.kept === 1 ? 'it was' : 'they were'}`;
-        ctx.info(`${path.replace(/\/$/, '')} ${formatSize(totals.bytes)} in ${seconds(performance.now() - started)}${how}${kept}`);
+        ctx.info(`${path} ${formatSize(totals.bytes)} in ${seconds(performance.now() - started)}${how}${kept}`);
       }
     },
     async rollback() {

@@ -3,14 +3,14 @@
 // same pattern rules as .gitignore, and names a folder that is ignored whole once (`node_modules/`)
 // instead of every file in it.
 import { join } from 'node:path';
-import { git } from '../../core/system/git.js';
+import { git, gitWithInput } from '../../core/system/git.js';
 
 /** The file of patterns several worktree tools share, at the root of the worktree copied from. */
 export const INCLUDE_FILE = '.worktreeinclude';
 
-/** Untracked paths of `worktree` that match `patterns` (folders end with `/`), as git lists them. */
-async function untracked(worktree: string, patterns: readonly string[]): Promise<string[]> {
-  const listed = await git(worktree, ['ls-files', '-z', '--others', '--ignored', '--directory', ...patterns]);
+/** Untracked paths of `worktree` that match `patterns` (folders end with `/`, unless `files`), as git lists them. */
+async function untracked(worktree: string, patterns: readonly string[], files = false): Promise<string[]> {
+  const listed = await git(worktree, ['ls-files', '-z', '--others', '--ignored', ...(files ? [] : ['--directory']), ...patterns]);
   if (!listed.ok) throw new Error(`git ls-files failed in ${worktree}`);
   return listed.stdout.split('\0').filter(Boolean);
 }
@@ -18,7 +18,8 @@ async function untracked(worktree: string, patterns: readonly string[]): Promise
 /**
  * The paths (relative to `source`, folders ending in `/`) to copy: untracked, git-ignored, and
  * named by `.worktreeinclude` or `extra`. Never `.git` (git never lists it), never piko's own
- * `.piko/`, never a folder that holds `keepOut` (the new worktree itself, when it lies inside).
+ * `.piko/`, never a folder that holds `keepOut` (the new worktree itself, when it lies inside),
+ * never a path inside another one chosen.
  */
 export async function selectCopies(source: string, extra: readonly string[], includeFile: boolean, keepOut: string): Promise<string[]> {
   const patterns = [...(includeFile ? [`--exclude-from=${join(source, INCLUDE_FILE)}`] : []), ...extra.map((p) => `--exclude=${p}`)];
@@ -31,7 +32,50 @@ export async function selectCopies(source: string, extra: readonly string[], inc
     if (ignored.some((folder) => path === folder || inside(path, folder))) chosen.add(path);
     else for (const part of ignored) if (inside(part, path)) chosen.add(part);
   }
-  return [...chosen]
-    .filter((path) => path !== '.piko/' && !path.startsWith('.piko/') && !inside(`${keepOut}/`, path) && `${keepOut}/` !== path)
-    .sort();
+  const kept = [...chosen].filter((path) => path !== '.piko/' && !path.startsWith('.piko/') && !inside(`${keepOut}/`, path) && `${keepOut}/` !== path);
+  return kept.filter((path) => !kept.some((folder) => folder !== path && inside(path, folder))).sort();
+}
+
+/** Which of `paths` git ignores in `worktree`. A path git refuses outright (one behind a link) counts as not ignored. */
+async function checkIgnore(worktree: string, paths: readonly string[]): Promise<Set<string>> {
+  if (paths.length === 0) return new Set();
+  const ask = async (asked: readonly string[]) => {
+    const { code, stdout } = await gitWithInput(worktree, ['check-ignore', '-z', '--stdin'], asked.map((p) => `${p}\0`).join(''));
+    return { failed: code !== 0 && code !== 1, ignored: stdout.split('\0').filter(Boolean) };
+  };
+  const all = await ask(paths);
+  if (!all.failed) return new Set(all.ignored);
+  // git stops at the first path it refuses: ask one at a time.
+  const one = await Promise.all(paths.map((p) => ask([p])));
+  return new Set(one.flatMap((answer) => answer.ignored));
+}
+
+/**
+ * What of `paths` (from `source`, folders ending in `/`) the new worktree's branch ignores too,
+ * so a copy of it cannot show up there as a change, one `git add -A` away from being committed
+ * (a `.env` on a branch whose .gitignore does not name it), nor land on a file the branch tracks.
+ * A folder counts when its contents would be ignored there (`node_modules/` that also holds a
+ * tracked file); a folder whose contents would not be is taken file by file.
+ */
+export async function ignoredThere(source: string, target: string, paths: readonly string[]): Promise<{ copy: string[]; leftOut: string[] }> {
+  const inside = (folder: string): string => `${folder}.piko-probe`;
+  const ignored = await checkIgnore(target, paths.flatMap((p) => (p.endsWith('/') ? [p, inside(p)] : [p])));
+  const copy: string[] = [];
+  const leftOut: string[] = [];
+  const byFile: string[] = [];
+  for (const path of paths) {
+    if (ignored.has(path) || (path.endsWith('/') && ignored.has(inside(path)))) copy.push(path);
+    else (path.endsWith('/') ? byFile : leftOut).push(path);
+  }
+  if (byFile.length > 0) {
+    const files = await untracked(source, ['--exclude-standard', '--', ...byFile], true);
+    const filesIgnored = await checkIgnore(target, files);
+    for (const folder of byFile) {
+      const its = files.filter((f) => f.startsWith(folder));
+      const taken = its.filter((f) => filesIgnored.has(f));
+      copy.push(...taken);
+      if (taken.length < its.length || its.length === 0) leftOut.push(taken.length === 0 ? folder : `${its.length - taken.length} files of ${folder}`);
+    }
+  }
+  return { copy: copy.sort(), leftOut };
 }

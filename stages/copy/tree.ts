@@ -5,8 +5,9 @@
 // their modes and get the time of the copy, which is later than the checkout's, so tools that
 // compare a build output with its sources (make, cargo, tsc) find the copy up to date.
 import { constants, type Dirent, type Stats } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readlink, symlink, utimes } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { chmod, copyFile, lstat, mkdir, readdir, readlink, symlink, utimes } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
+import { isWithin } from '../../core/paths.js';
 
 export interface CopyTotals {
   bytes: number;
@@ -40,25 +41,36 @@ type Kind = Pick<Dirent, 'isDirectory' | 'isFile' | 'isSymbolicLink'>;
 export class TreeCopier {
   /** Whether files were reflinked: undefined until a file is copied. */
   reflinked: boolean | undefined;
+  /** The first error of a copy: every call after it fails too, so the copy stops soon. */
+  private failure: unknown;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly options: TreeCopyOptions) {}
 
-  /** Copies `source` (a file, link or folder) to `target`; what is already at `target` stays. */
+  /**
+   * Copies `source` (a file, link or folder) to `target`; what is already at `target` stays. When
+   * it fails (or is cancelled), nothing of it is still running: a rollback can follow at once.
+   */
   async copy(source: string, target: string): Promise<CopyTotals> {
     const totals: CopyTotals = { bytes: 0, files: 0, kept: 0 };
+    this.failure = undefined;
     await this.entry(source, target, await this.slot(() => lstat(source)), false, totals);
     return totals;
   }
 
-  /** Runs one file system call when a slot is free; a cancel stops the copy before the next one. */
+  /** Runs one file system call when a slot is free; a cancel or an earlier failure stops the copy before the next one. */
   private async slot<T>(call: () => Promise<T>): Promise<T> {
     while (this.running >= PARALLEL) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.options.signal.throwIfAborted();
+    if (this.failure !== undefined) throw this.failure;
     this.running++;
     try {
       return await call();
+    } catch (err) {
+      // Something already there is expected (and kept); anything else stops the copy.
+      if (!exists(err)) this.failure ??= err;
+      throw err;
     } finally {
       this.running--;
       this.waiting.shift()?.();
@@ -93,8 +105,10 @@ export class TreeCopier {
 
   private async folder(source: string, target: string, stats: Stats, insideMade: boolean, totals: CopyTotals): Promise<void> {
     let made = true;
+    const mode = stats.mode & 0o7777;
     try {
-      await this.slot(() => mkdir(target, { mode: stats.mode & 0o7777 }));
+      // Writable while it is filled, whatever the source's mode (a read-only cache folder).
+      await this.slot(() => mkdir(target, { mode: mode | 0o700 }));
     } catch (err) {
       if (!exists(err)) throw err;
       // A folder already there is copied into (what it has stays); anything else there wins.
@@ -106,18 +120,22 @@ export class TreeCopier {
     }
     if (made && !insideMade) this.options.made(target);
     const entries = await this.slot(() => readdir(source, { withFileTypes: true }));
-    await Promise.all(entries.map((e) => this.entry(join(source, e.name), join(target, e.name), e, insideMade || made, totals)));
+    // Every entry settles before this folder is done, so a failure leaves nothing running.
+    const results = await Promise.allSettled(entries.map((e) => this.entry(join(source, e.name), join(target, e.name), e, insideMade || made, totals)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (!made) return;
     // Last, as writing into it changed its time.
-    if (made) await this.slot(() => utimes(target, stats.atime, stats.mtime));
+    if ((mode | 0o700) !== mode) await this.slot(() => chmod(target, mode));
+    await this.slot(() => utimes(target, stats.atime, stats.mtime));
   }
 
   /** A link as it is, except one that points into the source worktree by absolute path: that one points into the target. */
   private async link(source: string, target: string): Promise<void> {
     const to = await readlink(source);
     const { sourceRoot, targetRoot } = this.options;
-    const rel = isAbsolute(to) ? relative(sourceRoot, to) : undefined;
-    const inside = rel !== undefined && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-    await symlink(inside ? join(targetRoot, rel) : to, target);
+    const inside = isAbsolute(to) && isWithin(to, sourceRoot);
+    await symlink(inside ? join(targetRoot, relative(sourceRoot, to)) : to, target);
   }
 
   private async file(source: string, target: string): Promise<void> {

@@ -1,6 +1,6 @@
 // Warm environments: the copy stage gives a new worktree the ignored files `.worktreeinclude`
 // (or `copy:`) names, from the repository or from another environment, through the real CLI.
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, DURATION, git, initProject, sandbox, tempDir, waitForOutput, writeFiles } from '../helpers/fixtures.js';
@@ -79,7 +79,17 @@ describe('the copy stage', () => {
     expect(readlinkSync(join(tree, 'node_modules', 'absolute-inside'))).toBe(join(tree, 'node_modules', 'pkg'));
   });
 
-  it('never overwrites a file the new worktree already has', async () => {
+  it('copies a folder once when its files are named one by one as well', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { '.gitignore': GITIGNORE, '.worktreeinclude': `${INCLUDE}config/local.yml\n` });
+    workedIn(repo);
+    const created = await box.piko(['create', 'once', '--no-attach'], repo);
+    expect(created.exitCode).toBe(0);
+    expect(created.stdout.match(/\[copy\] config/g)).toHaveLength(1);
+    expect(readFileSync(join(worktree(repo, 'once'), 'config', 'local.yml'), 'utf8')).toBe('local: true\n');
+  });
+
+  it('never overwrites a file the new worktree already has, nor copies what its branch does not ignore', async () => {
     const box = sandbox();
     const repo = await initProject(box, { '.gitignore': GITIGNORE, '.worktreeinclude': INCLUDE });
     // On branch `other`, .env is tracked; the environment branches from it.
@@ -92,7 +102,38 @@ describe('the copy stage', () => {
     const created = await box.piko(['create', 'kept', '--branch', 'other', '--no-attach'], repo);
     expect(created.exitCode).toBe(0);
     expect(readFileSync(join(worktree(repo, 'kept'), '.env'), 'utf8')).toBe('SECRET=tracked-on-other\n');
-    expect(created.stdout).toMatch(/\[copy\] \.env 0 B in .*; 1 already there, left as it was/);
+    expect(created.stdout).toContain("[copy] .env left out: this worktree's branch does not ignore it (a copy would show as a change)");
+    // A folder it has is copied into, and what is in it stays.
+    writeFiles(repo, { 'node_modules/pkg/extra.js': 'extra\n' });
+    git(repo, 'checkout', '-q', 'other');
+    git(repo, 'add', '-f', 'node_modules/pkg/index.js');
+    git(repo, 'commit', '-q', '-m', 'track one file of node_modules');
+    git(repo, 'checkout', '-q', 'main');
+    writeFileSync(join(repo, 'node_modules', 'pkg', 'index.js'), 'module.exports = "main";\n');
+    const merged = await box.piko(['create', 'merged', '--branch', 'other', '--no-attach'], repo);
+    expect(merged.exitCode).toBe(0);
+    const tree = worktree(repo, 'merged');
+    expect(readFileSync(join(tree, 'node_modules', 'pkg', 'index.js'), 'utf8')).toBe('module.exports = 1;\n');
+    expect(readFileSync(join(tree, 'node_modules', 'pkg', 'extra.js'), 'utf8')).toBe('extra\n');
+    expect(merged.stdout).toMatch(/\[copy\] node_modules .*; 1 already there, left as it was/);
+  });
+
+  it('never goes through a link the new branch tracks, out of the worktree', async () => {
+    const box = sandbox();
+    const outside = tempDir();
+    const repo = await initProject(box, { '.gitignore': GITIGNORE, '.worktreeinclude': INCLUDE });
+    // On branch `linked`, config is a link out of the repository.
+    git(repo, 'checkout', '-q', '-b', 'linked');
+    git(repo, 'rm', '-q', '-r', '--cached', '--ignore-unmatch', 'config');
+    symlinkSync(outside, join(repo, 'config'));
+    git(repo, 'add', 'config');
+    git(repo, 'commit', '-q', '-m', 'config is a link');
+    git(repo, 'checkout', '-q', 'main');
+    workedIn(repo);
+    const created = await box.piko(['create', 'through', '--branch', 'linked', '--no-attach'], repo);
+    expect(created.exitCode).toBe(0);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(created.stdout).toMatch(/\[copy\] config(\/local\.yml)? left out: config in this worktree is not a folder/);
   });
 
   it('copies paths with spaces, and follows copy: in the config as it follows .worktreeinclude', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
@@ -158,12 +158,12 @@ describe('where worktrees go', () => {
     expect(existsSync(worktree)).toBe(false);
   });
 
-  it('refuses a template without {env}, one that lands in the repository or its .git, and one that lands on another environment', async () => {
+  it('refuses an unknown placeholder, a place in the repository\'s .git or piko\'s data, on, inside or around another environment', async () => {
     const box = sandbox();
     const cases: [string, RegExp][] = [
-      ['../worktrees', /\.piko\.yml: worktrees: expected a path with \{env\} in it/],
-      ['../{branch}/{env}', /\.piko\.yml: worktrees: expected a path with \{env\} in it and no other \{placeholder\}/],
-      ['.git/{env}', /\.piko\.yml: worktrees: "\.git\/\{env\}" puts a worktree at .*\/\.git\/bad, which is the repository or its \.git/],
+      ['../{branch}/{env}', /\.piko\.yml: worktrees: expected a folder or a path template with no other \{placeholder\} than \{project\} and \{env\}/],
+      ['.git/{env}', /\.piko\.yml: worktrees: "\.git\/\{env\}" puts a worktree at .*\/\.git\/bad, which is the repository, its \.git or piko's data/],
+      ['.piko/data', /\.piko\.yml: worktrees: "\.piko\/data" puts a worktree at .*\/\.piko\/data\/bad, which is the repository, its \.git or piko's data/],
     ];
     for (const [i, [template, error]] of cases.entries()) {
       const repo = await initProject(box, { '.piko.yml': `worktrees: ${template}\n` }, `app${i}`);
@@ -179,6 +179,31 @@ describe('where worktrees go', () => {
     expect((await box.piko(['create', 'same', '--no-attach'], first)).exitCode).toBe(0);
     const clash = await box.piko(['create', 'same', '--no-attach'], second);
     expect(clash.exitCode).toBe(1);
-    expect(clash.stderr).toContain(`${join(shared, 'same')} is already the worktree of first/same: put {project} in .piko.yml: worktrees:`);
+    expect(clash.stderr).toContain(`${join(shared, 'same')} is already the worktree of first/same: choose another place in .piko.yml: worktrees: "${shared}/{env}", or put {project} in it`);
+    // One environment's worktree inside another's would go with it at its destroy.
+    const nesting = await initProject(box, {}, 'nesting');
+    expect((await box.piko(['create', 'outer', '--no-attach'], nesting)).exitCode).toBe(0);
+    writeFileSync(join(nesting, '.piko.yml'), 'worktrees: .piko/worktrees/outer\n');
+    const nested = await box.piko(['create', 'inner', '--no-attach', '--yes'], nesting);
+    expect(nested.exitCode).toBe(1);
+    expect(nested.stderr).toContain(`${join(nesting, '.piko', 'worktrees', 'outer', 'inner')} is inside the worktree of nesting/outer`);
+    expect(existsSync(join(nesting, '.piko', 'worktrees', 'outer', 'inner'))).toBe(false);
+  });
+
+  it('takes a folder, which gets a worktree per environment, and knows the project inside a worktree outside the repository', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { '.piko.yml': 'worktrees: ../{project}-wt\n' });
+    await initProject(box, {}, 'other');
+    expect((await box.piko(['create', 'one', '--no-attach'], repo)).exitCode).toBe(0);
+    const outside = join(repo, '..', 'app-wt', 'one');
+    expect(git(outside, 'branch', '--show-current')).toBe('one');
+    // Standing in it, a name alone means this project's environment, whatever else is registered.
+    const status = await box.piko(['status'], outside);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toContain('app/one');
+    const two = await box.piko(['create', 'two', '--no-attach'], outside);
+    expect(two.exitCode).toBe(0);
+    expect(two.stderr).not.toContain('using project');
+    expect(existsSync(join(repo, '..', 'app-wt', 'two'))).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ const NOISY = [
   String.raw`printf '\033]0;a title\007after the title\n'`,
   String.raw`printf 'caf\351 cr\350me\n'`,
   String.raw`printf 'bell\007 and backspace\010\n'`,
+  String.raw`printf 'c1 \302\2332J csi\n'`,
   String.raw`printf 'warn \033[1mbold\033[22m\n' >&2`,
 ].join('; ');
 const CONFIG = `scripts:\n  setup: ${JSON.stringify(NOISY)}\n`;
@@ -56,6 +57,7 @@ describe('off a terminal (a pipe, a log reader)', () => {
       expect(text).toContain('[setup] abc\n');
       expect(text).toContain('[setup] after the title\n');
       expect(text).toContain('[setup] bell and backspace\n');
+      expect(text).toContain('[setup] c1 2J csi\n');
       expect(text).toContain('[setup] warn bold\n');
       expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
       expect(output.includes(LATIN1)).toBe(true);
@@ -92,6 +94,7 @@ describe('on a terminal', () => {
     expect(text).not.toContain(`${ESC}[1A`);
     expect(text).not.toContain(`${ESC}]0;`);
     expect(text).toMatch(new RegExp(`${prefix}bell and backspace\r\n`));
+    expect(text).toMatch(new RegExp(`${prefix}c1 2J csi\r\n`));
     // stderr in yellow, the script's bold kept inside it.
     expect(text).toMatch(new RegExp(`${prefix}${ESC}\\[33mwarn ${ESC}\\[1mbold${ESC}\\[22m${ESC}\\[0m${ESC}\\[39m`));
     expect(bytes.includes(Buffer.from('caf\xe9 cr\xe8me\r\n', 'latin1'))).toBe(true);
