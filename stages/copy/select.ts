@@ -43,11 +43,15 @@ async function checkIgnore(worktree: string, paths: readonly string[]): Promise<
     const { code, stdout } = await gitWithInput(worktree, ['check-ignore', '-z', '--stdin'], asked.map((p) => `${p}\0`).join(''));
     return { failed: code !== 0 && code !== 1, ignored: stdout.split('\0').filter(Boolean) };
   };
-  const all = await ask(paths);
-  if (!all.failed) return new Set(all.ignored);
-  // git stops at the first path it refuses: ask one at a time.
-  const one = await Promise.all(paths.map((p) => ask([p])));
-  return new Set(one.flatMap((answer) => answer.ignored));
+  // git stops at the first path it refuses: then each half is asked again, down to that path.
+  const settle = async (asked: readonly string[]): Promise<string[]> => {
+    const answer = await ask(asked);
+    if (!answer.failed) return answer.ignored;
+    if (asked.length === 1) return [];
+    const half = Math.ceil(asked.length / 2);
+    return [...(await settle(asked.slice(0, half))), ...(await settle(asked.slice(half)))];
+  };
+  return new Set(await settle(paths));
 }
 
 /**
@@ -58,13 +62,14 @@ async function checkIgnore(worktree: string, paths: readonly string[]): Promise<
  * tracked file); a folder whose contents would not be is taken file by file.
  */
 export async function ignoredThere(source: string, target: string, paths: readonly string[]): Promise<{ copy: string[]; leftOut: string[] }> {
-  const inside = (folder: string): string => `${folder}.piko-probe`;
-  const ignored = await checkIgnore(target, paths.flatMap((p) => (p.endsWith('/') ? [p, inside(p)] : [p])));
+  // A name inside the folder: ignored when what the folder holds would be.
+  const probe = (folder: string): string => `${folder}.piko-probe`;
+  const ignored = await checkIgnore(target, paths.flatMap((p) => (p.endsWith('/') ? [p, probe(p)] : [p])));
   const copy: string[] = [];
   const leftOut: string[] = [];
   const byFile: string[] = [];
   for (const path of paths) {
-    if (ignored.has(path) || (path.endsWith('/') && ignored.has(inside(path)))) copy.push(path);
+    if (ignored.has(path) || (path.endsWith('/') && ignored.has(probe(path)))) copy.push(path);
     else (path.endsWith('/') ? byFile : leftOut).push(path);
   }
   if (byFile.length > 0) {

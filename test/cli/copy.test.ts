@@ -1,6 +1,6 @@
 // Warm environments: the copy stage gives a new worktree the ignored files `.worktreeinclude`
 // (or `copy:`) names, from the repository or from another environment, through the real CLI.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, DURATION, git, initProject, sandbox, tempDir, waitForOutput, writeFiles } from '../helpers/fixtures.js';
@@ -134,6 +134,31 @@ describe('the copy stage', () => {
     expect(created.exitCode).toBe(0);
     expect(readdirSync(outside)).toEqual([]);
     expect(created.stdout).toMatch(/\[copy\] config(\/local\.yml)? left out: config in this worktree is not a folder/);
+  });
+
+  it('takes a folder the new branch does not ignore file by file, past a link deep inside it', async () => {
+    const box = sandbox();
+    const outside = tempDir();
+    const repo = await initProject(box, { '.gitignore': GITIGNORE, '.worktreeinclude': INCLUDE });
+    // On branch `deep`, .gitignore names only *.js, and node_modules/a-link is a tracked link out of the repository.
+    git(repo, 'checkout', '-q', '-b', 'deep');
+    writeFileSync(join(repo, '.gitignore'), '*.js\n');
+    mkdirSync(join(repo, 'node_modules'));
+    symlinkSync(outside, join(repo, 'node_modules', 'a-link'));
+    git(repo, 'add', '.gitignore', 'node_modules/a-link');
+    git(repo, 'commit', '-q', '-m', 'deep link');
+    git(repo, 'checkout', '-q', 'main');
+    rmSync(join(repo, 'node_modules'), { recursive: true, force: true });
+    writeFiles(repo, { 'node_modules/a-link/x.js': 'behind the link\n', 'node_modules/z.js': 'z\n', 'node_modules/z.txt': 'not ignored there\n' });
+    const created = await box.piko(['create', 'past', '--branch', 'deep', '--no-attach'], repo);
+    expect(created.exitCode).toBe(0);
+    const tree = worktree(repo, 'past');
+    // What that branch ignores is copied (git refusing the path behind the link does not stop the rest) …
+    expect(readFileSync(join(tree, 'node_modules', 'z.js'), 'utf8')).toBe('z\n');
+    // … what it does not ignore, and anything through the link, is not.
+    expect(existsSync(join(tree, 'node_modules', 'z.txt'))).toBe(false);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(created.stdout).toContain('[copy] 2 files of node_modules left out');
   });
 
   it('copies paths with spaces, and follows copy: in the config as it follows .worktreeinclude', async () => {
