@@ -15,9 +15,10 @@ export function openState(): { home: string; state: State } {
 
 /**
  * The registered project containing `cwd`: the repository, or one of its environments'
- * worktrees (which `worktrees:` may put outside it). The deepest place wins.
+ * worktrees (which `worktrees:` may put outside it). The deepest place wins. `environments`:
+ * every project's, when the caller has read them already.
  */
-export function projectContaining(state: State, cwd: string): ProjectRow | undefined {
+export function projectContaining(state: State, cwd: string, environments = state.listEnvironments()): ProjectRow | undefined {
   let here: string;
   try {
     here = realpathSync(cwd);
@@ -28,9 +29,15 @@ export function projectContaining(state: State, cwd: string): ProjectRow | undef
   const byId = new Map(projects.map((p) => [p.id, p]));
   const places = [
     ...projects.map((p) => ({ path: p.root, project: p })),
-    ...state.listEnvironments().map((e) => ({ path: e.path, project: byId.get(e.projectId) })),
+    ...environments.map((e) => ({ path: e.path, project: byId.get(e.projectId) })),
   ];
   return places.filter((place) => isWithin(here, place.path)).sort((a, b) => b.path.length - a.path.length)[0]?.project;
+}
+
+/** When a command fell back on the only project while standing outside it: says which, and where. */
+export function fallbackNote(state: State, project: ProjectRow, cwd: string): string | undefined {
+  if (projectContaining(state, cwd)) return undefined;
+  return `using project ${project.name} (${project.root}), the only one registered: ${cwd} is not inside it`;
 }
 
 /**
@@ -38,12 +45,6 @@ export function projectContaining(state: State, cwd: string): ProjectRow | undef
  * one registered. Standing in a git repository that is not registered is an error that says
  * to run `piko init`.
  */
-/** When a command fell back on the only project while standing outside it: says which, and where. */
-export function fallbackNote(state: State, project: ProjectRow, cwd: string): string | undefined {
-  if (projectContaining(state, cwd)) return undefined;
-  return `using project ${project.name} (${project.root}), the only one registered: ${cwd} is not inside it`;
-}
-
 export async function resolveProject(state: State, named: string | undefined, cwd: string): Promise<ProjectRow> {
   if (named !== undefined) return state.requestProject(named);
   const here = projectContaining(state, cwd);
@@ -104,7 +105,7 @@ export async function resolveEnvironment(
   const all = state.listEnvironments();
   const list = (rows: EnvironmentRow[]) => rows.map((e) => `${e.project}/${e.name}`).join(', ') || 'none yet';
   const found = (row: EnvironmentRow) => ({ project: state.projectByName(row.project)!, environment: row });
-  const here = projectContaining(state, cwd);
+  const here = projectContaining(state, cwd, all);
   if (name === undefined) {
     let real = cwd;
     try {

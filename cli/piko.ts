@@ -15,7 +15,6 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
 }
 
 const { Command, CommanderError, Option } = await import('commander');
-const { errorText, usageErrorText } = await import('./terminal/say.js');
 type Command = InstanceType<typeof Command>;
 type Option = InstanceType<typeof Option>;
 
@@ -26,13 +25,16 @@ interface StreamOptions {
   transport?: string;
 }
 
+/** What commander found wrong with the command line, in its words. */
+let usageError: string | undefined;
+
 const program = new Command('piko')
   .description('An isolated dev environment per feature branch: a git worktree, its own containers and ports, a data dir, your setup scripts')
   .version(version, '-v, --version', 'print the version')
   .helpOption('-h, --help', 'show help for a command')
   .showSuggestionAfterError()
-  .showHelpAfterError('  run `piko --help` for every command')
-  .configureOutput({ outputError: (text, write) => write(usageErrorText(text)) })
+  // Kept for fail(), which says it in piko's voice (loading that only when something failed).
+  .configureOutput({ outputError: (text) => (usageError = text) })
   .enablePositionalOptions()
   .exitOverride();
 
@@ -221,9 +223,16 @@ program
 /** The exit code for what a command threw, having said what went wrong (once, here). */
 async function fail(err: unknown): Promise<number> {
   // Loaded only now: a command that succeeds never needs them.
-  const [{ ExitError }, { PikoError }] = await Promise.all([import('./exit.js'), import('../core/errors.js')]);
+  const [{ ExitError }, { PikoError }, { errorText, usageErrorText }] = await Promise.all([
+    import('./exit.js'),
+    import('../core/errors.js'),
+    import('./terminal/say.js'),
+  ]);
   if (err instanceof ExitError) return err.exitCode;
-  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof CommanderError) {
+    if (usageError !== undefined) process.stderr.write(usageErrorText(usageError, 'run `piko --help` for every command'));
+    return err.exitCode;
+  }
   if (err instanceof PikoError) {
     process.stderr.write(errorText(err.message, [err.hint]));
     return err.code === 'PIKO_ERR_USAGE' ? 2 : 1;

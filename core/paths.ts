@@ -19,7 +19,7 @@ export function isWithin(path: string, dir: string): boolean {
 }
 
 /** Where worktrees go unless the config says otherwise: inside the repository (the original tool's layout). */
-export const DEFAULT_WORKTREES = '.piko/worktrees';
+const DEFAULT_WORKTREES = '.piko/worktrees';
 
 /**
  * Where an environment's files go: its worktree where `worktrees:` puts it (a folder, which gets
@@ -29,7 +29,7 @@ export const DEFAULT_WORKTREES = '.piko/worktrees';
 export function environmentPaths(
   root: string,
   env: string,
-  where: { project: string; worktrees?: string | undefined } = { project: '' },
+  where: { project: string; worktrees?: string | undefined },
 ): { worktree: string; dataDir: string } {
   const template = where.worktrees ?? DEFAULT_WORKTREES;
   const withEnv = template.includes('{env}') ? template : join(template, '{env}');

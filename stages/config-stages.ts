@@ -21,6 +21,7 @@ export class ConfigStagesPlugin implements PikoPlugin {
             command: stage.run,
             configKey: `stages[${i}].run`,
             key: `stages[${i}]`,
+            file: operation.configFile,
             order: STAGE_ORDER.CUSTOM,
             plugin: PLUGIN_NAME,
             before: stage.before,

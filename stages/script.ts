@@ -16,6 +16,8 @@ export interface ScriptStageOptions {
   configKey: string;
   /** Where the config defines the stage itself (`stages[0]`), for ordering errors. */
   key?: string | undefined;
+  /** The config file that defines the stage, for those errors. */
+  file?: string | undefined;
   order: number;
   plugin: string;
   before?: string | undefined;
@@ -33,6 +35,7 @@ export function scriptStage(options: ScriptStageOptions): StageDefinition {
     before: options.before,
     after: options.after,
     key: options.key,
+    file: options.file,
     optional: options.optional ?? false,
     timeoutMs: options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000,
     plugin: options.plugin,

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
-import { hasSession, socketOf, tmuxArgsAt, tmuxSession, tmuxVersion } from '../core/system/tmux.js';
+import { hasSession, socketOf, tmuxArgs, tmuxSession, tmuxVersion } from '../core/system/tmux.js';
 import { composeCommand } from './docker/compose-cli.js';
 import { composeToolFor } from './docker/run.js';
 import { readComposeFile } from './docker/load.js';
@@ -20,7 +20,7 @@ const sessionOf = (ctx: StageContext): string => tmuxSession(ctx.operation.proje
 // session too; the variables go to piko's own session only (`-e`). On the server the session was
 // made on, once that is known.
 const tmux = (ctx: StageContext, ...args: string[]) =>
-  ctx.exec('tmux', tmuxArgsAt(ctx.operation.environment.tmuxSocket, ...args), {
+  ctx.exec('tmux', tmuxArgs(ctx.operation.environment.tmuxSocket, ...args), {
     cwd: existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir(),
     bare: true,
   });

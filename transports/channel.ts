@@ -9,7 +9,7 @@
 // text for hundreds of lines instead of one each. Nothing waits for a batch to fill: it goes
 // out as soon as the current burst of output has been read.
 import { type LogBatchMessage, type LogMessage, type OperationMessage, type ServerMessage } from '../core/protocol/messages.js';
-import { batchRuns } from '../core/protocol/batch.js';
+import { batchRuns, MAX_BATCH_BYTES } from '../core/protocol/batch.js';
 
 export interface BackpressureOptions {
   /** Bytes queued for the client above which the slow-client clock starts. Default 1 MiB. */
@@ -24,13 +24,6 @@ export interface ChannelOptions extends BackpressureOptions {
   /** Send log lines as `logs` batches. */
   batch?: boolean;
 }
-
-/**
- * A batch is sent at once past this many bytes, so one frame stays small: below V8's large-object
- * size, a batch's text (at either end) is a young object a scavenge frees, not a large one that
- * waits for a full collection. 256 KiB batches left a 400k-line client at 76 MB peak; 48 KiB, 60.
- */
-const MAX_BATCH_BYTES = 48 * 1024;
 
 /**
  * The batches of one flush, made once for every channel that flushes the same lines: the

@@ -59,8 +59,8 @@ export async function deliverConfigured(
     home: shown.home,
     render: (message) => shown.renderer.render(message),
     say: shown.say,
-    // The config is read once per command: the local run takes this one.
-    runHere: (extra = []) => runLocally(request, shown, extra, target.root ? { root: target.root, loaded } : undefined, note ? [note] : []),
+    // The config is read, approved and its plugins loaded once per command: the local run takes these.
+    runHere: (extra = []) => runLocally(request, shown, extra, target.root ? { root: target.root, loaded, plugins } : undefined, note ? [note] : []),
   };
   // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
   const code = (await transport.deliver(context)) ?? (await context.runHere());

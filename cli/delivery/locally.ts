@@ -1,7 +1,7 @@
 // Running an operation in this process: the stdout transport renders every message as it
 // happens. Ctrl-C twice within 2 s (or SIGTERM, SIGHUP, `piko cancel`) cancels it, which rolls
 // back; a further signal leaves at once.
-import { loadConfig, type LoadedConfig } from '../../core/config/config.js';
+import type { LoadedConfig } from '../../core/config/config.js';
 import { Engine, type PikoPlugin } from '../../core/engine/engine.js';
 import { killRunningCommands } from '../../core/engine/exec.js';
 import type { OperationRequest } from '../../core/protocol/messages.js';
@@ -12,6 +12,7 @@ import { builtinStagePlugins } from '../../stages/index.js';
 import { StdoutTransport } from '../../transports/stdout.js';
 import { ExitError } from '../exit.js';
 import type { Output } from '../terminal/session.js';
+import { noteText } from '../terminal/say.js';
 
 /** The signals that stop a local run, and who the cancellation is then said to come from. */
 const STOP_SIGNALS: Partial<Record<NodeJS.Signals, string>> = {
@@ -30,8 +31,8 @@ export async function runLocally(
   request: OperationRequest,
   shown: Output,
   extra: PikoPlugin[],
-  /** The project's config as the command already read it (read once per command). */
-  read?: { root: string; loaded: LoadedConfig },
+  /** The project's config and plugins as the command already approved and loaded them (once per command). */
+  approved?: { root: string; loaded: LoadedConfig; plugins: PikoPlugin[] },
   /** What the operation says first (which project it used). */
   notes: string[] = [],
 ): Promise<number> {
@@ -42,8 +43,7 @@ export async function runLocally(
   try {
     let prepared;
     try {
-      const readConfig = (root: string): Promise<LoadedConfig> => (read && root === read.root ? Promise.resolve(read.loaded) : loadConfig(root));
-      prepared = await prepareOperation({ state, home, engineFor, readConfig, notes }, request);
+      prepared = await prepareOperation({ state, home, engineFor, notes, ...(approved && { approved }) }, request);
     } catch (err) {
       renderer.render(rejection(err));
       return 1;
@@ -56,17 +56,17 @@ export async function runLocally(
     const onSignal = (signal: NodeJS.Signals): void => {
       if (cancelled) {
         killRunningCommands();
-        say(`\n[piko] left without cleaning up; \`piko destroy --force ${request.environment}\` removes what was made`);
+        say(`\n${noteText(`left without cleaning up; \`piko destroy --force ${request.environment}\` removes what was made`)}`);
         leave(new ExitError(130, true));
         return;
       }
       if (signal === 'SIGINT' && Date.now() - warnedAt > 2000) {
         warnedAt = Date.now();
-        say('\n[piko] this operation runs in this process: Ctrl-C again within 2 s cancels it (and rolls back)');
+        say(`\n${noteText('this operation runs in this process: Ctrl-C again within 2 s cancels it (and rolls back)')}`);
         return;
       }
       cancelled = true;
-      say('\n[piko] cancelling, rolling back what was done (once more leaves at once)');
+      say(`\n${noteText('cancelling, rolling back what was done (once more leaves at once)')}`);
       operation.cancel(STOP_SIGNALS[signal] ?? signal);
     };
     const signals = Object.keys(STOP_SIGNALS) as NodeJS.Signals[];

@@ -94,9 +94,10 @@ export async function operate(name: string, given: RequestBuilder, options: Oper
     const request = build(splitName(name));
     const made = shown.complete?.success ? shown.complete.environment : undefined;
     const session = made?.tmux;
-    if (request.action === 'create' && session && outcome.project && !options.json) {
+    // Told not to attach (--no-attach): the person knows, and the final line names the environment.
+    if (request.action === 'create' && request.attach !== false && session && outcome.project && !options.json) {
       shown.close();
-      await attachAfterCreate(session, made?.tmuxSocket, outcome.project, request.environment, request.attach !== false, shown.say);
+      await attachAfterCreate(session, made?.tmuxSocket, outcome.project, request.environment, shown.say);
     }
   } finally {
     shown.close();

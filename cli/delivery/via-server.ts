@@ -33,7 +33,7 @@ export async function viaServer(
   const onInterrupt = (): void => {
     presses++;
     if (presses === 1 && operation) {
-      say(`\n[piko] detaching in 2 s; Ctrl-C again cancels ${operation} instead (it rolls back)`);
+      say(`\n${noteText(`detaching in 2 s; Ctrl-C again cancels ${operation} instead (it rolls back)`)}`);
       detachTimer = setTimeout(() => detach.abort(), 2000);
     } else if (presses === 2 && operation) {
       clearTimeout(detachTimer);
@@ -76,9 +76,11 @@ export async function viaServer(
     case 'detached':
     case 'ended':
       say(
-        result.operation
-          ? `\n[piko] detached; ${result.operation} goes on in the server (${address.url}). Follow it: ${follow}`
-          : `\n[piko] stopped before the server at ${address.url} answered; \`piko list\` shows whether it started anything`,
+        `\n${noteText(
+          result.operation
+            ? `detached; ${result.operation} goes on in the server (${address.url}). Follow it: ${follow}`
+            : `stopped before the server at ${address.url} answered; \`piko list\` shows whether it started anything`,
+        )}`,
       );
       return 130;
   }

@@ -25,10 +25,10 @@ export const noteText = (text: string): string => `[piko] ${text}\n`;
 
 /**
  * commander's `error: unknown option '--x'` and `(Did you mean --y?)` in piko's voice:
- * `✗ unknown option '--x'` with `did you mean --y?` below it.
+ * `✗ unknown option '--x'` with `did you mean --y?` and `hint` below it.
  */
-export function usageErrorText(text: string): string {
+export function usageErrorText(text: string, hint: string): string {
   const [first = '', ...rest] = text.trimEnd().split('\n');
   const more = rest.map((line) => line.replace(/^\((.*)\)$/, '$1').replace(/^Did/, 'did'));
-  return errorText(first.replace(/^error: /, ''), more);
+  return errorText(first.replace(/^error: /, ''), [...more, hint]);
 }

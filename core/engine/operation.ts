@@ -37,6 +37,8 @@ export interface OperationSpec {
   notes?: string[] | undefined;
   /** The worktree a create copies ignored files from: `--from`'s, else the repository's own. */
   source?: string | undefined;
+  /** The name of the file the config came from (`.piko.yml`), for errors that name it. */
+  configFile?: string | undefined;
 }
 
 type Emit = (operation: Operation, message: Unsequenced<OperationMessage>) => OperationMessage | undefined;
@@ -52,6 +54,7 @@ export class Operation {
   readonly notes: readonly string[];
   /** The worktree a create copies ignored files from. */
   readonly source: string;
+  readonly configFile: string | undefined;
   readonly log: OperationLog;
   /** Free space for plugins to keep per-operation data, keyed by plugin name. */
   readonly data = new Map<string, unknown>();
@@ -73,6 +76,7 @@ export class Operation {
     this.home = spec.home;
     this.notes = spec.notes ?? [];
     this.source = spec.source ?? spec.project.root;
+    this.configFile = spec.configFile;
     this.log = new OperationLog(operationLogPath(spec.home, this.id), (err) => this.logFailed(err));
     this.emitter = emit;
   }

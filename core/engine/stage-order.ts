@@ -27,7 +27,13 @@ export interface Orderable {
   after?: string | undefined;
   /** Where the config defines it (`stages[0]`), for errors that name the key to fix. */
   key?: string | undefined;
+  /** The config file that defines it (`.piko.yml`), named in front of such errors. */
+  file?: string | undefined;
 }
+
+/** A config error about `stage`, named in the file that defines it when it says which. */
+const configError = (stage: Orderable | undefined, text: string): PikoError =>
+  new PikoError('PIKO_ERR_CONFIG_INVALID', stage?.file ? `${stage.file}: ${text}` : text);
 
 /** A stage as the config names it: `setup`, not `script:setup`. */
 const shown = (name: string): string => name.replace(/^script:/, '');
@@ -44,7 +50,7 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
   for (const stage of stages) {
     if (byName.has(stage.name)) {
       const named = `two stages are named ${JSON.stringify(shown(stage.name))}`;
-      throw new PikoError('PIKO_ERR_CONFIG_INVALID', stage.key ? `${stage.key}.name: ${named}` : named);
+      throw configError(stage, stage.key ? `${stage.key}.name: ${named}` : named);
     }
     byName.set(stage.name, stage);
   }
@@ -56,7 +62,7 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
     if (byName.has(anchor)) return anchor;
     if (byName.has(`script:${anchor}`)) return `script:${anchor}`;
     const unknown = `unknown stage ${JSON.stringify(anchor)} (stages: ${known})`;
-    throw new PikoError('PIKO_ERR_CONFIG_INVALID', stage.key ? `${stage.key}.${which}: ${unknown}` : `${where(stage)} refers to ${unknown}`);
+    throw configError(stage, stage.key ? `${stage.key}.${which}: ${unknown}` : `${where(stage)} refers to ${unknown}`);
   };
   const before = new Map(stages.map((s) => [s.name, resolve(s, 'before')]));
   const after = new Map(stages.map((s) => [s.name, resolve(s, 'after')]));
@@ -112,7 +118,7 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
   if (sorted.length < stages.length) {
     const stuck = stages.filter((s) => !sorted.includes(s));
     const named = stuck.every((s) => s.key) ? stuck.map(where).join(', ') : `stages ${stuck.map((s) => shown(s.name)).join(', ')}`;
-    throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${named} form a cycle through before/after`);
+    throw configError(stuck.find((s) => s.file), `${named} form a cycle through before/after`);
   }
   return sorted;
 }

@@ -16,6 +16,8 @@ export interface StageDefinition {
   after?: string | undefined;
   /** Where the config defines it (`stages[0]`), for errors that name the key to fix. */
   key?: string | undefined;
+  /** The config file that defines it (`.piko.yml`), named in front of such errors. */
+  file?: string | undefined;
   /** A failure is a warning: no rollback, the operation goes on. */
   optional?: boolean;
   /** Default timeout of each command the stage runs through `ctx.exec`. */

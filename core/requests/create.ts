@@ -31,9 +31,9 @@ async function assertRepositoryAndBase(project: ProjectRow, base: string | undef
 }
 
 /** `x/y-z` and `x-y/z` would share the compose project `piko-x-y-z`: the second is refused. */
-function assertComposeProjectFree(state: State, project: ProjectRow, name: string): void {
+function assertComposeProjectFree(others: readonly EnvironmentRow[], project: ProjectRow, name: string): void {
   const composeProject = composeProjectName(project.name, name);
-  const clash = state.listEnvironments().find((other) => other.composeProject === composeProject);
+  const clash = others.find((other) => other.composeProject === composeProject);
   if (clash) {
     throw new PikoError('PIKO_ERR_ENV_EXISTS', `environment ${clash.project}/${clash.name} already uses the compose project ${composeProject}`);
   }
@@ -44,13 +44,13 @@ function assertComposeProjectFree(state: State, project: ProjectRow, name: strin
  * or piko's data directories, and neither inside another environment's worktree nor around one
  * (a destroy of the outer one would take the inner one with it).
  */
-function assertWorktreePlace(state: State, project: ProjectRow, worktree: string, template: string | undefined, file: string): void {
+function assertWorktreePlace(others: readonly EnvironmentRow[], project: ProjectRow, worktree: string, template: string | undefined, file: string): void {
   const key = `${file}: worktrees: ${JSON.stringify(template)}`;
   const own = [join(project.root, '.git'), join(project.root, '.piko', 'data')];
   if (template !== undefined && (isWithin(project.root, worktree) || own.some((dir) => isWithin(worktree, dir)))) {
     throw new PikoError('PIKO_ERR_CONFIG_INVALID', `${key} puts a worktree at ${worktree}, which is the repository, its .git or piko's data; choose a folder of its own, such as ../{project}-worktrees`);
   }
-  const taken = state.listEnvironments().find((other) => isWithin(worktree, other.path) || isWithin(other.path, worktree));
+  const taken = others.find((other) => isWithin(worktree, other.path) || isWithin(other.path, worktree));
   // The same name made meanwhile (two creates at once): that is what to say.
   if (taken?.projectId === project.id && taken.path === worktree) throw environmentExists(taken);
   if (taken) {
@@ -94,10 +94,12 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   const name = request.environment;
   const existing = state.environment(project.id, name);
   if (existing) throw environmentExists(existing);
-  assertComposeProjectFree(state, project, name);
+  // Every project's environments, for the places a new one must not share.
+  const others = state.listEnvironments();
+  assertComposeProjectFree(others, project, name);
   const source = request.from === undefined ? undefined : sourceWorktree(state, project, request.from);
   const paths = environmentPaths(project.root, name, { project: project.name, worktrees: config.worktrees });
-  assertWorktreePlace(state, project, paths.worktree, config.worktrees, file);
+  assertWorktreePlace(others, project, paths.worktree, config.worktrees, file);
   await assertPathsFree(project, name, request, paths.worktree);
   // Stages that cannot be ordered (an unknown before/after, a cycle) are a config error: found
   // now, before anything is claimed, by ordering them for an operation that never runs.
@@ -105,17 +107,11 @@ export async function prepareCreate(services: Services, request: CreateRequest):
     id: 0, name, project: project.name, projectId: project.id, mode: 'simple', status: 'creating', branch: name,
     path: paths.worktree, dataDir: paths.dataDir, ports: [], composeProject: null, composeFile: null, createdAt: '', updatedAt: '',
   };
-  try {
-    engine.stagesFor(engine.operation({ kind: 'create', request, project, environment: draft, config, home }));
-  } catch (err) {
-    // A problem with the config's own `stages:` names its key; the file goes in front of it.
-    if (err instanceof PikoError && err.message.startsWith('stages[')) throw new PikoError(err.code, `${file}: ${err.message}`);
-    throw err;
-  }
+  engine.stagesFor(engine.operation({ kind: 'create', request, project, environment: draft, config, home, configFile: file }));
 
   const id = newOperationId();
   const environment = state.reserveEnvironment({ projectId: project.id, name, branch: name, path: paths.worktree, dataDir: paths.dataDir }, id);
-  return recordedOperation(services, engine, { id, kind: 'create', request, project, environment, config, source }, (op, failure) => {
+  return recordedOperation(services, engine, { id, kind: 'create', request, project, environment, config, source, configFile: file }, (op, failure) => {
     if (failure && !op.rollbackIncomplete) {
       state.deleteEnvironment(op.environment.id);
       return;

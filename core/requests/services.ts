@@ -16,6 +16,11 @@ export interface Services {
   engineFor(projectPlugins: PikoPlugin[]): Engine;
   /** Reads a project's config; by default from its files, each time (the server keeps them). */
   readConfig?(root: string): Promise<LoadedConfig>;
+  /**
+   * A project's config and plugins as the command already approved and loaded them (a local
+   * run), taken as they are instead of being read, checked and loaded a second time.
+   */
+  approved?: { root: string; loaded: LoadedConfig; plugins: PikoPlugin[] };
   /** What the operation says first (see OperationSpec.notes). */
   notes?: string[];
 }
@@ -35,6 +40,8 @@ export async function projectEngine(
   project: ProjectRow,
   request: { approve?: Approve | undefined; force?: boolean | undefined },
 ): Promise<{ engine: Engine; config: PikoConfig; file: string }> {
+  const ready = services.approved;
+  if (ready?.root === project.root) return { engine: services.engineFor(ready.plugins), config: ready.loaded.config, file: configName(ready.loaded) };
   let loaded: LoadedConfig;
   try {
     loaded = await trustedConfig(services.home, project, { read: services.readConfig, approve: request.approve });

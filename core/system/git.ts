@@ -4,18 +4,15 @@ import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export function git(cwd: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string }> {
+/** Runs git (with `input` on its stdin, when given); resolves with its exit code and what it printed, never rejects. */
+export function git(cwd: string, args: readonly string[], input?: string): Promise<{ ok: boolean; code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => resolve({ ok: !error, stdout: stdout.replace(/\n$/, '') }));
-  });
-}
-
-/** git with `input` on its stdin (`check-ignore --stdin`): its exit code and what it printed. */
-export function gitWithInput(cwd: string, args: readonly string[], input: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }),
-    );
+    const child = execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ ok: code === 0, code, stdout: stdout.replace(/\n$/, '') });
+    });
+    // git may be done before it reads (or without reading) its input.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input);
   });
 }
@@ -32,7 +29,7 @@ async function madeFilesRecord(worktree: string): Promise<string | undefined> {
 }
 
 /** The worktree's untracked files (each file, not its folder), as `git status --porcelain` lines. */
-export async function untrackedStatus(worktree: string): Promise<string[]> {
+async function untrackedStatus(worktree: string): Promise<string[]> {
   const status = await git(worktree, ['status', '--porcelain', '--untracked-files=all']);
   return status.ok ? status.stdout.split('\n').filter((line) => line.trim() !== '') : [];
 }

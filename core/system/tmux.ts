@@ -14,24 +14,20 @@ function tmux(args: string[]): Promise<{ code: number; stdout: string }> {
 
 export const tmuxSession = (project: string, environment: string): string => `piko/${project}/${environment}`;
 
-/** tmux's arguments, on PIKO_TMUX_SOCKET's server when one is set. */
-export function tmuxArgs(...args: string[]): string[] {
-  const socket = process.env.PIKO_TMUX_SOCKET;
-  return socket ? ['-L', socket, ...args] : args;
-}
-
 /**
  * tmux's arguments for the server at `socket` (the path a session was made on) when there is
- * one, else as `tmuxArgs`: an environment's session is found wherever it was made, whatever
- * TMUX_TMPDIR, TMUX or PIKO_TMUX_SOCKET say now.
+ * one, so an environment's session is found wherever it was made, whatever TMUX_TMPDIR, TMUX or
+ * PIKO_TMUX_SOCKET say now; else for PIKO_TMUX_SOCKET's server when one is set.
  */
-export function tmuxArgsAt(socket: string | null | undefined, ...args: string[]): string[] {
-  return socket ? ['-S', socket, ...args] : tmuxArgs(...args);
+export function tmuxArgs(socket: string | undefined, ...args: string[]): string[] {
+  if (socket) return ['-S', socket, ...args];
+  const named = process.env.PIKO_TMUX_SOCKET;
+  return named ? ['-L', named, ...args] : args;
 }
 
 /** The socket path of the tmux server that runs `session`, as this process's tmux finds it. */
 export async function socketOf(session: string): Promise<string | undefined> {
-  const result = await tmux(tmuxArgs('display-message', '-p', '-t', `=${session}:`, '#{socket_path}'));
+  const result = await tmux(tmuxArgs(undefined, 'display-message', '-p', '-t', `=${session}:`, '#{socket_path}'));
   return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
 }
 
@@ -44,6 +40,6 @@ export function tmuxVersion(): Promise<string | undefined> {
 }
 
 /** Whether tmux runs a session of that exact name, on the server at `socket` when given (false when tmux is not installed). */
-export async function hasSession(session: string, socket?: string | null): Promise<boolean> {
-  return (await tmux(tmuxArgsAt(socket, 'has-session', '-t', `=${session}`))).code === 0;
+export async function hasSession(session: string, socket?: string): Promise<boolean> {
+  return (await tmux(tmuxArgs(socket, 'has-session', '-t', `=${session}`))).code === 0;
 }

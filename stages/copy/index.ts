@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../../core/engine/engine.js';
+import type { Engine, PikoPlugin, StageDefinition } from '../../core/engine/engine.js';
 import { STAGE_ORDER } from '../../core/engine/stage-order.js';
 import { PikoError } from '../../core/errors.js';
 import { ignoredThere, INCLUDE_FILE, selectCopies } from './select.js';
@@ -15,7 +15,7 @@ import { TreeCopier } from './tree.js';
 const PLUGIN_NAME = 'CopyStagePlugin';
 
 /** `412 MB`, `3.1 kB`: sizes as people read them. */
-export function formatSize(bytes: number): string {
+function formatSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
@@ -54,20 +54,22 @@ async function foldersFor(root: string, listed: string, made?: (path: string) =>
 function createStage(): StageDefinition {
   // What this run made (and whose folder it did not make), so a rollback removes exactly that.
   const made: string[] = [];
-  const includeFile = (ctx: StageContext): boolean => existsSync(join(ctx.operation.source, INCLUDE_FILE));
+  // Whether the source has a .worktreeinclude: looked at once, by `skip`, which runs just before `run`.
+  let includeFile = false;
   return {
     name: 'copy',
     order: STAGE_ORDER.COPY,
     plugin: PLUGIN_NAME,
     skip(ctx) {
-      if (!includeFile(ctx) && !ctx.operation.config.copy?.length) return `no ${INCLUDE_FILE} in ${ctx.operation.source} and no copy: in the config`;
+      includeFile = existsSync(join(ctx.operation.source, INCLUDE_FILE));
+      if (!includeFile && !ctx.operation.config.copy?.length) return `no ${INCLUDE_FILE} in ${ctx.operation.source} and no copy: in the config`;
       return undefined;
     },
     async run(ctx) {
       const { source, environment } = ctx.operation;
       const target = environment.path;
       const from = source === ctx.operation.project.root ? 'the repository' : source;
-      const chosen = await selectCopies(source, ctx.operation.config.copy ?? [], includeFile(ctx), relative(source, target));
+      const chosen = await selectCopies(source, ctx.operation.config.copy ?? [], includeFile, relative(source, target));
       if (chosen.length === 0) {
         ctx.info(`nothing to copy: no file that git ignores in ${from} matches ${INCLUDE_FILE} or copy:`);
         return;

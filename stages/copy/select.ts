@@ -3,7 +3,7 @@
 // same pattern rules as .gitignore, and names a folder that is ignored whole once (`node_modules/`)
 // instead of every file in it.
 import { join } from 'node:path';
-import { git, gitWithInput } from '../../core/system/git.js';
+import { git } from '../../core/system/git.js';
 
 /** The file of patterns several worktree tools share, at the root of the worktree copied from. */
 export const INCLUDE_FILE = '.worktreeinclude';
@@ -32,7 +32,7 @@ export async function selectCopies(source: string, extra: readonly string[], inc
     if (ignored.some((folder) => path === folder || inside(path, folder))) chosen.add(path);
     else for (const part of ignored) if (inside(part, path)) chosen.add(part);
   }
-  const kept = [...chosen].filter((path) => path !== '.piko/' && !path.startsWith('.piko/') && !inside(`${keepOut}/`, path) && `${keepOut}/` !== path);
+  const kept = [...chosen].filter((path) => !path.startsWith('.piko/') && !inside(`${keepOut}/`, path));
   return kept.filter((path) => !kept.some((folder) => folder !== path && inside(path, folder))).sort();
 }
 
@@ -40,7 +40,7 @@ export async function selectCopies(source: string, extra: readonly string[], inc
 async function checkIgnore(worktree: string, paths: readonly string[]): Promise<Set<string>> {
   if (paths.length === 0) return new Set();
   const ask = async (asked: readonly string[]) => {
-    const { code, stdout } = await gitWithInput(worktree, ['check-ignore', '-z', '--stdin'], asked.map((p) => `${p}\0`).join(''));
+    const { code, stdout } = await git(worktree, ['check-ignore', '-z', '--stdin'], asked.map((p) => `${p}\0`).join(''));
     return { failed: code !== 0 && code !== 1, ignored: stdout.split('\0').filter(Boolean) };
   };
   // git stops at the first path it refuses: then each half is asked again, down to that path.

@@ -77,10 +77,13 @@ export class TreeCopier {
     }
   }
 
-  /** `insideMade`: this copy made the folder `target` goes in, so `target` itself need not be recorded. */
-  private async entry(source: string, target: string, kind: Kind, insideMade: boolean, totals: CopyTotals): Promise<void> {
+  /**
+   * `kind`: what `readdir` said the entry is, or its stats when they were read already.
+   * `insideMade`: this copy made the folder `target` goes in, so `target` itself need not be recorded.
+   */
+  private async entry(source: string, target: string, kind: Kind | Stats, insideMade: boolean, totals: CopyTotals): Promise<void> {
     if (kind.isDirectory()) {
-      await this.folder(source, target, await this.slot(() => lstat(source)), insideMade, totals);
+      await this.folder(source, target, 'mode' in kind ? kind : await this.slot(() => lstat(source)), insideMade, totals);
       return;
     }
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { batchRuns, expandBatch } from '../../../core/protocol/batch.js';
+import { batchRuns, expandBatch, MAX_BATCH_BYTES } from '../../../core/protocol/batch.js';
 import type { LogMessage, OperationMessage } from '../../../core/protocol/messages.js';
 
 const line = (seq: number, data: string, source: LogMessage['source'] = 'script:setup', stream: LogMessage['stream'] = 'stdout'): LogMessage => ({
@@ -11,6 +11,15 @@ const line = (seq: number, data: string, source: LogMessage['source'] = 'script:
 });
 
 describe('log batches', () => {
+  it('keeps each batch within MAX_BATCH_BYTES, wherever it is made (the operation log too), and loses no line', () => {
+    const text = `${'x'.repeat(999)}\n`;
+    const messages = Array.from({ length: 200 }, (_, i) => line(i, text));
+    const batches = batchRuns(messages);
+    expect(batches.length).toBeGreaterThan(1);
+    for (const batch of batches) expect(batch.type === 'logs' ? batch.data.length : 0).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    expect(batches.flatMap((b) => (b.type === 'logs' ? expandBatch(b) : [b]))).toEqual(messages);
+  });
+
   it('joins each run of one source and stream, numbered without a gap, into one batch', () => {
     const messages: OperationMessage[] = [
       { type: 'stage', name: 'script:setup', state: 'start', seq: 0 },
