@@ -40,39 +40,43 @@ async function piko(...args: string[]): Promise<void> {
   await sh(process.execPath, [PIKO, ...args]);
 }
 
-const server = execa(process.execPath, [PIKO, 'server', '--port', '0'], { cwd: work, env, buffer: false, reject: false });
-let serverLog = '';
-server.stdout.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
+async function demo(): Promise<void> {
+  const server = execa(process.execPath, [PIKO, 'server', '--port', '0'], { cwd: work, env, buffer: false, reject: false });
+  let serverLog = '';
+  server.stdout.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
 
-try {
-  console.log(pc.bold(`A throwaway repository at ${repo}`));
-  mkdirSync(repo, { recursive: true });
-  await sh('git', ['init', '-q', '-b', 'main']);
-  writeFileSync(join(repo, 'README.md'), '# demo shop\n');
-  writeFileSync(join(repo, '.piko.yml'), CONFIG);
-  await sh('git', ['add', '-A']);
-  await sh('git', ['-c', 'user.name=piko demo', '-c', 'user.email=demo@example.com', 'commit', '-q', '-m', 'demo shop']);
+  try {
+    console.log(pc.bold(`A throwaway repository at ${repo}`));
+    mkdirSync(repo, { recursive: true });
+    await sh('git', ['init', '-q', '-b', 'main']);
+    writeFileSync(join(repo, 'README.md'), '# demo shop\n');
+    writeFileSync(join(repo, '.piko.yml'), CONFIG);
+    await sh('git', ['add', '-A']);
+    await sh('git', ['-c', 'user.name=piko demo', '-c', 'user.email=demo@example.com', 'commit', '-q', '-m', 'demo shop']);
 
-  await piko('init');
-  // Wait for the server to say where it listens; the CLI finds it through $PIKO_HOME/server.json.
-  for (let i = 0; i < 100 && !serverLog.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 50));
-  console.log(pc.bold(`\n$ piko server --port 0   ${pc.dim('(in the background)')}`));
-  console.log(serverLog.trim());
+    await piko('init');
+    // Wait for the server to say where it listens; the CLI finds it through $PIKO_HOME/server.json.
+    for (let i = 0; i < 100 && !serverLog.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 50));
+    console.log(pc.bold(`\n$ piko server --port 0   ${pc.dim('(in the background)')}`));
+    console.log(serverLog.trim());
 
-  // --no-attach: on a terminal, piko would otherwise attach to the environment's tmux session.
-  await piko('create', 'feature-demo', '--no-attach');
-  await piko('list');
-  await piko('destroy', 'feature-demo', '--force');
+    // --no-attach: on a terminal, piko would otherwise attach to the environment's tmux session.
+    await piko('create', 'feature-demo', '--no-attach');
+    await piko('list');
+    await piko('destroy', 'feature-demo', '--force');
 
-  console.log(pc.bold('\nWhat the server printed meanwhile (access log, and every line it streamed):'));
-  console.log(serverLog.trim().split('\n').slice(1).join('\n'));
-  console.log(pc.bold('\nThat was all real: a git worktree, a data directory, scripts streamed line by line over a WebSocket.'));
-} catch (err) {
-  console.error(pc.red(`demo failed: ${(err as Error).message}`));
-  process.exitCode = 1;
-} finally {
-  server.kill('SIGTERM');
-  await server;
-  await execa('tmux', ['-L', env.PIKO_TMUX_SOCKET, 'kill-server'], { reject: false });
-  rmSync(work, { recursive: true, force: true });
+    console.log(pc.bold('\nWhat the server printed meanwhile (access log, and every line it streamed):'));
+    console.log(serverLog.trim().split('\n').slice(1).join('\n'));
+    console.log(pc.bold('\nThat was all real: a git worktree, a data directory, scripts streamed line by line over a WebSocket.'));
+  } catch (err) {
+    console.error(pc.red(`demo failed: ${(err as Error).message}`));
+    process.exitCode = 1;
+  } finally {
+    server.kill('SIGTERM');
+    await server;
+    await execa('tmux', ['-L', env.PIKO_TMUX_SOCKET, 'kill-server'], { reject: false });
+    rmSync(work, { recursive: true, force: true });
+  }
 }
+
+void demo();

@@ -46,7 +46,19 @@ export interface PikoErrorDetails {
   cause?: unknown;
 }
 
+/**
+ * The mark `instanceof PikoError` looks for. The `piko` command is built into several files, each
+ * with its own copy of this class, and an error thrown in a command's file is caught in the
+ * entry's: the mark, registered globally, makes either copy's error a PikoError to both.
+ */
+const PIKO_ERROR: unique symbol = Symbol.for('piko.error');
+
 export class PikoError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && PIKO_ERROR in value;
+  }
+
+  readonly [PIKO_ERROR] = true;
   readonly code: ErrorCode;
   readonly stage?: string;
   readonly exitCode?: number;

@@ -2,6 +2,7 @@
 import { pikoHome } from '../../core/paths.js';
 import { environmentInfo, State } from '../../core/state/state.js';
 import { publishedPorts } from '../../core/environment/vars.js';
+import { print, stdoutColumns } from '../terminal/print.js';
 
 const COLUMNS = ['ID', 'NAME', 'PROJECT', 'MODE', 'STATUS', 'BRANCH', 'PORTS', 'PATH'] as const;
 
@@ -44,11 +45,11 @@ export function list(options: { json?: boolean }): void {
   try {
     const environments = state.listEnvironments().map(environmentInfo);
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(environments, null, 2)}\n`);
+      print(`${JSON.stringify(environments, null, 2)}\n`);
       return;
     }
     if (environments.length === 0) {
-      console.log('no environments yet: piko create <name>');
+      print('no environments yet: piko create <name>\n');
       return;
     }
     const rows = environments.map((e) => [
@@ -63,11 +64,11 @@ export function list(options: { json?: boolean }): void {
     ]);
     const widths = fit(
       COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length))),
-      process.stdout.isTTY ? process.stdout.columns : undefined,
+      stdoutColumns(),
     );
     const line = (cells: readonly string[]): string =>
       cells.map((cell, i) => (i === cells.length - 1 ? cut(cell, widths[i]!, i) : cut(cell, widths[i]!, i).padEnd(widths[i]!))).join('  ');
-    console.log([line(COLUMNS), ...rows.map(line)].join('\n'));
+    print(`${[line(COLUMNS), ...rows.map(line)].join('\n')}\n`);
   } finally {
     state.close();
   }

@@ -2,22 +2,23 @@
 import { PikoError } from '../../core/errors.js';
 import { openState } from '../context.js';
 import { operate } from '../delivery/operate.js';
+import { print } from '../terminal/print.js';
 
 export function projects(options: { json?: boolean }): void {
   const { state } = openState();
   try {
     const rows = state.listProjects().map((p) => ({ ...p, environments: state.listEnvironments(p.id).map((e) => e.name) }));
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      print(`${JSON.stringify(rows, null, 2)}\n`);
       return;
     }
     if (rows.length === 0) {
-      console.log('no projects yet: piko init in a repository');
+      print('no projects yet: piko init in a repository\n');
       return;
     }
     const width = Math.max(4, ...rows.map((r) => r.name.length));
-    console.log(
-      [`${'NAME'.padEnd(width)}  ENVS  ROOT`, ...rows.map((r) => `${r.name.padEnd(width)}  ${String(r.environments.length).padEnd(4)}  ${r.root}`)].join('\n'),
+    print(
+      `${[`${'NAME'.padEnd(width)}  ENVS  ROOT`, ...rows.map((r) => `${r.name.padEnd(width)}  ${String(r.environments.length).padEnd(4)}  ${r.root}`)].join('\n')}\n`,
     );
   } finally {
     state.close();
@@ -46,7 +47,7 @@ export async function removeProject(name: string, options: { force?: boolean }):
   const { state } = openState();
   try {
     state.removeProject(state.projectByName(name)!.id);
-    console.log(`forgot project ${name} (its repository is untouched)`);
+    print(`forgot project ${name} (its repository is untouched)\n`);
   } finally {
     state.close();
   }

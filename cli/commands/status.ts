@@ -6,6 +6,7 @@ import { hasSession, tmuxSession } from '../../core/system/tmux.js';
 import { publishedPorts } from '../../core/environment/vars.js';
 import { projectContainers, type Container } from '../../stages/docker/compose-cli.js';
 import { openState, resolveEnvironment } from '../context.js';
+import { print } from '../terminal/print.js';
 
 /** The environment's containers as the engine has them (the same for Compose v1 and v2). */
 async function containers(environment: EnvironmentRow): Promise<Container[] | { error: string }> {
@@ -33,7 +34,7 @@ export async function status(name: string | undefined, options: { json?: boolean
       lastOperation: last ?? null,
     };
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      print(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
     const rows: [string, string][] = [
@@ -54,7 +55,7 @@ export async function status(name: string | undefined, options: { json?: boolean
       rows.push(['last', `${last.kind} ${last.id} ${outcome}${took} (${last.startedAt})`]);
     }
     const width = Math.max(...rows.map(([key]) => key.length));
-    console.log(`${project.name}/${environment.name}\n${rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`).join('\n')}`);
+    print(`${project.name}/${environment.name}\n${rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`).join('\n')}\n`);
   } finally {
     state.close();
   }

@@ -2,6 +2,7 @@
 import { environmentInfo } from '../../core/state/state.js';
 import { environmentVariables } from '../../core/environment/vars.js';
 import { openState, resolveEnvironment } from '../context.js';
+import { print } from '../terminal/print.js';
 
 /** `'it'\''s'`: a value the shell reads back exactly. */
 export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
@@ -11,7 +12,7 @@ export async function vars(name: string | undefined, options: { json?: boolean }
   try {
     const { project, environment } = await resolveEnvironment(state, name, process.cwd());
     const values = environmentVariables(project.root, environmentInfo(environment));
-    process.stdout.write(
+    print(
       options.json
         ? `${JSON.stringify(values, null, 2)}\n`
         : Object.entries(values)

@@ -3,7 +3,7 @@
 // IMMEDIATE transaction so two processes cannot both win a race (two creates of one name).
 import { chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import type BetterSqlite3 from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { PikoError } from '../errors.js';
 import { stateDbPath } from '../paths.js';
 import type { EnvironmentStatus, OperationKind } from '../protocol/messages.js';
@@ -16,15 +16,10 @@ export * from './rows.js';
 
 const ENV_SELECT = `SELECT e.*, p.name AS project FROM environments e JOIN projects p ON p.id = e.project_id`;
 
-const load = createRequire(import.meta.url);
-// Required, not imported: an ES module importing a CommonJS package makes Node parse the
-// package's source for its export names first, a few milliseconds on every command.
-const Database = load('better-sqlite3') as typeof BetterSqlite3;
-
 /** better-sqlite3's addon, named: otherwise it searches the file system for it each time. */
 const nativeBinding = ((): string | undefined => {
   try {
-    return load.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
   } catch {
     return undefined;
   }
@@ -34,7 +29,7 @@ const nativeBinding = ((): string | undefined => {
  * PIKO_HOME and the database are private to their user (they hold every project's paths,
  * branches and errors): both are made so, and a database left readable by others is tightened.
  */
-function openPrivate(home: string, path: string): BetterSqlite3.Database {
+function openPrivate(home: string, path: string): Database.Database {
   try {
     mkdirSync(home, { recursive: true, mode: 0o700 });
   } catch (err) {
