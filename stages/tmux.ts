@@ -7,7 +7,8 @@ import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
-import { hasSession, socketOf, tmuxArgs, tmuxSession, tmuxVersion } from '../core/system/tmux.js';
+import { PikoError } from '../core/errors.js';
+import { tmux, tmuxArgs, tmuxSession, type TmuxResult } from '../core/system/tmux.js';
 import { composeCommand } from './docker/compose-cli.js';
 import { composeToolFor } from './docker/run.js';
 import { readComposeFile } from './docker/load.js';
@@ -19,11 +20,17 @@ const sessionOf = (ctx: StageContext): string => tmuxSession(ctx.operation.proje
 // Bare: a tmux server this starts keeps the environment it started with, and serves every later
 // session too; the variables go to piko's own session only (`-e`). On the server the session was
 // made on, once that is known.
-const tmux = (ctx: StageContext, ...args: string[]) =>
-  ctx.exec('tmux', tmuxArgs(ctx.operation.environment.tmuxSocket, ...args), {
-    cwd: existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir(),
-    bare: true,
-  });
+const workingDirectory = (ctx: StageContext): string => (existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir());
+
+/** tmux, its output shown under the stage. */
+const shownTmux = (ctx: StageContext, ...args: string[]) =>
+  ctx.exec('tmux', tmuxArgs(ctx.operation.environment.tmuxSocket, ...args), { cwd: workingDirectory(ctx), bare: true });
+
+/** tmux, its output kept to be read (whether a session exists is asked, not reported). */
+function quietTmux(ctx: StageContext, ...args: string[]): Promise<TmuxResult> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PIKO_')));
+  return tmux(tmuxArgs(ctx.operation.environment.tmuxSocket, ...args), { cwd: workingDirectory(ctx), env });
+}
 
 /** A window's command that, when it ends (a container not up yet), stays to say so instead of closing the window. */
 const staying = (what: string, command: string[]): string[] => [
@@ -35,12 +42,12 @@ const staying = (what: string, command: string[]): string[] => [
   ...command,
 ];
 
-async function killSession(ctx: StageContext): Promise<void> {
+/** Closes the environment's session, if there is one; false when tmux is not installed. */
+async function killSession(ctx: StageContext): Promise<boolean> {
   const session = sessionOf(ctx);
-  if (await hasSession(session, ctx.operation.environment.tmuxSocket)) {
-    await tmux(ctx, 'kill-session', '-t', `=${session}`);
-    ctx.info(`closed tmux session ${session}`);
-  }
+  const killed = await quietTmux(ctx, 'kill-session', '-t', `=${session}`);
+  if (killed.code === 0) ctx.info(`closed tmux session ${session}`);
+  return killed.code !== 127;
 }
 
 /** The services of the environment's compose file (the one piko wrote), in file order. */
@@ -58,20 +65,33 @@ function createStage(): StageDefinition {
     optional: true,
     plugin: PLUGIN_NAME,
     async run(ctx) {
-      if (!(await tmuxVersion())) {
+      const { environment } = ctx.operation;
+      const session = sessionOf(ctx);
+      const env = Object.entries(ctx.operation.vars()).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+      // Prints the socket of the tmux server it was made on: remembered, so a destroy or an
+      // attach from another context closes or finds it there.
+      const newSession = () => quietTmux(ctx, 'new-session', '-d', '-P', '-F', '#{socket_path}', '-s', session, '-n', 'shell', '-c', environment.path, ...env);
+      made = true;
+      let started = await newSession();
+      if (started.code === 127) {
+        made = false;
         ctx.info('tmux is not installed, so there is no session; install tmux for a shell and a window per service');
         return;
       }
-      const { environment } = ctx.operation;
-      const session = sessionOf(ctx);
       // A session of this name is left from an earlier environment of the same name: not this one's.
-      await killSession(ctx);
-      const env = Object.entries(ctx.operation.vars()).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-      made = true;
-      await tmux(ctx, 'new-session', '-d', '-s', session, '-n', 'shell', '-c', environment.path, ...env);
+      if (started.code !== 0 && started.stderr.includes('duplicate session')) {
+        await killSession(ctx);
+        started = await newSession();
+      }
+      if (started.code !== 0) {
+        throw new PikoError('PIKO_ERR_STAGE_FAILED', `tmux failed: new-session -s ${session} exited with code ${started.code}: ${started.stderr.trim()}`, {
+          stage: 'tmux',
+          exitCode: started.code,
+          command: `tmux new-session -d -s ${session}`,
+        });
+      }
       environment.tmux = session;
-      // Remembered, so a destroy or an attach from another context closes or finds it here.
-      const socket = await socketOf(session);
+      const socket = started.stdout.trim();
       if (socket) environment.tmuxSocket = socket;
       const compose = environment.composeFile;
       const names = services(ctx);
@@ -80,9 +100,9 @@ function createStage(): StageDefinition {
         const command = (...args: string[]) => composeCommand(tool, environment.composeProject!, basename(compose), args).flat();
         for (const service of names) {
           const shell = (ctx.operation.config.shells?.[service] ?? 'sh').split(/\s+/).filter(Boolean);
-          await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', service, '-c', dirname(compose), ...env, ...staying(`the ${service} shell`, command('exec', service, ...shell)));
+          await shownTmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', service, '-c', dirname(compose), ...env, ...staying(`the ${service} shell`, command('exec', service, ...shell)));
         }
-        await tmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', 'logs', '-c', dirname(compose), ...env, ...staying('docker compose logs', command('logs', '-f')));
+        await shownTmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', 'logs', '-c', dirname(compose), ...env, ...staying('docker compose logs', command('logs', '-f')));
       }
       ctx.info(`tmux session ${session}: shell${names.map((n) => `, ${n}`).join('')}${names.length ? ', logs' : ''}`);
     },
@@ -99,7 +119,7 @@ function destroyStage(): StageDefinition {
     optional: true,
     plugin: PLUGIN_NAME,
     async run(ctx) {
-      if (await tmuxVersion()) await killSession(ctx);
+      await killSession(ctx);
     },
   };
 }

@@ -2,7 +2,7 @@
 // create made, so that a destroy can tell them from a person's work.
 import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Runs git (with `input` on its stdin, when given); resolves with its exit code and what it printed, never rejects. */
 export function git(cwd: string, args: readonly string[], input?: string): Promise<{ ok: boolean; code: number; stdout: string }> {
@@ -24,6 +24,13 @@ export async function branchExists(root: string, branch: string): Promise<boolea
 
 /** Where a create records the untracked files it left: the worktree's own git folder, which goes with the worktree. */
 async function madeFilesRecord(worktree: string): Promise<string | undefined> {
+  // A linked worktree names its git folder in its `.git` file, which is quicker to read than to ask git.
+  try {
+    const named = /^gitdir: (.+)$/m.exec(readFileSync(join(worktree, '.git'), 'utf8'))?.[1];
+    if (named) return join(resolve(worktree, named.trim()), 'piko-made-files.json');
+  } catch {
+    // `.git` is a folder, or missing: git knows.
+  }
   const dir = await git(worktree, ['rev-parse', '--absolute-git-dir']);
   return dir.ok ? join(dir.stdout.trim(), 'piko-made-files.json') : undefined;
 }

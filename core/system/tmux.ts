@@ -2,12 +2,19 @@
 // PIKO_TMUX_SOCKET to keep piko's sessions on a server of their own (`tmux -L <socket>`).
 import { execFile } from 'node:child_process';
 
-/** Runs tmux; resolves with its exit code (127 when it is not installed) and its output. */
-function tmux(args: string[]): Promise<{ code: number; stdout: string }> {
+export interface TmuxResult {
+  /** tmux's exit code; 127 when it is not installed. */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs tmux with what it prints kept, never rejecting. */
+export function tmux(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TmuxResult> {
   return new Promise((resolve) => {
-    execFile('tmux', args, (error, stdout) => {
+    execFile('tmux', args, options, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
-      resolve({ code, stdout });
+      resolve({ code, stdout, stderr });
     });
   });
 }
@@ -23,12 +30,6 @@ export function tmuxArgs(socket: string | undefined, ...args: string[]): string[
   if (socket) return ['-S', socket, ...args];
   const named = process.env.PIKO_TMUX_SOCKET;
   return named ? ['-L', named, ...args] : args;
-}
-
-/** The socket path of the tmux server that runs `session`, as this process's tmux finds it. */
-export async function socketOf(session: string): Promise<string | undefined> {
-  const result = await tmux(tmuxArgs(undefined, 'display-message', '-p', '-t', `=${session}:`, '#{socket_path}'));
-  return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
 }
 
 let version: Promise<string | undefined> | undefined;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { execaSync } from 'execa';
 import { parse } from 'yaml';
 import { cleanup, DURATION, git, initProject, makeRepo, printedPort, sandbox, tempDir } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
@@ -118,6 +119,24 @@ describe('piko create and destroy, locally', () => {
     expect(existsSync(dataDir)).toBe(false);
     expect(await listed(box, repo)).toEqual([]);
     expect(git(repo, 'branch', '--list', 'feature-xyz')).toContain('feature-xyz');
+  });
+});
+
+describe('the tmux session', () => {
+  it('replaces a session of the same name left from an earlier environment', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, { '.piko.yml': '{}\n' }, 'app');
+    // Left behind: a session of the name the environment's will have, somewhere else.
+    const elsewhere = tempDir();
+    execaSync('tmux', ['-L', box.socket, 'new-session', '-d', '-s', 'piko/app/feat', '-c', elsewhere]);
+
+    const created = await box.piko(['create', 'feat', '--no-attach'], repo);
+    expect(created.exitCode).toBe(0);
+    expect(created.stdout.split('\n')).toEqual(expect.arrayContaining(['[tmux] closed tmux session piko/app/feat', '[tmux] tmux session piko/app/feat: shell']));
+    const worktree = join(repo, '.piko', 'worktrees', 'feat');
+    const pane = execaSync('tmux', ['-L', box.socket, 'display-message', '-p', '-t', '=piko/app/feat:', '#{pane_current_path}']).stdout;
+    expect(realpathSync(pane)).toBe(realpathSync(worktree));
+    expect(execaSync('tmux', ['-L', box.socket, 'list-sessions', '-F', '#{session_name}']).stdout).toBe('piko/app/feat');
   });
 });
 
