@@ -10,6 +10,7 @@
 // Dynamic imports inside a file are bundled into it and run when first reached.
 // dist/bin/meta.json says which sources each file holds.
 import { rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
@@ -41,6 +42,8 @@ const common = {
   sourcemap: 'linked',
   logLevel: 'warning',
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
 };
 
 /**
@@ -70,17 +73,30 @@ const boundaries = {
 };
 
 /**
- * commander loads child_process when it starts, for subcommands that are programs of their own
- * (piko has none): it is given one that loads child_process when first used, which is never.
+ * Node modules that are loaded when first used rather than when a file that imports them starts:
+ * commander imports child_process for subcommands that are programs of their own (piko has
+ * none), ws imports zlib for compression (piko's client turns it off) and https and tls for
+ * wss:// addresses, and a client that never attaches to tmux never spawns anything. Each is
+ * loaded by the first access to one of its exports, so nothing changes for code that uses it.
  */
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+const LAZY_BUILTINS = ['child_process', 'zlib', 'https', 'tls'];
+const require = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: 'lazy-builtins',
   setup(on) {
-    on.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      args.importer.includes(`${sep}node_modules${sep}commander${sep}`) ? { path: 'child_process', namespace: 'lazy' } : undefined,
+    on.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`) }, (args) =>
+      args.namespace === 'lazy' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'lazy' },
     );
-    on.onLoad({ filter: /./, namespace: 'lazy' }, () => ({
-      contents: "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+    // Its exports, each a getter: an importer's view of them (esbuild copies them one by one
+    // for an `import { … }`) then loads nothing until one is used.
+    on.onLoad({ filter: /./, namespace: 'lazy' }, (args) => ({
+      contents: [
+        `let loaded;`,
+        `const load = () => (loaded ??= require('node:${args.path}'));`,
+        `for (const key of ${JSON.stringify(Object.keys(require(`node:${args.path}`)))}) {`,
+        `  Object.defineProperty(module.exports, key, { enumerable: true, get: () => load()[key] });`,
+        `}`,
+      ].join('\n'),
       loader: 'js',
     }));
   },
@@ -93,7 +109,7 @@ const outputs = {};
 const built = new Set();
 let entries = { piko: 'cli/piko.ts', demo: 'cli/demo.ts' };
 while (Object.keys(entries).length > 0) {
-  const result = await build({ ...common, entryPoints: entries, plugins: [boundaries, lazyChildProcess] });
+  const result = await build({ ...common, entryPoints: entries, plugins: [boundaries, lazyBuiltins] });
   Object.assign(outputs, result.metafile.outputs);
   for (const name of Object.keys(entries)) built.add(name);
   entries = Object.fromEntries([...separate].filter(([, name]) => !built.has(name)).map(([source, name]) => [name, source]));

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // The `piko` command. `piko --version` is answered here, before anything else is loaded; every
-// other command line goes to the argument parser (./program.ts).
+// other command line goes to the argument parser (./program.ts), its files compiled with the
+// cache of earlier runs.
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pikoHome } from '../core/paths.js';
+import { useCompileCache } from './compile-cache.js';
 import { print } from './terminal/print.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -11,5 +16,6 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-v')) {
   print(`${version}\n`);
 } else {
+  useCompileCache(dirname(fileURLToPath(import.meta.url)), pikoHome());
   void import('./program.js').then(({ run }) => run(version));
 }

@@ -58,7 +58,12 @@ export const connectSse: Connect = (address, target, onMessage, signal, silenceM
       opened = true;
       silence.heard();
       const parser = createParser({
-        onEvent: (event) => onMessage(JSON.parse(event.data) as ServerMessage),
+        onEvent: (event) => {
+          const message = JSON.parse(event.data) as ServerMessage;
+          onMessage(message);
+          // Nothing follows the last message (see websocket.ts).
+          if (message.type === 'complete') req.destroy();
+        },
         onComment: () => silence.heard(),
       });
       res.on('data', (chunk: string) => {

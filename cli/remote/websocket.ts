@@ -36,7 +36,11 @@ export const connectWebSocket: Connect = (address, target, onMessage, signal, si
     socket.on('ping', silence.heard);
     socket.on('message', (data) => {
       silence.heard();
-      onMessage(JSON.parse(String(data)) as ServerMessage);
+      const message = JSON.parse(String(data)) as ServerMessage;
+      onMessage(message);
+      // Nothing follows the last message: the connection is done with, without waiting for the
+      // server to finish closing it (it may be busy recording the operation's end).
+      if (message.type === 'complete') socket.terminate();
     });
     socket.on('error', (err) => (failure = err.message));
     socket.on('close', (code, reason) => {

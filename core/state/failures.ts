@@ -45,10 +45,22 @@ export function guarded(db: DB, path: string): DB {
   const methods = <T extends object>(target: T): T =>
     new Proxy(target, {
       get(object, key) {
+        if (target === db && key === 'prepare') return prepare;
         const value = Reflect.get(object, key, object) as unknown;
         return typeof value === 'function' ? (...args: unknown[]) => call(() => Reflect.apply(value, object, args)) : value;
       },
     });
+  // Each statement is compiled once and kept (a server runs the same few for every operation;
+  // none of them is switched to another mode, such as pluck, that would change it for the next user).
+  const statements = new Map<string, unknown>();
+  const prepare = (sql: string): unknown => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = call(() => db.prepare(sql));
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
   const transaction = (run: Transaction): Transaction =>
     Object.assign((...args: unknown[]) => call(() => run(...args)), {
       deferred: (...args: unknown[]) => call(() => run.deferred(...args)),
