@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
+import { withoutPikoVariables } from '../core/engine/context.js';
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
 import { PikoError } from '../core/errors.js';
 import { tmux, tmuxArgs, tmuxSession, type TmuxResult } from '../core/system/tmux.js';
@@ -28,8 +29,7 @@ const shownTmux = (ctx: StageContext, ...args: string[]) =>
 
 /** tmux, its output kept to be read (whether a session exists is asked, not reported). */
 function quietTmux(ctx: StageContext, ...args: string[]): Promise<TmuxResult> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PIKO_')));
-  return tmux(tmuxArgs(ctx.operation.environment.tmuxSocket, ...args), { cwd: workingDirectory(ctx), env });
+  return tmux(tmuxArgs(ctx.operation.environment.tmuxSocket, ...args), { cwd: workingDirectory(ctx), env: withoutPikoVariables(process.env) });
 }
 
 /** A window's command that, when it ends (a container not up yet), stays to say so instead of closing the window. */
@@ -42,12 +42,10 @@ const staying = (what: string, command: string[]): string[] => [
   ...command,
 ];
 
-/** Closes the environment's session, if there is one; false when tmux is not installed. */
-async function killSession(ctx: StageContext): Promise<boolean> {
+/** Closes the environment's session, if there is one (and tmux is installed). */
+async function killSession(ctx: StageContext): Promise<void> {
   const session = sessionOf(ctx);
-  const killed = await quietTmux(ctx, 'kill-session', '-t', `=${session}`);
-  if (killed.code === 0) ctx.info(`closed tmux session ${session}`);
-  return killed.code !== 127;
+  if ((await quietTmux(ctx, 'kill-session', '-t', `=${session}`)).code === 0) ctx.info(`closed tmux session ${session}`);
 }
 
 /** The services of the environment's compose file (the one piko wrote), in file order. */

@@ -50,7 +50,7 @@ export function stageContext(operation: Operation, stage: StageDefinition, optio
   };
 }
 
-/** `env` without its PIKO_* variables (and without unset ones). */
-function withoutPikoVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+/** `env` without its PIKO_* variables (and without unset ones): for a program that outlives the operation (`bare`). */
+export function withoutPikoVariables(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith('PIKO_')));
 }
