@@ -1,15 +1,16 @@
 // One client's view of one operation, for the network transports. The operation never waits
 // on a client: messages are queued on the client's socket, and when that queue stays above a
-// bound for too long (or grows past a hard cap) further `log` lines to that client are dropped
+// bound for too long (or grows past a hard cap) further log lines to that client are dropped
 // and counted. The client is told how many when it catches up (or just before `complete`); the
 // operation's log keeps every line.
 //
-// A client that asked for batches (`?batch=1`) gets the log lines of one turn of the event loop
-// as `logs` messages, one per run of lines of one source and stream: one frame and one JSON
-// text for hundreds of lines instead of one each. Nothing waits for a batch to fill: it goes
-// out as soon as the current burst of output has been read.
-import { type LogBatchMessage, type LogMessage, type OperationMessage, type ServerMessage } from '../core/protocol/messages.js';
-import { batchRuns, MAX_BATCH_BYTES } from '../core/protocol/batch.js';
+// A client that asked for batches (`?batch=1`) gets log lines as `logs` messages: the engine's
+// batches (the lines of one chunk of a command's output) as they are, and the single lines of
+// one turn of the event loop joined, one per run of lines of one source and stream. Each batch's
+// JSON text is made once for every client of the operation. Nothing waits for a batch to fill.
+// A client that did not ask gets one `log` per line.
+import type { LogMessage, OutputMessage, ServerMessage } from '../core/protocol/messages.js';
+import { batchRuns, expandBatch, MAX_BATCH_BYTES } from '../core/protocol/batch.js';
 
 export interface BackpressureOptions {
   /** Bytes queued for the client above which the slow-client clock starts. Default 1 MiB. */
@@ -30,9 +31,9 @@ export interface ChannelOptions extends BackpressureOptions {
  * clients of one operation get the same line objects and flush them in the same turn. Keyed by
  * the first line; the last and the count make sure it is the same run.
  */
-const batchesByFirstLine = new WeakMap<LogMessage, { last: LogMessage; count: number; batches: (OperationMessage | LogBatchMessage)[] }>();
+const batchesByFirstLine = new WeakMap<LogMessage, { last: LogMessage; count: number; batches: OutputMessage[] }>();
 
-function sharedBatches(lines: LogMessage[]): (OperationMessage | LogBatchMessage)[] {
+function sharedBatches(lines: LogMessage[]): OutputMessage[] {
   const first = lines[0]!;
   const last = lines.at(-1)!;
   const known = batchesByFirstLine.get(first);
@@ -40,23 +41,6 @@ function sharedBatches(lines: LogMessage[]): (OperationMessage | LogBatchMessage
   const batches = batchRuns(lines);
   batchesByFirstLine.set(first, { last, count: lines.length, batches });
   return batches;
-}
-
-/**
- * A message's JSON text, made once however many clients it goes to (a batch, a stage, the
- * complete). A single log line is not remembered: it goes to a client that did not ask for
- * batches, and remembering each would cost more than it saves.
- */
-const texts = new WeakMap<object, string>();
-
-export function messageText(message: ServerMessage): string {
-  if (message.type === 'log' || message.type === 'dropped') return JSON.stringify(message);
-  let text = texts.get(message);
-  if (text === undefined) {
-    text = JSON.stringify(message);
-    texts.set(message, text);
-  }
-  return text;
 }
 
 export abstract class Channel {
@@ -100,7 +84,7 @@ export abstract class Channel {
     this.end();
   }
 
-  send(message: OperationMessage): void {
+  send(message: OutputMessage): void {
     this.deliver(message, true);
   }
 
@@ -108,7 +92,7 @@ export abstract class Channel {
    * Sends a message of a replay: never dropped, because the replay waits for the client (see
    * `caughtUp`) instead of racing ahead of it.
    */
-  sendReplayed(message: OperationMessage): void {
+  sendReplayed(message: OutputMessage): void {
     this.deliver(message, false);
   }
 
@@ -127,8 +111,18 @@ export abstract class Channel {
     this.dropped += count;
   }
 
-  private deliver(message: OperationMessage, droppable: boolean): void {
+  private deliver(message: OutputMessage, droppable: boolean): void {
     if (!this.open) return;
+    if (message.type === 'logs') {
+      if (!this.batch) {
+        for (const line of expandBatch(message)) this.deliver(line, droppable);
+        return;
+      }
+      this.flush();
+      if (droppable && this.shouldDrop()) this.dropped += message.count;
+      else this.write(message);
+      return;
+    }
     if (message.type === 'log' && this.batch && message.encoding === undefined) {
       if (this.pendingDroppable !== droppable) this.flush();
       this.pendingDroppable = droppable;

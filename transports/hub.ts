@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import type { Engine, PikoPlugin } from '../core/engine/engine.js';
 import type { Operation } from '../core/engine/operation.js';
 import { readLogChunk } from '../core/state/operation-log.js';
-import type { OperationMessage } from '../core/protocol/messages.js';
+import { expandBatch } from '../core/protocol/batch.js';
+import type { OutputMessage } from '../core/protocol/messages.js';
 import type { Channel } from './channel.js';
 
 const PLUGIN_NAME = 'OperationHub';
@@ -30,18 +31,22 @@ export const REPLAY_QUEUE_BYTES = 128 * 1024;
 export class OperationHub implements PikoPlugin {
   readonly name = PLUGIN_NAME;
   private readonly channels = new Map<string, Set<Channel>>();
-  /** Channels still replaying the log, and the live messages that came meanwhile. */
-  private readonly catchingUp = new Map<Channel, { messages: OperationMessage[]; dropped: number }>();
+  /** Channels still replaying the log, and the live messages (and how many lines) that came meanwhile. */
+  private readonly catchingUp = new Map<Channel, { messages: OutputMessage[]; lines: number; dropped: number }>();
 
   apply(engine: Engine): void {
-    engine.hooks.message.tap(PLUGIN_NAME, (message, operation) => {
+    engine.hooks.output.tap(PLUGIN_NAME, (message, operation) => {
       const channels = this.channels.get(operation.id);
       if (!channels) return;
+      const lines = message.type === 'logs' ? message.count : message.type === 'log' ? 1 : 0;
       for (const channel of channels) {
         const held = this.catchingUp.get(channel);
         if (!held) channel.send(message);
-        else if (message.type === 'log' && held.messages.length >= CATCH_UP_BUFFER) held.dropped++;
-        else held.messages.push(message);
+        else if (lines > 0 && held.lines >= CATCH_UP_BUFFER) held.dropped += lines;
+        else {
+          held.messages.push(message);
+          held.lines += lines;
+        }
       }
       if (message.type === 'complete') {
         this.channels.delete(operation.id);
@@ -69,9 +74,14 @@ export class OperationHub implements PikoPlugin {
   async replay(logPath: string, since: number, channel: Channel, running: Operation | undefined, follow: boolean): Promise<void> {
     let last = since;
     let ended = false;
-    const deliver = (message: OperationMessage, replayed: boolean): void => {
+    const deliver = (message: OutputMessage, replayed: boolean): void => {
+      if (message.type === 'logs' && message.seq <= last) {
+        // Partly sent already: only the lines after.
+        for (const line of expandBatch(message)) deliver(line, replayed);
+        return;
+      }
       if (message.seq <= last) return;
-      last = message.seq;
+      last = message.type === 'logs' ? message.seq + message.count - 1 : message.seq;
       if (message.type === 'complete') ended = true;
       if (replayed) channel.sendReplayed(message);
       else channel.send(message);
@@ -80,7 +90,7 @@ export class OperationHub implements PikoPlugin {
     running?.log.flush();
     const live = running && follow;
     if (live) {
-      this.catchingUp.set(channel, { messages: [], dropped: 0 });
+      this.catchingUp.set(channel, { messages: [], lines: 0, dropped: 0 });
       this.attach(running.id, channel);
     }
     if (existsSync(logPath)) {

@@ -2,8 +2,8 @@
 // each event `id: <seq>` and `data: <the same JSON message>`, with comment lines to keep a
 // quiet stream open. It never sees a child process.
 import type { ServerResponse } from 'node:http';
-import type { CompleteFailureMessage, ServerMessage } from '../core/protocol/messages.js';
-import { Channel, messageText, type ChannelOptions } from './channel.js';
+import { messageText, type CompleteFailureMessage, type ServerMessage } from '../core/protocol/messages.js';
+import { Channel, type ChannelOptions } from './channel.js';
 
 /** One event of the stream: numbered messages carry their seq as the event id. */
 export function sseEvent(message: ServerMessage): string {

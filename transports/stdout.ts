@@ -11,6 +11,6 @@ export class StdoutTransport implements PikoPlugin {
   constructor(private readonly renderer: MessageRenderer) {}
 
   apply(engine: Engine): void {
-    engine.hooks.message.tap(PLUGIN_NAME, (message) => this.renderer.render(message));
+    engine.hooks.output.tap(PLUGIN_NAME, (message) => this.renderer.render(message));
   }
 }

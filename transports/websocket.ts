@@ -2,8 +2,8 @@
 // operation through the hub; the socket is closed after `complete`. It never sees a child
 // process.
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { CompleteFailureMessage, ServerMessage } from '../core/protocol/messages.js';
-import { Channel, messageText, type ChannelOptions } from './channel.js';
+import { messageText, type CompleteFailureMessage, type ServerMessage } from '../core/protocol/messages.js';
+import { Channel, type ChannelOptions } from './channel.js';
 
 /** Close codes the server uses (RFC 6455 section 7.4). */
 export const CLOSE = { DONE: 1000, GOING_AWAY: 1001, BAD_REQUEST: 1008 } as const;

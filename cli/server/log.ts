@@ -3,7 +3,7 @@
 import type { Engine, PikoPlugin } from '../../core/engine/engine.js';
 import { CoalescingWriter } from '../terminal/output.js';
 import { formatDuration } from '../terminal/render.js';
-import { shownLine } from '../terminal/faithful.js';
+import { needsCleaning, shownLine } from '../terminal/faithful.js';
 import { logText, sourceLabel } from '../../core/protocol/messages.js';
 
 const PLUGIN_NAME = 'ServerLogPlugin';
@@ -11,8 +11,8 @@ const PLUGIN_NAME = 'ServerLogPlugin';
 export interface ServerLogOutput {
   /** For lines that must be printed (an operation starting or ending). */
   write(text: string): void;
-  /** For operation output, which may be dropped when the server's stdout falls behind. */
-  writeDroppable(text: string): void;
+  /** For operation output (`lines` of it), which may be dropped when the server's stdout falls behind. */
+  writeDroppable(text: string, lines?: number): void;
 }
 
 export class ServerLogPlugin implements PikoPlugin {
@@ -21,17 +21,21 @@ export class ServerLogPlugin implements PikoPlugin {
   constructor(private readonly out: ServerLogOutput) {}
 
   apply(engine: Engine): void {
-    engine.hooks.message.tap(PLUGIN_NAME, (message, operation) => {
+    engine.hooks.output.tap(PLUGIN_NAME, (message, operation) => {
       const env = (): string => `${operation.project.name}/${operation.environment.name}`;
       switch (message.type) {
         case 'accepted':
           this.out.write(`${operation.id} ${operation.kind} ${env()}: started\n`);
           return;
-        case 'log': {
+        case 'log':
+        case 'logs': {
           // A log reader, not a terminal: what a progress line ended on, no escape sequences.
-          const text = logText(message);
-          const line = shownLine(text.endsWith('\n') ? text.slice(0, -1) : text, false);
-          this.out.writeDroppable(`[${operation.environment.name} ${sourceLabel(message.source)}] ${line}\n`);
+          const text = message.type === 'log' ? logText(message) : message.data;
+          const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+          const prefix = `[${operation.environment.name} ${sourceLabel(message.source)}] `;
+          let lines = message.type === 'log' ? [body] : body.split('\n');
+          if (needsCleaning(body)) lines = lines.map((line) => shownLine(line, false));
+          this.out.writeDroppable(`${prefix}${lines.join(`\n${prefix}`)}\n`, lines.length);
           return;
         }
         case 'complete': {

@@ -57,7 +57,7 @@ export interface CoalescingWriterOptions {
    * instead of queued, so a reader that falls behind cannot grow this process's memory.
    */
   maxBacklogBytes?: number;
-  /** The line written when dropping stops, given how many writes were dropped. */
+  /** The line written when dropping stops, given how many lines were dropped. */
   droppedNotice?: (count: number) => string;
 }
 
@@ -87,10 +87,10 @@ export class CoalescingWriter extends TurnBuffer {
     super.write(text);
   }
 
-  /** Like `write`, but dropped while the reader is more than `maxBacklogBytes` behind. */
-  writeDroppable(text: string): void {
+  /** Like `write`, but dropped (and counted as `lines`) while the reader is more than `maxBacklogBytes` behind. */
+  writeDroppable(text: string, lines = 1): void {
     if (this.backlog() > (this.options.maxBacklogBytes ?? Infinity)) {
-      this.dropped++;
+      this.dropped += lines;
       return;
     }
     this.write(text);

@@ -1,10 +1,10 @@
 // What a stage gets while it runs: its output writers, its cancel signal, and `exec`, which
 // runs a command in the worktree with the environment's variables, streamed line by line.
-import type { LogMessage, LogSource, Unsequenced } from '../protocol/messages.js';
+import type { LogSource } from '../protocol/messages.js';
 import { commandError, displayCommand, run } from './exec.js';
 import type { Operation } from './operation.js';
 import type { StageContext, StageDefinition } from './stage.js';
-import { StreamWriter } from './stream-writer.js';
+import { StreamWriter, type LogSink } from './stream-writer.js';
 
 export interface ContextOptions {
   signal: AbortSignal;
@@ -16,7 +16,7 @@ export interface ContextOptions {
 
 export function stageContext(operation: Operation, stage: StageDefinition, options: ContextOptions): StageContext {
   const source = stage.source ?? (stage.name as LogSource);
-  const sink = (message: Unsequenced<LogMessage>): void => void operation.emit(message);
+  const sink: LogSink = (message) => void operation.emit(message);
   const stdout = new StreamWriter({ source, stream: 'stdout', sink });
   const stderr = new StreamWriter({ source, stream: 'stderr', sink });
   const { signal } = options;

@@ -5,7 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { AsyncSeriesHook, SyncHook, type Hook } from 'tapable';
 import { PikoError, toPikoError } from '../errors.js';
-import type { CompleteMessage, OperationMessage, Unsequenced } from '../protocol/messages.js';
+import { expandBatch } from '../protocol/batch.js';
+import type { CompleteMessage, OperationMessage, OutputMessage, Unsequenced } from '../protocol/messages.js';
 import { environmentInfo } from '../state/rows.js';
 import { stageContext } from './context.js';
 import { Operation, type OperationSpec } from './operation.js';
@@ -41,7 +42,12 @@ export class Engine {
     settle: new AsyncSeriesHook<[Operation, PikoError | undefined]>(['operation', 'failure']),
 
     // -- output -----------------------------------------------------------------------------------
-    /** Every protocol message (accepted, stage, log, complete), with its seq: transports tap this. */
+    /**
+     * Every protocol message, with its seq, the lines of one burst of a command's output as one
+     * `logs` batch: piko's transports and logs tap this, so they work per chunk, not per line.
+     */
+    output: new SyncHook<[OutputMessage, Operation]>(['message', 'operation']),
+    /** Every protocol message (accepted, stage, log, complete), with its seq, one `log` per line. */
     message: new SyncHook<[OperationMessage, Operation]>(['message', 'operation']),
   });
 
@@ -165,13 +171,19 @@ export class Engine {
     });
   }
 
-  /** Takes ownership of `message`: it gets its seq in place (no copy on the per-line path). */
-  private emit(operation: Operation, message: Unsequenced<OperationMessage>): OperationMessage {
-    const sequenced = message as OperationMessage;
-    sequenced.seq = operation.takeSeq();
+  /**
+   * Takes ownership of `message`: it gets its seq in place (no copy on the per-line path). A
+   * batch's lines are made one by one only when something taps `message`.
+   */
+  private emit(operation: Operation, message: Unsequenced<OutputMessage>): OutputMessage {
+    const sequenced = message as OutputMessage;
+    sequenced.seq = operation.takeSeq(sequenced.type === 'logs' ? sequenced.count : 1);
     operation.log.append(sequenced);
     try {
-      this.hooks.message.call(sequenced, operation);
+      this.hooks.output.call(sequenced, operation);
+      if (this.hooks.message.taps.length > 0) {
+        for (const line of sequenced.type === 'logs' ? expandBatch(sequenced) : [sequenced]) this.hooks.message.call(line, operation);
+      }
     } catch (err) {
       // A tap that throws while output streams fails the operation cleanly instead of
       // tearing through the child process's pipe.

@@ -9,7 +9,7 @@ import type {
   LogSource,
   OperationKind,
   OperationRequest,
-  OperationMessage,
+  OutputMessage,
   StreamName,
   Unsequenced,
 } from '../protocol/messages.js';
@@ -41,7 +41,7 @@ export interface OperationSpec {
   configFile?: string | undefined;
 }
 
-type Emit = (operation: Operation, message: Unsequenced<OperationMessage>) => OperationMessage | undefined;
+type Emit = (operation: Operation, message: Unsequenced<OutputMessage>) => OutputMessage | undefined;
 
 export class Operation {
   readonly id: string;
@@ -109,7 +109,7 @@ export class Operation {
   }
 
   /** Gives the message its seq, logs it and hands it to every `message` tap. */
-  emit(message: Unsequenced<OperationMessage>): OperationMessage | undefined {
+  emit(message: Unsequenced<OutputMessage>): OutputMessage | undefined {
     if (this.closed) return undefined;
     return this.emitter(this, message);
   }
@@ -119,9 +119,11 @@ export class Operation {
     this.emit({ type: 'log', source, stream, data: text.endsWith('\n') ? text : `${text}\n` });
   }
 
-  /** @internal The engine's counter: 0, 1, 2… without gaps. */
-  takeSeq(): number {
-    return this.nextSeq++;
+  /** @internal The engine's counter: 0, 1, 2… without gaps; `count` numbers for a batch of lines. */
+  takeSeq(count = 1): number {
+    const seq = this.nextSeq;
+    this.nextSeq += count;
+    return seq;
   }
 
   /** @internal Called by the engine after `complete`. */

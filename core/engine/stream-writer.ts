@@ -1,10 +1,13 @@
 // The stage-output adapter: the only bridge between a child process and the engine's events.
-// Bytes in, one `log` message per line out, tagged with the source and stream it was made for.
+// Bytes in, lines out, tagged with the source and stream they were made for: the lines of one
+// chunk as one `logs` batch (a lone line as a `log`), so what follows works per chunk of output,
+// not per line.
 import { isUtf8 } from 'node:buffer';
 import { Writable } from 'node:stream';
-import type { LogMessage, LogSource, StreamName, Unsequenced } from '../protocol/messages.js';
+import { MAX_BATCH_BYTES } from '../protocol/batch.js';
+import type { LogBatchMessage, LogMessage, LogSource, StreamName, Unsequenced } from '../protocol/messages.js';
 
-export type LogSink = (message: Unsequenced<LogMessage>) => void;
+export type LogSink = (message: Unsequenced<LogMessage> | Unsequenced<LogBatchMessage>) => void;
 
 export interface StreamWriterOptions {
   source: LogSource;
@@ -17,7 +20,8 @@ export interface StreamWriterOptions {
 const NEWLINE = 0x0a;
 
 /**
- * A line-buffered Writable: complete lines are emitted as they arrive, the partial last line is
+ * A line-buffered Writable: complete lines are emitted as they arrive (those of one chunk
+ * together, in batches of at most MAX_BATCH_BYTES), the partial last line is
  * held until its newline comes or `flush()` is called (when the stage or command ends). Lines
  * that are not valid UTF-8 are emitted base64-encoded. One writer per (source, stream), so
  * stdout and stderr writing at once never mix inside a line.
@@ -68,13 +72,8 @@ export class StreamWriter extends Writable {
     }
     const complete = data.subarray(0, lastNewline + 1);
     if (isUtf8(complete)) {
-      // The common case: decode the whole run once, then cut it into lines.
-      const text = complete.toString('utf8');
-      let start = 0;
-      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-        this.sink({ type: 'log', source: this.source, stream: this.stream, data: text.slice(start, end + 1) });
-        start = end + 1;
-      }
+      // The common case: the whole run decoded once and handed on in batches, no string per line.
+      this.emitLines(complete.toString('utf8'));
     } else {
       let start = 0;
       for (let end = complete.indexOf(NEWLINE); end !== -1; end = complete.indexOf(NEWLINE, start)) {
@@ -83,6 +82,26 @@ export class StreamWriter extends Writable {
       }
     }
     if (lastNewline + 1 < data.length) this.hold(data.subarray(lastNewline + 1));
+  }
+
+  /** Whole lines of UTF-8 text (ending in a newline), in batches cut after a newline. */
+  private emitLines(text: string): void {
+    for (let start = 0; start < text.length; ) {
+      let end = text.length;
+      if (end - start > MAX_BATCH_BYTES) {
+        // A single line longer than a batch goes on its own.
+        const cut = text.lastIndexOf('\n', start + MAX_BATCH_BYTES - 1);
+        end = (cut >= start ? cut : text.indexOf('\n', start + MAX_BATCH_BYTES)) + 1;
+      }
+      const data = end - start === text.length ? text : text.slice(start, end);
+      const count = countNewlines(data);
+      this.sink(
+        count === 1
+          ? { type: 'log', source: this.source, stream: this.stream, data }
+          : { type: 'logs', source: this.source, stream: this.stream, data, count },
+      );
+      start = end;
+    }
   }
 
   private hold(bytes: Buffer): void {
@@ -109,6 +128,12 @@ export class StreamWriter extends Writable {
       });
     }
   }
+}
+
+function countNewlines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
+  return count;
 }
 
 /** The largest index ≤ `max` that does not split a UTF-8 sequence (or `max` for non-UTF-8 bytes). */

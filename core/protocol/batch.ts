@@ -1,6 +1,6 @@
 // Batched log lines: a run of consecutive lines of one source and stream as one `logs`
 // message, and back. Pure functions, used by the server's channels and the client.
-import type { LogBatchMessage, LogMessage, OperationMessage } from './messages.js';
+import type { LogBatchMessage, LogMessage, OutputMessage } from './messages.js';
 
 /**
  * The most bytes of lines in one batch, so one batch stays small wherever it goes (a frame, a
@@ -13,11 +13,11 @@ export const MAX_BATCH_BYTES = 48 * 1024;
 /**
  * Messages with each run of consecutive UTF-8 log lines of one source and stream (numbered
  * without a gap, every line but the last ending in a newline) joined into `logs` batches of at
- * most MAX_BATCH_BYTES (a longer line is a batch of its own). One JSON text for a run costs a
- * fraction of one per line.
+ * most MAX_BATCH_BYTES (a longer line is a batch of its own); batches already made pass as they
+ * are. One JSON text for a run costs a fraction of one per line.
  */
-export function batchRuns(messages: readonly OperationMessage[]): (OperationMessage | LogBatchMessage)[] {
-  const out: (OperationMessage | LogBatchMessage)[] = [];
+export function batchRuns(messages: readonly OutputMessage[]): OutputMessage[] {
+  const out: OutputMessage[] = [];
   let run: LogMessage[] = [];
   let runBytes = 0;
   const close = (): void => {

@@ -152,8 +152,14 @@ export interface LogBatchMessage {
 
 export type ServerMessage = OperationMessage | DroppedMessage | LogBatchMessage;
 
+/**
+ * What the engine's `output` hook carries: the operation's messages with the lines of one
+ * burst of a command's output as one `logs` batch (a lone line stays a `log`).
+ */
+export type OutputMessage = OperationMessage | LogBatchMessage;
+
 /** A message before the engine gives it its place in the operation. */
-export type Unsequenced<M> = M extends OperationMessage ? Omit<M, 'seq'> : never;
+export type Unsequenced<M> = M extends OutputMessage ? Omit<M, 'seq'> : never;
 
 // ---- client → server requests (validated by ./requests.ts) ------------------------------------
 
@@ -203,6 +209,24 @@ export type OperationRequest = CreateRequest | DestroyRequest | LifecycleRequest
 /** Renders protocol messages for a person (or as NDJSON): the local transport and every client use one. */
 export interface MessageRenderer {
   render(message: ServerMessage): void;
+}
+
+/**
+ * A message's JSON text, made once wherever it goes: the operation log and every client of the
+ * operation get the same text for a batch, a stage, the complete. A single log line is not
+ * remembered: it goes to a client that did not ask for batches (the log joins lines), and
+ * remembering each would cost more than it saves.
+ */
+const texts = new WeakMap<object, string>();
+
+export function messageText(message: ServerMessage): string {
+  if (message.type === 'log' || message.type === 'dropped') return JSON.stringify(message);
+  let text = texts.get(message);
+  if (text === undefined) {
+    text = JSON.stringify(message);
+    texts.set(message, text);
+  }
+  return text;
 }
 
 /** The label a terminal shows for a source: `script:setup` → `setup`. */

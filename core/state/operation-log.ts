@@ -1,10 +1,11 @@
 // Every message of an operation, appended to `$PIKO_HOME/logs/<operation>.ndjson` as it happens,
-// so a client can replay it later. Lines emitted in one burst (one chunk of child output) are
-// written with one system call at the end of that burst, and a run of lines of one source as one
-// `logs` batch (readers get the `log` messages back), rather than one JSON text per line.
+// so a client can replay it later. What is emitted in one burst is written with one system call
+// at the end of that burst, the lines of a chunk of child output as the one `logs` batch they
+// came as, and consecutive single lines of one source joined into one (readers get the `log`
+// messages back), rather than one JSON text per line.
 import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type LogBatchMessage, type OperationMessage } from '../protocol/messages.js';
+import { messageText, type LogBatchMessage, type OperationMessage, type OutputMessage } from '../protocol/messages.js';
 import { batchRuns, expandBatch } from '../protocol/batch.js';
 
 /**
@@ -16,7 +17,7 @@ export class OperationLog {
   readonly path: string;
   private fd: number | undefined;
   private closed = false;
-  private pending: OperationMessage[] = [];
+  private pending: OutputMessage[] = [];
   /** Why the log could not be written, once it could not. */
   failure: NodeJS.ErrnoException | undefined;
 
@@ -27,7 +28,7 @@ export class OperationLog {
     this.path = path;
   }
 
-  append(message: OperationMessage): void {
+  append(message: OutputMessage): void {
     // A log that cannot be written keeps nothing back either.
     if (this.closed || this.failure) return;
     if (this.pending.length === 0) queueMicrotask(() => this.flush());
@@ -43,7 +44,7 @@ export class OperationLog {
         mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
         this.fd = openSync(this.path, 'a', 0o600);
       }
-      writeSync(this.fd, `${batchRuns(messages).map((m) => JSON.stringify(m)).join('\n')}\n`);
+      writeSync(this.fd, `${batchRuns(messages).map(messageText).join('\n')}\n`);
     } catch (err) {
       this.failure = err as NodeJS.ErrnoException;
       this.onError(this.failure);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
-import { Channel, messageText } from '../../transports/channel.js';
+import { messageText, type OperationMessage, type OutputMessage, type ServerMessage } from '../../core/protocol/messages.js';
+import { Channel } from '../../transports/channel.js';
 
 class TestChannel extends Channel {
   queued = 0;
@@ -98,5 +98,28 @@ describe('the clients of one operation', () => {
     } finally {
       stringify.mockRestore();
     }
+  });
+
+  it('pass an engine batch on whole to a client that asked for batches, line by line to one that did not, and count its lines when dropped', () => {
+    const batch: OutputMessage = { type: 'logs', source: 'script:setup', stream: 'stdout', data: 'a\nb\nc\n', seq, count: 3 };
+    seq += 3;
+    const [batched, lines, slow] = [new TestChannel('op_1', { batch: true }), new TestChannel('op_1'), new TestChannel('op_1', { batch: true, softLimitBytes: 100, hardLimitBytes: 1000 })];
+    const before = log();
+    slow.queued = 2000;
+    for (const c of [batched, lines, slow]) {
+      c.send(before);
+      c.send(batch);
+      c.send(complete());
+    }
+    jest.runOnlyPendingTimers();
+    expect(batched.sent.map((m) => m.type)).toEqual(['log', 'logs', 'complete']);
+    expect(batched.sent[1]).toBe(batch);
+    expect(lines.sent.filter((m) => m.type === 'log').map((m) => [m.data, m.seq])).toEqual([
+      ['x\n', before.seq],
+      ['a\n', batch.seq],
+      ['b\n', batch.seq + 1],
+      ['c\n', batch.seq + 2],
+    ]);
+    expect(slow.sent).toEqual([{ type: 'dropped', operation: 'op_1', count: 4 }, expect.objectContaining({ type: 'complete' })]);
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { StageContext } from '../../../core/engine/engine.js';
 import { OperationLog, readOperationLog } from '../../../core/state/operation-log.js';
-import type { LogMessage, OperationMessage } from '../../../core/protocol/messages.js';
+import type { LogBatchMessage, LogMessage, OperationMessage, OutputMessage } from '../../../core/protocol/messages.js';
 import { cleanup, gates, ROOT, tempDir, waitForFile, waitUntilGone } from '../../helpers/fixtures.js';
 import { engineHarness, stagesPlugin } from '../../helpers/engine-fixtures.js';
 
@@ -140,6 +140,29 @@ describe('Engine', () => {
     await waitUntilGone(Number(await waitForFile(pidFile)), 'the printing child');
   });
 
+  it('hands `output` the lines of a chunk as one batch and `message` each of them, numbered without a gap', async () => {
+    const output: OutputMessage[] = [];
+    const h = engineHarness(
+      stagesPlugin('p', { name: 'printer', order: 1, run: async (ctx) => {
+        // One write of three lines: one chunk.
+        await ctx.exec('sh', ['-c', 'printf "a\\nb\\nc\\n"']);
+        ctx.info('done');
+      } }),
+      { name: 'Batches', apply: (engine) => engine.hooks.output.tap('Batches', (message) => void output.push(message)) },
+    );
+    const operation = h.operation();
+    expect((await h.engine.run(operation)).success).toBe(true);
+    const batch = output.find((m): m is LogBatchMessage => m.type === 'logs');
+    expect(batch).toMatchObject({ source: 'printer', stream: 'stdout', data: 'a\nb\nc\n', count: 3 });
+    // `message` got each line of it, and every message of both hooks is numbered 0, 1, 2… in order.
+    expect(logs(h.messages).slice(0, 3)).toEqual(['[printer/stdout] a', '[printer/stdout] b', '[printer/stdout] c']);
+    expect(h.messages.map((m) => m.seq)).toEqual(h.messages.map((_, i) => i));
+    expect(output.flatMap((m) => (m.type === 'logs' ? Array.from({ length: m.count }, (_, i) => m.seq + i) : [m.seq]))).toEqual(h.messages.map((m) => m.seq));
+    // The operation log keeps the batch as it came; its readers get the lines back.
+    expect(readFileSync(operation.log.path, 'utf8')).toContain(JSON.stringify(batch));
+    expect(readOperationLog(operation.log.path)).toEqual(h.messages);
+  });
+
   it('skips a stage when the stage itself gives a reason', async () => {
     const trail: string[] = [];
     const h = engineHarness(stagesPlugin('p', step('one', 1, trail), { ...step('two', 2, trail), skip: () => 'not today' }));
@@ -197,7 +220,7 @@ describe('Engine', () => {
     const h = engineHarness();
     expect(Object.isFrozen(h.engine.hooks)).toBe(true);
     expect(Object.keys(h.engine.hooks)).toEqual([
-      'registerStages', 'stageStart', 'stageEnd', 'command', 'settle', 'message',
+      'registerStages', 'stageStart', 'stageEnd', 'command', 'settle', 'output', 'message',
     ]);
   });
 

@@ -1,10 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
-import type { LogMessage, Unsequenced } from '../../../core/protocol/messages.js';
-import { StreamWriter, utf8Boundary } from '../../../core/engine/stream-writer.js';
+import type { LogBatchMessage, LogMessage, Unsequenced } from '../../../core/protocol/messages.js';
+import { MAX_BATCH_BYTES } from '../../../core/protocol/batch.js';
+import { StreamWriter, utf8Boundary, type LogSink } from '../../../core/engine/stream-writer.js';
+
+/** A sink that keeps every line as a `log` of its own, batches cut back into their lines. */
+function lineSink(messages: Unsequenced<LogMessage>[]): LogSink {
+  return (m) => {
+    if (m.type === 'log') messages.push(m);
+    else for (const data of m.data.split(/(?<=\n)/)) messages.push({ type: 'log', source: m.source, stream: m.stream, data });
+  };
+}
 
 function collect(options: { maxLineBytes?: number } = {}) {
   const messages: Unsequenced<LogMessage>[] = [];
-  const writer = new StreamWriter({ source: 'script:setup', stream: 'stdout', sink: (m) => messages.push(m), ...options });
+  const writer = new StreamWriter({ source: 'script:setup', stream: 'stdout', sink: lineSink(messages), ...options });
   return { writer, messages, data: () => messages.map((m) => m.data) };
 }
 
@@ -62,9 +71,32 @@ describe('StreamWriter', () => {
     expect(data().every((piece) => Buffer.byteLength(piece) <= 10)).toBe(true);
   });
 
+  it('hands on the lines of one chunk as batches of at most MAX_BATCH_BYTES, cut after a newline', () => {
+    const emitted: (Unsequenced<LogMessage> | Unsequenced<LogBatchMessage>)[] = [];
+    const writer = new StreamWriter({ source: 'git', stream: 'stdout', sink: (m) => emitted.push(m) });
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}\n`);
+    writer.write(lines.join(''));
+    writer.write('alone\n');
+    writer.write(`${'y'.repeat(MAX_BATCH_BYTES + 10)}\nafter\n`);
+    const batches = emitted.filter((m) => m.type === 'logs');
+    expect(batches.length).toBeGreaterThan(1);
+    for (const m of emitted.slice(0, batches.length)) {
+      expect(m.type).toBe('logs');
+      expect(m.data.length).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+      expect(m.data.endsWith('\n')).toBe(true);
+      expect((m as LogBatchMessage).count).toBe(m.data.split('\n').length - 1);
+    }
+    expect(emitted.slice(0, batches.length).map((m) => m.data).join('')).toBe(lines.join(''));
+    expect(emitted.slice(batches.length).map((m) => [m.type, m.data.length])).toEqual([
+      ['log', 'alone\n'.length],
+      ['log', MAX_BATCH_BYTES + 11],
+      ['log', 'after\n'.length],
+    ]);
+  });
+
   it('never mixes stdout and stderr lines written at once', () => {
     const messages: Unsequenced<LogMessage>[] = [];
-    const sink = (m: Unsequenced<LogMessage>) => messages.push(m);
+    const sink = lineSink(messages);
     const out = new StreamWriter({ source: 'git', stream: 'stdout', sink });
     const err = new StreamWriter({ source: 'git', stream: 'stderr', sink });
     for (let i = 0; i < 100; i++) {
@@ -80,7 +112,7 @@ describe('StreamWriter', () => {
   it('keeps every line of a real child writing to stdout and stderr at the same time intact', async () => {
     const { execa } = await import('execa');
     const messages: Unsequenced<LogMessage>[] = [];
-    const sink = (m: Unsequenced<LogMessage>) => messages.push(m);
+    const sink = lineSink(messages);
     const out = new StreamWriter({ source: 'git', stream: 'stdout', sink });
     const err = new StreamWriter({ source: 'git', stream: 'stderr', sink });
     // Two writers racing, with long lines so they cross pipe-buffer boundaries.
