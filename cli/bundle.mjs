@@ -9,7 +9,7 @@
 // cross between them (the error classes are recognised across copies, see core/errors.ts).
 // Dynamic imports inside a file are bundled into it and run when first reached.
 // dist/bin/meta.json says which sources each file holds.
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
@@ -35,9 +35,15 @@ const common = {
   // ws loads these optional speed-ups when they are installed, and cosmiconfig typescript for a
   // piko.config.ts. better-sqlite3 is bundled; its addon is loaded from its own folder.
   external: ['bufferutil', 'utf-8-validate', 'typescript'],
-  // The sources are ES modules: `import.meta.url` is the built file's URL.
+  // The sources are ES modules: `import.meta.url` is the built file's URL. `__load`: see below.
   define: { 'import.meta.url': '__pikoFileUrl' },
-  banner: { js: "var __pikoFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: {
+    js: [
+      "var __pikoFileUrl = require('node:url').pathToFileURL(__filename).href;",
+      // (`import (t)`, with its space, is left as it is below: where no entry set the importer.)
+      "var __load = (s) => (globalThis[Symbol.for('piko.import')] ?? ((t) => import (t)))(s);",
+    ].join(' '),
+  },
   metafile: true,
   sourcemap: 'linked',
   logLevel: 'warning',
@@ -113,6 +119,15 @@ while (Object.keys(entries).length > 0) {
   Object.assign(outputs, result.metafile.outputs);
   for (const name of Object.keys(entries)) built.add(name);
   entries = Object.fromEntries([...separate].filter(([, name]) => !built.has(name)).map(([source, name]) => [name, source]));
+}
+// On Node 20, code V8 compiled from a cache cannot make an `import()` (see compile-cache.ts),
+// and piko's built files are compiled from one. So in every file but the entry (which Node
+// compiles itself), each `import(` (a plugin, a code config) becomes `__load(`, which hands the
+// specifier to the entry's own import: the same length, so the source maps still fit.
+for (const file of Object.keys(outputs).filter((file) => file.endsWith('.js') && file !== 'dist/bin/piko.js')) {
+  const text = readFileSync(file, 'utf8');
+  if (text.includes('__load(')) throw new Error(`${file} already calls a __load of its own`);
+  writeFileSync(file, text.replace(/(?<![\w$.])import\(/g, '__load('));
 }
 // The sources are ES modules; these files are not.
 writeFileSync('dist/bin/package.json', `${JSON.stringify({ type: 'commonjs' })}\n`);

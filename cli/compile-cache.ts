@@ -1,8 +1,8 @@
 // V8's compiled code for piko's own built files, kept in $PIKO_HOME/cache between runs: a
 // command's files are then read, not parsed and compiled again. Node 22 does this itself
 // (`module.enableCompileCache`); on Node 20 the files of dist/bin are compiled here with V8's
-// cache, the rest as Node would. Not a file that calls `import()` (a plugin, a code config):
-// Node 20 cannot give code compiled from a cache its dynamic imports.
+// cache, the rest as Node would. Node 20 cannot give code compiled from a cache its dynamic
+// imports (a plugin, a code config): the build hands each to the entry's (see cli/bundle.mjs).
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -36,7 +36,7 @@ export function useCompileCache(bin: string, home: string): void {
   const compile = prototype._compile;
   const made: { file: string; script: Script }[] = [];
   prototype._compile = function (this: CompilingModule, content: string, filename: string): unknown {
-    if (dirname(filename) !== bin || content.includes('import(')) return compile.call(this, content, filename);
+    if (dirname(filename) !== bin) return compile.call(this, content, filename);
     const { size, mtimeMs } = statSync(filename);
     const file = join(dir, `${basename(filename)}-${size}-${Math.trunc(mtimeMs)}`);
     let cachedData: Buffer | undefined;

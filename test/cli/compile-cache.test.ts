@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import * as nodeModule from 'node:module';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, initProject, sandbox } from '../helpers/fixtures.js';
+import { cleanup, initProject, ROOT, sandbox } from '../helpers/fixtures.js';
 
 afterEach(cleanup);
 
@@ -45,11 +45,33 @@ describe('the compile cache', () => {
     expect(again.stdout).toBe(first.stdout);
     expect(filesIn(cache).map((file) => statSync(file).mtimeMs)).toEqual(before);
 
-    // A damaged cache changes nothing the user sees, and is replaced.
-    for (const file of files) writeFileSync(file, 'not a code cache');
+    // A damaged cache changes nothing the user sees, and is replaced (the files `list` compiles;
+    // `piko init` made its own).
+    const listed = files.filter((file) => /\/(program|commands-list)\.js-\d+-\d+$/.test(file));
+    expect(listed).toHaveLength(2);
+    for (const file of listed) writeFileSync(file, 'not a code cache');
     const damaged = await box.piko(['list'], repo);
     expect(damaged.exitCode).toBe(0);
     expect(damaged.stdout).toBe(first.stdout);
-    for (const file of files) expect(readFileSync(file, 'utf8')).not.toBe('not a code cache');
+    for (const file of listed) expect(readFileSync(file, 'utf8')).not.toBe('not a code cache');
+  });
+
+  it('gives a local create its cache, and a code config and a plugin still load from cached code', async () => {
+    const box = sandbox();
+    const repo = await initProject(box, {
+      'tools/team.mjs': readFileSync(join(ROOT, 'test', 'fixtures', 'team-plugin.mjs'), 'utf8'),
+      'piko.config.mjs': "export default { scripts: { setup: 'echo setting up' }, plugins: ['./tools/team.mjs'] };\n",
+    });
+    // The cache of the file that runs a local create, each time one ran.
+    const made: number[][] = [];
+    for (const name of ['one', 'two']) {
+      const created = await box.piko(['create', name, '--transport', 'stdout'], repo);
+      expect(created.exitCode).toBe(0);
+      expect(created.stdout).toContain('[setup] setting up');
+      expect(created.stdout).toContain(`[announce] announcing ${name} on port none`);
+      made.push(filesIn(join(box.home, 'cache')).filter((file) => file.split('/').pop()!.startsWith('delivery-configured.js-')).map((file) => statSync(file).mtimeMs));
+    }
+    // Made by the first create; the second compiled from it (and so imported the config and the plugin from cached code).
+    if (ownCache) expect(made).toEqual([[expect.any(Number)], made[0]]);
   });
 });
