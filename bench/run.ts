@@ -18,11 +18,13 @@ const FLOOD = `awk 'BEGIN { for (i = 0; i < 400000; i++) printf "%07d %s\\n", i,
 
 async function throughput(): Promise<void> {
   const dir = await repo('throughput', FLOOD);
+  // The same create with a setup that prints nothing: what a create costs besides the streaming.
+  const quiet = await repo('throughput-quiet', 'true');
   const server = await startServer();
-  const times: Record<string, number[]> = { shell: [], relay: [], stdout: [], websocket: [], sse: [] };
+  const times: Record<string, number[]> = { shell: [], relay: [], stdout: [], quiet: [], websocket: [], sse: [] };
   const out = join(work, 'out.txt');
   for (let run = 0; run < RUNS; run++) {
-    for (const variant of ['shell', 'relay', 'stdout', 'websocket', 'sse']) {
+    for (const variant of ['shell', 'relay', 'stdout', 'quiet', 'websocket', 'sse']) {
       if (variant === 'shell') {
         times.shell!.push(await timed(() => execa('sh', ['-c', `${FLOOD} > ${out}`])));
         continue;
@@ -30,6 +32,11 @@ async function throughput(): Promise<void> {
       if (variant === 'relay') {
         // The least a tool that prefixes each line of a script's output can do: a pipe through awk.
         times.relay!.push(await timed(() => execa('sh', ['-c', `${FLOOD} | awk '{ print "[setup] " $0 }' > ${out}`])));
+        continue;
+      }
+      if (variant === 'quiet') {
+        times.quiet!.push(await timed(() => execa('sh', ['-c', `node ${PIKO} create flood --transport stdout --no-attach > ${out} 2>/dev/null`], { cwd: quiet, env })));
+        await piko(['destroy', 'flood', '--force', '--transport', 'stdout'], quiet);
         continue;
       }
       const t = await timed(() => execa('sh', ['-c', `node ${PIKO} create flood --transport ${variant} --no-attach > ${out} 2>/dev/null`], { cwd: dir, env }));
@@ -47,6 +54,10 @@ async function throughput(): Promise<void> {
   }
   const relay = ratio('stdout', 'relay');
   row('throughput: local create / a prefixing relay', `${median(relay).toFixed(1)}×`, '≤ 2', median(relay) <= 2, `piko create --transport stdout ${ms(median(times.stdout!))} (with git worktree, tmux, state, the operation log) vs the script piped through awk adding the prefix ${ms(median(times.relay!))}; ratios ${spread(relay, 1)}`);
+  // What the streaming itself costs: the create that printed 400k lines less the same create
+  // printing nothing, against the relay (both include the script's own run).
+  const streaming = times.stdout!.map((t, i) => (t - times.quiet![i]!) / times.relay![i]!);
+  row('throughput: local streaming / a prefixing relay', `${median(streaming).toFixed(1)}×`, '≤ 2', median(streaming) <= 2, `piko create --transport stdout ${ms(median(times.stdout!))} less the same create with a setup that prints nothing ${ms(median(times.quiet!))}, vs the relay ${ms(median(times.relay!))}; ratios ${spread(streaming, 1)}`);
   row('throughput: stdout / bare shell', `${median(ratio('stdout', 'shell')).toFixed(1)}×`, '', undefined, `piko ${ms(median(times.stdout!))} (with git worktree, tmux, state) vs the script alone ${ms(median(times.shell!))}`);
 }
 
