@@ -14,6 +14,9 @@ import { warmCreate } from './warm.js';
 // ---- 1. throughput ---------------------------------------------------------------------------
 
 const LINE = 'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu';
+/** Preloaded into a client: writes its peak RSS (MB) to $PIKO_BENCH_PEAK as it exits. */
+const PEAK = join(ROOT, 'bench', 'peak.cjs');
+
 const FLOOD = `awk 'BEGIN { for (i = 0; i < 400000; i++) printf "%07d %s\\n", i, "${LINE}" }'`;
 
 async function throughput(): Promise<void> {
@@ -22,10 +25,15 @@ async function throughput(): Promise<void> {
   const quiet = await repo('throughput-quiet', 'true');
   const server = await startServer();
   const times: Record<string, number[]> = { shell: [], relay: [], stdout: [], quiet: [], websocket: [], sse: [] };
+  // Each client's peak RSS (MB), and Node's own for scale.
+  const peaks: Record<string, number[]> = { stdout: [], websocket: [], sse: [], node: [] };
+  const peakFile = join(work, 'peak.txt');
   const out = join(work, 'out.txt');
   for (let run = 0; run < RUNS; run++) {
     for (const variant of ['shell', 'relay', 'stdout', 'quiet', 'websocket', 'sse']) {
       if (variant === 'shell') {
+        await execa('node', ['-r', PEAK, '-e', '0'], { env: { ...env, PIKO_BENCH_PEAK: peakFile } });
+        peaks.node!.push(Number(readFileSync(peakFile, 'utf8')));
         times.shell!.push(await timed(() => execa('sh', ['-c', `${FLOOD} > ${out}`])));
         continue;
       }
@@ -39,7 +47,10 @@ async function throughput(): Promise<void> {
         await piko(['destroy', 'flood', '--force', '--transport', 'stdout'], quiet);
         continue;
       }
-      const t = await timed(() => execa('sh', ['-c', `node ${PIKO} create flood --transport ${variant} --no-attach > ${out} 2>/dev/null`], { cwd: dir, env }));
+      const t = await timed(() =>
+        execa('sh', ['-c', `node -r ${PEAK} ${PIKO} create flood --transport ${variant} --no-attach > ${out} 2>/dev/null`], { cwd: dir, env: { ...env, PIKO_BENCH_PEAK: peakFile } }),
+      );
+      peaks[variant]!.push(Number(readFileSync(peakFile, 'utf8')));
       const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('[setup] ')).length;
       if (lines !== 400_000) throw new Error(`${variant}: the client showed ${lines} of 400000 lines`);
       times[variant]!.push(t);
@@ -54,6 +65,10 @@ async function throughput(): Promise<void> {
   }
   const relay = ratio('stdout', 'relay');
   row('throughput: local create / a prefixing relay', `${median(relay).toFixed(1)}×`, '≤ 2', median(relay) <= 2, `piko create --transport stdout ${ms(median(times.stdout!))} (with git worktree, tmux, state, the operation log) vs the script piped through awk adding the prefix ${ms(median(times.relay!))}; ratios ${spread(relay, 1)}`);
+  for (const variant of ['websocket', 'sse']) {
+    const peak = median(peaks[variant]!);
+    row(`memory: ${variant} client peak RSS, 400k-line create`, `${peak.toFixed(0)} MB`, '≤ 50 MB', peak <= 50, `spread ${spread(peaks[variant]!, 0)} MB; node -e 0 ${median(peaks.node!).toFixed(0)} MB, the local create (stdout) ${median(peaks.stdout!).toFixed(0)} MB`);
+  }
   // What the streaming itself costs: the create that printed 400k lines less the same create
   // printing nothing, against the relay (both include the script's own run).
   const streaming = times.stdout!.map((t, i) => (t - times.quiet![i]!) / times.relay![i]!);
@@ -124,8 +139,14 @@ async function memory(): Promise<void> {
   socket.resume();
   await done;
   socket.close();
+  // What the server keeps once the operation and its client are done, and it has been idle long
+  // enough to give back what it took (cli/server/idle.ts: collections 1 s and 7 s after).
+  await new Promise((r) => setTimeout(r, 9000));
+  const after = rssMb(server.pid);
   await stopServer(server);
+  row('memory: server idle RSS', `${idle.toFixed(0)} MB`, '≤ 70 MB', idle <= 70, 'after start-up, before any request');
   row('memory: server peak RSS, stalled client sent 60 MB', `${peak.toFixed(0)} MB`, '≤ 150 MB', peak <= 150, `idle server ${idle.toFixed(0)} MB; the client was told ${dropped} lines were dropped`);
+  row('memory: server RSS after that operation / idle', `${(after / idle).toFixed(2)}×`, '≤ 1.2', after / idle <= 1.2, `${after.toFixed(0)} MB 9 s after the client caught up and left, against ${idle.toFixed(0)} MB idle`);
 }
 
 /** 50 clients re-attach to a finished 60 MB log and stop reading: the server must stay bounded. */
