@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { PikoError } from '../core/errors.js';
 import { ExitError } from './exit.js';
+import { print, stdoutColumns } from './terminal/print.js';
 
 interface StreamOptions {
   json?: boolean;
@@ -56,8 +57,15 @@ export function run(version: string): void {
     .version(version, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError()
-    // Kept for fail(), which says it in piko's voice (loading that only when something failed).
-    .configureOutput({ outputError: (text) => (usageError = text) })
+    .configureOutput({
+      // Kept for fail(), which says it in piko's voice (loading that only when something failed).
+      outputError: (text) => (usageError = text),
+      // Help in one write, without making process.stdout where stdout is no terminal (see print.ts).
+      writeOut: print,
+      getOutHelpWidth: () => stdoutColumns() ?? 80,
+      // piko's help has no colours of its own to keep or strip.
+      getOutHasColors: () => false,
+    })
     .enablePositionalOptions()
     .exitOverride();
 

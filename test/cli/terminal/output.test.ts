@@ -1,4 +1,5 @@
 // What the CLI prints, and what it does when its output or its terminal goes away.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -34,6 +35,18 @@ describe('CLI output', () => {
     expect(JSON.parse((await box.piko(['list', '--json'], repo)).stdout)).toEqual([
       expect.objectContaining({ name: 'headless', status: 'ready' }),
     ]);
+  });
+
+  it('--help into a reader that is gone (| true) ends quietly, as a command\'s answer does', async () => {
+    for (const args of [['--help'], ['create', '--help'], ['list']]) {
+      const child = spawn('node', [PIKO_BIN, ...args], { env: sandbox().env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Closed long before piko has started and writes.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
+    }
   });
 
   it('SIGTERM (or a closed terminal) cancels a local create and rolls back', async () => {
