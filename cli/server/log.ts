@@ -4,7 +4,7 @@ import type { Engine, PikoPlugin } from '../../core/engine/engine.js';
 import { CoalescingWriter } from '../terminal/output.js';
 import { formatDuration } from '../terminal/render.js';
 import { needsCleaning, shownLine } from '../terminal/faithful.js';
-import { logText, sourceLabel } from '../../core/protocol/messages.js';
+import { isPlain, logText, sourceLabel } from '../../core/protocol/messages.js';
 
 const PLUGIN_NAME = 'ServerLogPlugin';
 
@@ -34,7 +34,7 @@ export class ServerLogPlugin implements PikoPlugin {
           const body = text.endsWith('\n') ? text.slice(0, -1) : text;
           const prefix = `[${operation.environment.name} ${sourceLabel(message.source)}] `;
           let lines = message.type === 'log' ? [body] : body.split('\n');
-          if (needsCleaning(body)) lines = lines.map((line) => shownLine(line, false));
+          if (!isPlain(message) && needsCleaning(body)) lines = lines.map((line) => shownLine(line, false));
           this.out.writeDroppable(`${prefix}${lines.join(`\n${prefix}`)}\n`, lines.length);
           return;
         }

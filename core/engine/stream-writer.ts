@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Writable } from 'node:stream';
 import { MAX_BATCH_BYTES } from '../protocol/batch.js';
-import type { LogBatchMessage, LogMessage, LogSource, StreamName, Unsequenced } from '../protocol/messages.js';
+import { markPlain, type LogBatchMessage, type LogMessage, type LogSource, type StreamName, type Unsequenced } from '../protocol/messages.js';
 
 export type LogSink = (message: Unsequenced<LogMessage> | Unsequenced<LogBatchMessage>) => void;
 
@@ -73,7 +73,7 @@ export class StreamWriter extends Writable {
     const complete = data.subarray(0, lastNewline + 1);
     if (isUtf8(complete)) {
       // The common case: the whole run decoded once and handed on in batches, no string per line.
-      this.emitLines(complete.toString('utf8'));
+      this.emitLines(complete.toString('utf8'), !mayNeedCleaning(complete));
     } else {
       let start = 0;
       for (let end = complete.indexOf(NEWLINE); end !== -1; end = complete.indexOf(NEWLINE, start)) {
@@ -84,8 +84,8 @@ export class StreamWriter extends Writable {
     if (lastNewline + 1 < data.length) this.hold(data.subarray(lastNewline + 1));
   }
 
-  /** Whole lines of UTF-8 text (ending in a newline), in batches cut after a newline. */
-  private emitLines(text: string): void {
+  /** Whole lines of UTF-8 text (ending in a newline), in batches cut after a newline; `plain`: no control characters. */
+  private emitLines(text: string, plain: boolean): void {
     for (let start = 0; start < text.length; ) {
       let end = text.length;
       if (end - start > MAX_BATCH_BYTES) {
@@ -95,11 +95,12 @@ export class StreamWriter extends Writable {
       }
       const data = end - start === text.length ? text : text.slice(start, end);
       const count = countNewlines(data);
-      this.sink(
+      const message: Unsequenced<LogMessage> | Unsequenced<LogBatchMessage> =
         count === 1
           ? { type: 'log', source: this.source, stream: this.stream, data }
-          : { type: 'logs', source: this.source, stream: this.stream, data, count },
-      );
+          : { type: 'logs', source: this.source, stream: this.stream, data, count };
+      if (plain) markPlain(message);
+      this.sink(message);
       start = end;
     }
   }
@@ -128,6 +129,17 @@ export class StreamWriter extends Writable {
       });
     }
   }
+}
+
+/**
+ * Bytes that may stand for a character a terminal must not get raw: C0 controls but tab and
+ * newline, DEL, and 0xC2, the first byte of U+0080–U+00BF in UTF-8 (C1 controls among them).
+ */
+const CONTROL_BYTES = [...Array.from({ length: 32 }, (_, byte) => byte).filter((byte) => byte !== 0x09 && byte !== 0x0a), 0x7f, 0xc2];
+
+/** Whether `bytes` may hold a control character: one native search per byte value, several times quicker than a look at the decoded text. */
+function mayNeedCleaning(bytes: Buffer): boolean {
+  return CONTROL_BYTES.some((byte) => bytes.includes(byte));
 }
 
 function countNewlines(text: string): number {

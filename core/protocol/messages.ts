@@ -229,6 +229,21 @@ export function messageText(message: ServerMessage): string {
   return text;
 }
 
+/**
+ * Log messages whose lines are known to hold no control character: the StreamWriter looks at a
+ * chunk's bytes, where that is cheaper than a renderer's look at the text. Only in the process
+ * that made them; what comes over the wire is looked at again.
+ */
+const plain = new WeakSet<object>();
+
+export function markPlain(message: Unsequenced<LogMessage> | Unsequenced<LogBatchMessage>): void {
+  plain.add(message);
+}
+
+export function isPlain(message: ServerMessage): boolean {
+  return plain.has(message);
+}
+
 /** The label a terminal shows for a source: `script:setup` → `setup`. */
 export function sourceLabel(source: string): string {
   return source.startsWith('script:') ? source.slice('script:'.length) : source;

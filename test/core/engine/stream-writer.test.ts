@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { LogBatchMessage, LogMessage, Unsequenced } from '../../../core/protocol/messages.js';
+import { isPlain, type LogBatchMessage, type LogMessage, type ServerMessage, type Unsequenced } from '../../../core/protocol/messages.js';
 import { MAX_BATCH_BYTES } from '../../../core/protocol/batch.js';
 import { StreamWriter, utf8Boundary, type LogSink } from '../../../core/engine/stream-writer.js';
 
@@ -91,6 +91,23 @@ describe('StreamWriter', () => {
       ['log', 'alone\n'.length],
       ['log', MAX_BATCH_BYTES + 11],
       ['log', 'after\n'.length],
+    ]);
+  });
+
+  it('marks as plain only the lines its bytes show hold no control character', () => {
+    const emitted: (Unsequenced<LogMessage> | Unsequenced<LogBatchMessage>)[] = [];
+    const writer = new StreamWriter({ source: 'git', stream: 'stdout', sink: (m) => emitted.push(m) });
+    const chunks = ['plain\tline\nnaïve ✓\n', 'red \x1b[31mx\x1b[0m\n', 'bell \x07\n', 'del \x7f\n', 'csi \u009b2J\n', 'pound £\n', 'progress 10%\rprogress 100%\r\n'];
+    for (const chunk of chunks) writer.write(chunk);
+    expect(emitted.map((m) => [m.data, isPlain(m as ServerMessage)])).toEqual([
+      ['plain\tline\nnaïve ✓\n', true],
+      ['red \x1b[31mx\x1b[0m\n', false],
+      ['bell \x07\n', false],
+      ['del \x7f\n', false],
+      ['csi \u009b2J\n', false],
+      // U+00A3 starts with the byte C1 controls start with: looked at again by the renderer.
+      ['pound £\n', false],
+      ['progress 10%\rprogress 100%\r\n', false],
     ]);
   });
 
