@@ -65,15 +65,15 @@ async function throughput(): Promise<void> {
   }
   const relay = ratio('stdout', 'relay');
   row('throughput: local create / a prefixing relay', `${median(relay).toFixed(1)}×`, '≤ 2', median(relay) <= 2, `piko create --transport stdout ${ms(median(times.stdout!))} (with git worktree, tmux, state, the operation log) vs the script piped through awk adding the prefix ${ms(median(times.relay!))}; ratios ${spread(relay, 1)}`);
-  for (const variant of ['websocket', 'sse']) {
-    const peak = median(peaks[variant]!);
-    row(`memory: ${variant} client peak RSS, 400k-line create`, `${peak.toFixed(0)} MB`, '≤ 50 MB', peak <= 50, `spread ${spread(peaks[variant]!, 0)} MB; node -e 0 ${median(peaks.node!).toFixed(0)} MB, the local create (stdout) ${median(peaks.stdout!).toFixed(0)} MB`);
-  }
   // What the streaming itself costs: the create that printed 400k lines less the same create
   // printing nothing, against the relay (both include the script's own run).
   const streaming = times.stdout!.map((t, i) => (t - times.quiet![i]!) / times.relay![i]!);
   row('throughput: local streaming / a prefixing relay', `${median(streaming).toFixed(1)}×`, '≤ 2', median(streaming) <= 2, `piko create --transport stdout ${ms(median(times.stdout!))} less the same create with a setup that prints nothing ${ms(median(times.quiet!))}, vs the relay ${ms(median(times.relay!))}; ratios ${spread(streaming, 1)}`);
   row('throughput: stdout / bare shell', `${median(ratio('stdout', 'shell')).toFixed(1)}×`, '', undefined, `piko ${ms(median(times.stdout!))} (with git worktree, tmux, state) vs the script alone ${ms(median(times.shell!))}`);
+  for (const variant of ['websocket', 'sse']) {
+    const peak = median(peaks[variant]!);
+    row(`memory: ${variant} client peak RSS, 400k-line create`, `${peak.toFixed(0)} MB`, '≤ 50 MB', peak <= 50, `spread ${spread(peaks[variant]!, 0)} MB; node -e 0 ${median(peaks.node!).toFixed(0)} MB, the local create (stdout) ${median(peaks.stdout!).toFixed(0)} MB`);
+  }
 }
 
 // ---- 2. latency ------------------------------------------------------------------------------
