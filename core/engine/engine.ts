@@ -44,7 +44,8 @@ export class Engine {
     // -- output -----------------------------------------------------------------------------------
     /**
      * Every protocol message, with its seq, the lines of one burst of a command's output as one
-     * `logs` batch: piko's transports and logs tap this, so they work per chunk, not per line.
+     * `logs` batch: piko's transports and the server's own output tap this, so they work per
+     * chunk, not per line.
      */
     output: new SyncHook<[OutputMessage, Operation]>(['message', 'operation']),
     /** Every protocol message (accepted, stage, log, complete), with its seq, one `log` per line. */

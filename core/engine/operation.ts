@@ -108,7 +108,7 @@ export class Operation {
     return this.abort.signal.aborted ? (this.abort.signal.reason as PikoError) : undefined;
   }
 
-  /** Gives the message its seq, logs it and hands it to every `message` tap. */
+  /** Gives the message its seq, logs it and hands it to every `output` tap (and, line by line, to every `message` tap). */
   emit(message: Unsequenced<OutputMessage>): OutputMessage | undefined {
     if (this.closed) return undefined;
     return this.emitter(this, message);

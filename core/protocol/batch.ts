@@ -1,5 +1,6 @@
 // Batched log lines: a run of consecutive lines of one source and stream as one `logs`
-// message, and back. Pure functions, used by the server's channels and the client.
+// message, and back. Pure functions, used wherever batches are made or read: the engine, the
+// operation log, the server's channels and the client.
 import type { LogBatchMessage, LogMessage, OutputMessage } from './messages.js';
 
 /**
