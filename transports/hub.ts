@@ -13,8 +13,11 @@ import type { Channel } from './channel.js';
 
 const PLUGIN_NAME = 'OperationHub';
 
-/** Live messages held for one client while it catches up with the log; log lines past this are dropped (and counted). */
-const CATCH_UP_BUFFER = 20_000;
+/**
+ * Live log lines held for one client while it catches up with the log; past this they are
+ * dropped, and counted unless the replay reads them from the log after all.
+ */
+export const CATCH_UP_BUFFER = 20_000;
 /**
  * How much of the log a replay reads at a time. It then waits until the client has taken what
  * was queued (down to REPLAY_QUEUE_BYTES), so a client that does not read costs the server
@@ -31,8 +34,11 @@ export const REPLAY_QUEUE_BYTES = 128 * 1024;
 export class OperationHub implements PikoPlugin {
   readonly name = PLUGIN_NAME;
   private readonly channels = new Map<string, Set<Channel>>();
-  /** Channels still replaying the log, and the live messages (and how many lines) that came meanwhile. */
-  private readonly catchingUp = new Map<Channel, { messages: OutputMessage[]; lines: number; dropped: number }>();
+  /**
+   * Channels still replaying the log, and the live messages that came meanwhile: those held
+   * (and how many lines), and the seq ranges of the lines dropped.
+   */
+  private readonly catchingUp = new Map<Channel, { messages: OutputMessage[]; lines: number; dropped: [number, number][] }>();
 
   apply(engine: Engine): void {
     engine.hooks.output.tap(PLUGIN_NAME, (message, operation) => {
@@ -42,7 +48,7 @@ export class OperationHub implements PikoPlugin {
       for (const channel of channels) {
         const held = this.catchingUp.get(channel);
         if (!held) channel.send(message);
-        else if (lines > 0 && held.lines >= CATCH_UP_BUFFER) held.dropped += lines;
+        else if (lines > 0 && held.lines >= CATCH_UP_BUFFER) held.dropped.push([message.seq, message.seq + lines - 1]);
         else {
           held.messages.push(message);
           held.lines += lines;
@@ -90,7 +96,7 @@ export class OperationHub implements PikoPlugin {
     running?.log.flush();
     const live = running && follow;
     if (live) {
-      this.catchingUp.set(channel, { messages: [], lines: 0, dropped: 0 });
+      this.catchingUp.set(channel, { messages: [], lines: 0, dropped: [] });
       this.attach(running.id, channel);
     }
     if (existsSync(logPath)) {
@@ -104,7 +110,8 @@ export class OperationHub implements PikoPlugin {
     const held = this.catchingUp.get(channel);
     this.catchingUp.delete(channel);
     if (held) {
-      channel.countDropped(held.dropped);
+      // The log has every line: only those after what the replay read from it are missing.
+      channel.countDropped(held.dropped.reduce((sum, [first, end]) => sum + Math.max(0, end - Math.max(first, last + 1) + 1), 0));
       for (const message of held.messages) deliver(message, false);
     }
     if (ended || !live) channel.close();

@@ -5,9 +5,12 @@ import type { ServerResponse } from 'node:http';
 import { messageText, type CompleteFailureMessage, type ServerMessage } from '../core/protocol/messages.js';
 import { Channel, type ChannelOptions } from './channel.js';
 
-/** One event of the stream: numbered messages carry their seq as the event id. */
+/**
+ * One event of the stream: numbered messages carry their seq as the event id, a batch the seq
+ * of its last line (so a client that resumes from it with Last-Event-ID gets none of it again).
+ */
 export function sseEvent(message: ServerMessage): string {
-  const id = 'seq' in message ? `id: ${message.seq}\n` : '';
+  const id = message.type === 'logs' ? `id: ${message.seq + message.count - 1}\n` : 'seq' in message ? `id: ${message.seq}\n` : '';
   return `${id}data: ${messageText(message)}\n\n`;
 }
 

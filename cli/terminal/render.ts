@@ -105,9 +105,9 @@ export class TerminalRenderer implements MessageRenderer {
         if (message.type === 'log' && message.encoding === 'base64') {
           // Not UTF-8: the bytes as the command printed them (a latin1 string maps each byte to
           // one character and back, so cleaning and colouring leave the rest untouched).
+          // One write, like every line: a writer may flush between two (see output.ts).
           const bytes = Buffer.from(message.data, 'base64').toString('latin1');
-          this.write(prefix);
-          this.write(Buffer.from(`${this.shown(withoutNewline(bytes), message.stream, true)}\n`, 'latin1'));
+          this.write(Buffer.concat([Buffer.from(prefix), Buffer.from(`${this.shown(withoutNewline(bytes), message.stream, true)}\n`, 'latin1')]));
           return;
         }
         const body = withoutNewline(message.data);

@@ -180,17 +180,47 @@ export class Engine {
     const sequenced = message as OutputMessage;
     sequenced.seq = operation.takeSeq(sequenced.type === 'logs' ? sequenced.count : 1);
     operation.log.append(sequenced);
-    try {
-      this.hooks.output.call(sequenced, operation);
-      if (this.hooks.message.taps.length > 0) {
-        for (const line of sequenced.type === 'logs' ? expandBatch(sequenced) : [sequenced]) this.hooks.message.call(line, operation);
-      }
-    } catch (err) {
-      // A tap that throws while output streams fails the operation cleanly instead of
-      // tearing through the child process's pipe.
-      operation.cancel(toPikoError(err));
-    }
+    this.deliver(sequenced, operation);
     return sequenced;
+  }
+
+  /** Messages emitted while the taps are being called, waiting for their turn. */
+  private waiting: [OutputMessage, Operation][] | undefined;
+
+  /**
+   * Hands `message` to the `output` taps, then each of its lines to the `message` taps. A
+   * message a tap emits meanwhile waits until the taps are done with the one before, so every
+   * tap sees the messages in seq order; a tap that throws fails the operation, and the taps
+   * still get every line after it.
+   */
+  private deliver(message: OutputMessage, operation: Operation): void {
+    if (this.waiting) {
+      this.waiting.push([message, operation]);
+      return;
+    }
+    const waiting: [OutputMessage, Operation][] = (this.waiting = [[message, operation]]);
+    try {
+      for (let i = 0; i < waiting.length; i++) {
+        const [next, of] = waiting[i]!;
+        tapping(of, () => this.hooks.output.call(next, of));
+        if (this.hooks.message.taps.length === 0) continue;
+        for (const line of next.type === 'logs' ? expandBatch(next) : [next]) tapping(of, () => this.hooks.message.call(line, of));
+      }
+    } finally {
+      this.waiting = undefined;
+    }
+  }
+}
+
+/**
+ * Calls a hook while output streams: a tap that throws fails the operation cleanly instead of
+ * tearing through the child process's pipe.
+ */
+function tapping(operation: Operation, call: () => void): void {
+  try {
+    call();
+  } catch (err) {
+    operation.cancel(toPikoError(err));
   }
 }
 

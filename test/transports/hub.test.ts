@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
 import { Channel } from '../../transports/channel.js';
-import { OperationHub, REPLAY_QUEUE_BYTES, REPLAY_STEP_BYTES } from '../../transports/hub.js';
+import { CATCH_UP_BUFFER, OperationHub, REPLAY_QUEUE_BYTES, REPLAY_STEP_BYTES } from '../../transports/hub.js';
 import { engineHarness, stagesPlugin } from '../helpers/engine-fixtures.js';
 import { cleanup, tempDir } from '../helpers/fixtures.js';
 
@@ -70,6 +70,51 @@ describe('re-attaching to a running operation', () => {
     const all = h.messages as OperationMessage[];
     expect(seqs(channel.sent)).toEqual(all.map((m) => m.seq));
     expect(channel.sent.at(-1)).toMatchObject({ type: 'complete', success: true });
+    expect(channel.closed).toBe(true);
+  });
+
+  it('says nothing was missed when the live lines it could not hold were in the log it replayed', async () => {
+    /** A promise and what settles it. */
+    const opening = () => {
+      let open!: () => void;
+      return { opened: new Promise<void>((resolve) => (open = resolve)), open: () => open() };
+    };
+    const [more, end] = [opening(), opening()];
+    let started!: () => void;
+    const logged = new Promise<void>((resolve) => (started = resolve));
+    let said!: () => void;
+    const saidAll = new Promise<void>((resolve) => (said = resolve));
+    const hub = new OperationHub();
+    const h = engineHarness(
+      hub,
+      stagesPlugin('p', {
+        name: 'talk',
+        order: 1,
+        async run(ctx) {
+          ctx.info('first');
+          started();
+          await more.opened;
+          // More than a catching-up client is held, all while it waits.
+          for (let i = 0; i < CATCH_UP_BUFFER + 500; i++) ctx.info(`line ${i}`);
+          said();
+          await end.opened;
+        },
+      }),
+    );
+    const operation = h.operation();
+    const done = h.engine.run(operation);
+    await logged;
+    const channel = new MemoryChannel(operation.id);
+    channel.onFirstCatchUp = async () => {
+      more.open();
+      await saidAll;
+    };
+    // The replay reads every line from the log; the end of the operation then comes live.
+    await hub.replay(operation.log.path, -1, channel, operation, true);
+    end.open();
+    await done;
+    expect(channel.sent.filter((m) => m.type === 'dropped')).toEqual([]);
+    expect(seqs(channel.sent)).toEqual((h.messages as OperationMessage[]).map((m) => m.seq));
     expect(channel.closed).toBe(true);
   });
 

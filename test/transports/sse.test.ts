@@ -6,6 +6,7 @@ import { createParser } from 'eventsource-parser';
 import { readOperationLog } from '../../core/state/operation-log.js';
 import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
 import { cleanup, gates, type Gates, initProject, sandbox, type Sandbox, waitForFile, waitUntilGone } from '../helpers/fixtures.js';
+import { sseEvent } from '../../transports/sse.js';
 import { connect, exchange, expectAccountedFor, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
 
 afterEach(async () => {
@@ -149,6 +150,15 @@ describe('SSE', () => {
     expect(expectAccountedFor(events.map((e) => e.message), logged)).toBeGreaterThan(0);
     expect(logged.filter((m) => m.type === 'log' && m.source === 'script:setup')).toHaveLength(400_000);
     expect(events.at(-1)!.message).toMatchObject({ type: 'complete', success: true });
+  });
+});
+
+describe('an event', () => {
+  it('carries its seq as its id; a batch the seq of its last line, so resuming from it repeats none of it', () => {
+    expect(sseEvent({ type: 'stage', name: 'git', state: 'start', seq: 4 })).toBe('id: 4\ndata: {"type":"stage","name":"git","state":"start","seq":4}\n\n');
+    const batch = sseEvent({ type: 'logs', source: 'git', stream: 'stdout', data: 'a\nb\nc\n', seq: 12, count: 3 });
+    expect(parse(batch)).toEqual([{ id: '14', message: expect.objectContaining({ type: 'logs', seq: 12, count: 3 }) }]);
+    expect(sseEvent({ type: 'dropped', operation: 'op_1', count: 2 })).toBe('data: {"type":"dropped","operation":"op_1","count":2}\n\n');
   });
 });
 

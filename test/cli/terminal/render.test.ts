@@ -40,6 +40,16 @@ describe('TerminalRenderer', () => {
     expect(err).toBe('');
   });
 
+  it('writes each message in one piece, a line that is not UTF-8 with its prefix too (a writer may flush between two writes)', () => {
+    const writes: (string | Uint8Array)[] = [];
+    const renderer = new TerminalRenderer({ write: (t) => void writes.push(t), color: true });
+    renderer.render({ type: 'log', source: 'script:setup', stream: 'stdout', data: Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]).toString('base64'), encoding: 'base64', seq: 1 });
+    renderer.render({ type: 'logs', source: 'script:setup', stream: 'stdout', data: 'a\nb\n', seq: 2, count: 2 });
+    expect(writes).toHaveLength(2);
+    expect(Buffer.from(writes[0]!)).toEqual(Buffer.concat([Buffer.from('\x1b[36m[setup]\x1b[39m caf'), Buffer.from([0xe9, 0x0a])]));
+    expect(writes[1]).toBe('\x1b[36m[setup]\x1b[39m a\n\x1b[36m[setup]\x1b[39m b\n');
+  });
+
   it('colours stderr lines yellow and each source the same way, only when colour is on', () => {
     const line: ServerMessage = { type: 'log', source: 'git', stream: 'stderr', data: 'warn\n', seq: 1 };
     const coloured = render([line, line], true).out.split('\n');

@@ -163,6 +163,34 @@ describe('Engine', () => {
     expect(readOperationLog(operation.log.path)).toEqual(h.messages);
   });
 
+  it('hands every tap the messages in seq order, when a tap emits one of its own meanwhile or throws', async () => {
+    const seen: { hook: string; seq: number; data?: string }[] = [];
+    const h = engineHarness(
+      stagesPlugin('p', { name: 'printer', order: 1, run: (ctx) => ctx.exec('sh', ['-c', 'printf "ERROR a\\nb\\nc\\n"']).then(() => undefined) }),
+      {
+        name: 'Watcher',
+        apply(engine) {
+          engine.hooks.output.tap('Watcher', (message) => void seen.push({ hook: 'output', seq: message.seq }));
+          engine.hooks.message.tap('Watcher', (message, operation) => {
+            if (message.type !== 'log') return;
+            seen.push({ hook: 'message', seq: message.seq, data: message.data });
+            if (message.data === 'ERROR a\n') operation.info('piko', 'an error was printed');
+            if (message.data === 'b\n') throw new Error('cannot read b');
+          });
+        },
+      },
+    );
+    const complete = await h.engine.run(h.operation());
+    expect(complete).toMatchObject({ success: false, error: 'plugin Watcher failed in hook message: cannot read b' });
+    const lines = seen.filter((s) => s.hook === 'message');
+    // The info came after the whole batch, and the line after the one that threw still came.
+    expect(lines.slice(0, 4).map((s) => s.data)).toEqual(['ERROR a\n', 'b\n', 'c\n', 'an error was printed\n']);
+    for (const hook of ['output', 'message']) {
+      const seqs = seen.filter((s) => s.hook === hook).map((s) => s.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    }
+  });
+
   it('skips a stage when the stage itself gives a reason', async () => {
     const trail: string[] = [];
     const h = engineHarness(stagesPlugin('p', step('one', 1, trail), { ...step('two', 2, trail), skip: () => 'not today' }));
