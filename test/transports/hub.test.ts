@@ -37,6 +37,13 @@ class MemoryChannel extends Channel {
 
 const seqs = (messages: ServerMessage[]) => messages.map((m) => ('seq' in m ? m.seq : -2));
 
+/** A promise and what settles it. */
+function opening(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open: () => open() };
+}
+
 describe('re-attaching to a running operation', () => {
   it('joins the replayed log and the live messages by seq: every message once, in order, then closes', async () => {
     let release!: () => void;
@@ -74,16 +81,7 @@ describe('re-attaching to a running operation', () => {
   });
 
   it('says nothing was missed when the live lines it could not hold were in the log it replayed', async () => {
-    /** A promise and what settles it. */
-    const opening = () => {
-      let open!: () => void;
-      return { opened: new Promise<void>((resolve) => (open = resolve)), open: () => open() };
-    };
-    const [more, end] = [opening(), opening()];
-    let started!: () => void;
-    const logged = new Promise<void>((resolve) => (started = resolve));
-    let said!: () => void;
-    const saidAll = new Promise<void>((resolve) => (said = resolve));
+    const [started, more, said, end] = [opening(), opening(), opening(), opening()];
     const hub = new OperationHub();
     const h = engineHarness(
       hub,
@@ -92,22 +90,22 @@ describe('re-attaching to a running operation', () => {
         order: 1,
         async run(ctx) {
           ctx.info('first');
-          started();
+          started.open();
           await more.opened;
           // More than a catching-up client is held, all while it waits.
           for (let i = 0; i < CATCH_UP_BUFFER + 500; i++) ctx.info(`line ${i}`);
-          said();
+          said.open();
           await end.opened;
         },
       }),
     );
     const operation = h.operation();
     const done = h.engine.run(operation);
-    await logged;
+    await started.opened;
     const channel = new MemoryChannel(operation.id);
     channel.onFirstCatchUp = async () => {
       more.open();
-      await saidAll;
+      await said.opened;
     };
     // The replay reads every line from the log; the end of the operation then comes live.
     await hub.replay(operation.log.path, -1, channel, operation, true);
