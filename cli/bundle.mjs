@@ -120,10 +120,11 @@ while (Object.keys(entries).length > 0) {
   for (const name of Object.keys(entries)) built.add(name);
   entries = Object.fromEntries([...separate].filter(([, name]) => !built.has(name)).map(([source, name]) => [name, source]));
 }
-// On Node 20, code V8 compiled from a cache cannot make an `import()` (see compile-cache.ts),
-// and piko's built files are compiled from one. So in every file but the entry (which Node
-// compiles itself), each `import(` (a plugin, a code config) becomes `__load(`, which hands the
-// specifier to the entry's own import: the same length, so the source maps still fit.
+// On Node 20, code compiled through `vm.Script` cannot make an `import()` (see
+// compile-cache.ts), and piko compiles its built files that way, with V8's cache. So in every
+// file but the entry (which Node compiles itself), each `import(` (a plugin, a code config)
+// becomes `__load(`, which hands the specifier to the entry's own import: the same length, so
+// the source maps still fit.
 for (const file of Object.keys(outputs).filter((file) => file.endsWith('.js') && file !== 'dist/bin/piko.js')) {
   const text = readFileSync(file, 'utf8');
   if (text.includes('__load(')) throw new Error(`${file} already calls a __load of its own`);

@@ -1,8 +1,9 @@
 // V8's compiled code for piko's own built files, kept in $PIKO_HOME/cache between runs: a
 // command's files are then read, not parsed and compiled again. Node 22 does this itself
 // (`module.enableCompileCache`); on Node 20 the files of dist/bin are compiled here with V8's
-// cache, the rest as Node would. Node 20 cannot give code compiled from a cache its dynamic
-// imports (a plugin, a code config): the build hands each to the entry's (see cli/bundle.mjs).
+// cache, the rest as Node would. Code compiled through `vm.Script` cannot call `import()` on
+// Node 20 (a plugin, a code config) without an experimental option that prints a warning: the
+// build hands each to the entry's (see cli/bundle.mjs).
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { basename, dirname, join } from 'node:path';

@@ -34,28 +34,28 @@ export function projectContaining(state: State, cwd: string, environments = stat
   return places.filter((place) => isWithin(here, place.path)).sort((a, b) => b.path.length - a.path.length)[0]?.project;
 }
 
-/** When a command fell back on the only project while standing outside it: says which, and where. */
-export function fallbackNote(state: State, project: ProjectRow, cwd: string): string | undefined {
-  if (projectContaining(state, cwd)) return undefined;
-  return `using project ${project.name} (${project.root}), the only one registered: ${cwd} is not inside it`;
-}
-
 /**
  * The project a command means: the one named, else the one the user stands in, else the only
- * one registered. Standing in a git repository that is not registered is an error that says
- * to run `piko init`.
+ * one registered (with a note that says which, and where). Standing in a git repository that
+ * is not registered is an error that says to run `piko init`.
  */
-export async function resolveProject(state: State, named: string | undefined, cwd: string): Promise<ProjectRow> {
-  if (named !== undefined) return state.requestProject(named);
+export async function meantProject(state: State, named: string | undefined, cwd: string): Promise<{ project: ProjectRow; note?: string }> {
+  if (named !== undefined) return { project: state.requestProject(named) };
   const here = projectContaining(state, cwd);
-  if (here) return here;
+  if (here) return { project: here };
   // Only on this path is git needed (and execa loaded).
   const { git } = await import('../core/system/git.js');
   const top = await git(cwd, ['rev-parse', '--show-toplevel']);
   if (top.ok) {
     throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `the repository ${top.stdout.trim()} is not a piko project yet`);
   }
-  return state.requestProject(undefined);
+  const only = state.requestProject(undefined);
+  return { project: only, note: `using project ${only.name} (${only.root}), the only one registered: ${cwd} is not inside it` };
+}
+
+/** The project a command means (see meantProject). */
+export async function resolveProject(state: State, named: string | undefined, cwd: string): Promise<ProjectRow> {
+  return (await meantProject(state, named, cwd)).project;
 }
 
 
@@ -105,7 +105,8 @@ export async function resolveEnvironment(
   const all = state.listEnvironments();
   const list = (rows: EnvironmentRow[]) => rows.map((e) => `${e.project}/${e.name}`).join(', ') || 'none yet';
   const found = (row: EnvironmentRow) => ({ project: state.projectByName(row.project)!, environment: row });
-  const here = projectContaining(state, cwd, all);
+  // The project the user stands in: asked only where a name alone is not enough.
+  const standingIn = () => projectContaining(state, cwd, all);
   if (name === undefined) {
     let real = cwd;
     try {
@@ -115,6 +116,7 @@ export async function resolveEnvironment(
     }
     const inside = all.find((e) => isWithin(real, e.path));
     if (inside) return found(inside);
+    const here = standingIn();
     throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `say which environment: you are not inside one (environments: ${list(here ? all.filter((e) => e.projectId === here.id) : all)})`);
   }
   const { project, environment } = splitName(name);
@@ -124,6 +126,7 @@ export async function resolveEnvironment(
     if (row) return found(row);
     throw new PikoError('PIKO_ERR_ENV_NOT_FOUND', `no environment ${JSON.stringify(environment)} in project ${owner.name} (environments: ${list(all.filter((e) => e.projectId === owner.id))})`);
   }
+  const here = standingIn();
   if (here) {
     const row = state.environment(here.id, environment);
     if (row) return found(row);

@@ -13,8 +13,8 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
   version: string;
 };
 
-// The built files' `import()`s come here (the build makes each a `__load`): code compiled from
-// V8's cache, as they are, cannot make one on Node 20, and this file is compiled by Node.
+// The built files' `import()`s come here (the build makes each a `__load`): code compiled through
+// `vm.Script` with V8's cache, as they are, cannot make one on Node 20; this file Node compiles.
 (globalThis as Record<symbol, unknown>)[Symbol.for('piko.import')] = (specifier: string) => import(specifier);
 
 if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-v')) {

@@ -35,13 +35,15 @@ function streaming(command: Command): Command {
 /** The exit code for what a command threw, having said what went wrong (once, here). */
 async function fail(err: unknown): Promise<number> {
   if (err instanceof ExitError) return err.exitCode;
-  if (err instanceof CommanderError) {
-    // Help and the version end here too, having said nothing wrong.
-    if (usageError !== undefined) process.stderr.write((await import('./terminal/say.js')).usageErrorText(usageError, 'run `piko --help` for every command'));
+  const usage = usageError;
+  // Help and the version end here too, having said nothing wrong.
+  if (err instanceof CommanderError && usage === undefined) return err.exitCode;
+  // Loaded only now: a command that succeeds never needs it.
+  const { errorText, usageErrorText } = await import('./terminal/say.js');
+  if (err instanceof CommanderError && usage !== undefined) {
+    process.stderr.write(usageErrorText(usage, 'run `piko --help` for every command'));
     return err.exitCode;
   }
-  // Loaded only now: a command that succeeds never needs it.
-  const { errorText } = await import('./terminal/say.js');
   if (err instanceof PikoError) {
     process.stderr.write(errorText(err.message, [err.hint]));
     return err.code === 'PIKO_ERR_USAGE' ? 2 : 1;

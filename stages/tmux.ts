@@ -18,16 +18,17 @@ const PLUGIN_NAME = 'TmuxStagePlugin';
 
 const sessionOf = (ctx: StageContext): string => tmuxSession(ctx.operation.project.name, ctx.operation.environment.name);
 
+const workingDirectory = (ctx: StageContext): string => (existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir());
+
 // Bare: a tmux server this starts keeps the environment it started with, and serves every later
 // session too; the variables go to piko's own session only (`-e`). On the server the session was
 // made on, once that is known.
-const workingDirectory = (ctx: StageContext): string => (existsSync(ctx.operation.environment.path) ? ctx.operation.environment.path : homedir());
 
 /** tmux, its output shown under the stage. */
 const shownTmux = (ctx: StageContext, ...args: string[]) =>
   ctx.exec('tmux', tmuxArgs(ctx.operation.environment.tmuxSocket, ...args), { cwd: workingDirectory(ctx), bare: true });
 
-/** tmux, its output kept to be read (whether a session exists is asked, not reported). */
+/** tmux, its output kept to be read (new-session's socket and refusal, kill-session's outcome), not shown. */
 function quietTmux(ctx: StageContext, ...args: string[]): Promise<TmuxResult> {
   return tmux(tmuxArgs(ctx.operation.environment.tmuxSocket, ...args), { cwd: workingDirectory(ctx), env: withoutPikoVariables(process.env) });
 }
@@ -69,13 +70,12 @@ function createStage(): StageDefinition {
       // Prints the socket of the tmux server it was made on: remembered, so a destroy or an
       // attach from another context closes or finds it there.
       const newSession = () => quietTmux(ctx, 'new-session', '-d', '-P', '-F', '#{socket_path}', '-s', session, '-n', 'shell', '-c', environment.path, ...env);
-      made = true;
       let started = await newSession();
       if (started.code === 127) {
-        made = false;
         ctx.info('tmux is not installed, so there is no session; install tmux for a shell and a window per service');
         return;
       }
+      made = true;
       // A session of this name is left from an earlier environment of the same name: not this one's.
       if (started.code !== 0 && started.stderr.includes('duplicate session')) {
         await killSession(ctx);

@@ -1,5 +1,5 @@
 // Which clients follow which operation. The network transports hand the hub a Channel per
-// client; the hub taps the engine's `message` hook and fans every message out to the channels
+// client; the hub taps the engine's `output` hook and fans every message out to the channels
 // of its operation, closing them after `complete`. Re-attaching replays the operation's log at
 // the pace the client takes it, while live messages wait in a buffer; the two are joined by seq,
 // so nothing is lost or sent twice between them.
@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Engine, PikoPlugin } from '../core/engine/engine.js';
 import type { Operation } from '../core/engine/operation.js';
 import { readLogChunk } from '../core/state/operation-log.js';
-import { expandBatch } from '../core/protocol/batch.js';
+import { expandBatch, lastSeq, lineCount } from '../core/protocol/batch.js';
 import type { OutputMessage } from '../core/protocol/messages.js';
 import type { Channel } from './channel.js';
 
@@ -44,7 +44,7 @@ export class OperationHub implements PikoPlugin {
     engine.hooks.output.tap(PLUGIN_NAME, (message, operation) => {
       const channels = this.channels.get(operation.id);
       if (!channels) return;
-      const lines = message.type === 'logs' ? message.count : message.type === 'log' ? 1 : 0;
+      const lines = lineCount(message);
       for (const channel of channels) {
         const held = this.catchingUp.get(channel);
         if (!held) channel.send(message);
@@ -87,7 +87,7 @@ export class OperationHub implements PikoPlugin {
         return;
       }
       if (message.seq <= last) return;
-      last = message.type === 'logs' ? message.seq + message.count - 1 : message.seq;
+      last = lastSeq(message);
       if (message.type === 'complete') ended = true;
       if (replayed) channel.sendReplayed(message);
       else channel.send(message);

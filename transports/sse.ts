@@ -3,6 +3,7 @@
 // quiet stream open. It never sees a child process.
 import type { ServerResponse } from 'node:http';
 import { messageText, type CompleteFailureMessage, type ServerMessage } from '../core/protocol/messages.js';
+import { lastSeq } from '../core/protocol/batch.js';
 import { Channel, type ChannelOptions } from './channel.js';
 
 /**
@@ -10,7 +11,7 @@ import { Channel, type ChannelOptions } from './channel.js';
  * of its last line (so a client that resumes from it with Last-Event-ID gets none of it again).
  */
 export function sseEvent(message: ServerMessage): string {
-  const id = message.type === 'logs' ? `id: ${message.seq + message.count - 1}\n` : 'seq' in message ? `id: ${message.seq}\n` : '';
+  const id = message.type === 'dropped' ? '' : `id: ${lastSeq(message)}\n`;
   return `${id}data: ${messageText(message)}\n\n`;
 }
 

@@ -9,7 +9,6 @@ import { pikoHome, stateDbPath } from '../../core/paths.js';
 import { processAlive } from '../../core/system/process.js';
 import { readServerInfo } from '../server-info.js';
 import { State } from '../../core/state/state.js';
-import { tmuxVersion } from '../../core/system/tmux.js';
 import { findCompose } from '../../stages/docker/compose-cli.js';
 import { composeFiles } from '../../stages/docker/load.js';
 import { ExitError } from '../exit.js';
@@ -76,7 +75,7 @@ export async function doctor(options: { json?: boolean }): Promise<void> {
       version('docker', ['--version']).then((line) => line && (/version ([^\s,]+)/.exec(line)?.[1] ?? line)),
       version('docker', ['version', '--format', '{{.Server.Version}}']),
       findCompose(),
-      tmuxVersion(),
+      version('tmux', ['-V']),
     ]);
     checks.push(
       tool('git', gitVersion, true, 'not installed: piko needs git'),

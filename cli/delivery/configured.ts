@@ -8,7 +8,7 @@ import { splitName } from '../../core/environment/names.js';
 import { pikoHome } from '../../core/paths.js';
 import type { OperationRequest } from '../../core/protocol/messages.js';
 import { State } from '../../core/state/state.js';
-import { fallbackNote, resolveProject } from '../context.js';
+import { meantProject } from '../context.js';
 import type { Output } from '../terminal/session.js';
 import { checkTransports, chooseTransport } from './choose.js';
 import { runLocally } from './locally.js';
@@ -26,8 +26,7 @@ async function resolveTarget(name: string): Promise<{ project: string; environme
   const { project, environment } = splitName(name);
   const state = new State(pikoHome());
   try {
-    const found = await resolveProject(state, project, process.cwd());
-    const note = project === undefined ? fallbackNote(state, found, process.cwd()) : undefined;
+    const { project: found, note } = await meantProject(state, project, process.cwd());
     return { project: found.name, environment, root: found.root, ...(note && { note }) };
   } catch (err) {
     if (project !== undefined && process.env.PIKO_SERVER_URL) return { project, environment };

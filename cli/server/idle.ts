@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** When, once nothing is in flight, the server collects: the second after V8's 5 s window of allocation rates. */
-export const IDLE_COLLECTIONS_MS = [1000, 7000];
+const IDLE_COLLECTIONS_MS = [1000, 7000];
 
 let gc: (() => void) | undefined;
 
@@ -16,7 +16,7 @@ let gc: (() => void) | undefined;
  * A full collection. `gc` exists only in contexts made after the flag is set, so the program's
  * own global scope never sees it.
  */
-export function collectGarbage(): void {
+function collectGarbage(): void {
   if (!gc) {
     setFlagsFromString('--expose-gc');
     gc = runInNewContext('gc') as () => void;

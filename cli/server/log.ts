@@ -3,8 +3,8 @@
 import type { Engine, PikoPlugin } from '../../core/engine/engine.js';
 import { CoalescingWriter } from '../terminal/output.js';
 import { formatDuration } from '../terminal/render.js';
-import { needsCleaning, shownLine } from '../terminal/faithful.js';
-import { isPlain, logText, sourceLabel } from '../../core/protocol/messages.js';
+import { needsCleaning, shownLine, withoutNewline } from '../terminal/faithful.js';
+import { logText, sourceLabel } from '../../core/protocol/messages.js';
 
 const PLUGIN_NAME = 'ServerLogPlugin';
 
@@ -31,10 +31,10 @@ export class ServerLogPlugin implements PikoPlugin {
         case 'logs': {
           // A log reader, not a terminal: what a progress line ended on, no escape sequences.
           const text = message.type === 'log' ? logText(message) : message.data;
-          const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+          const body = withoutNewline(text);
           const prefix = `[${operation.environment.name} ${sourceLabel(message.source)}] `;
           let lines = message.type === 'log' ? [body] : body.split('\n');
-          if (!isPlain(message) && needsCleaning(body)) lines = lines.map((line) => shownLine(line, false));
+          if (needsCleaning(message, body)) lines = lines.map((line) => shownLine(line, false));
           this.out.writeDroppable(`${prefix}${lines.join(`\n${prefix}`)}\n`, lines.length);
           return;
         }

@@ -15,7 +15,7 @@ import type { State } from '../../core/state/state.js';
 import { codeConfigApproved } from '../../core/config/trust.js';
 import type { Channel } from '../../transports/channel.js';
 import type { OperationHub } from '../../transports/hub.js';
-import { fallbackNote, resolveProject } from '../context.js';
+import { meantProject } from '../context.js';
 import { chooseTransport } from '../delivery/choose.js';
 import { IdleCollector } from './idle.js';
 
@@ -80,9 +80,8 @@ export class OperationRunner {
       // A client that did not name the project means the one it stands in.
       const notes: string[] = [];
       if (request.project === undefined && request.cwd !== undefined) {
-        const project = await resolveProject(state, undefined, request.cwd);
+        const { project, note } = await meantProject(state, undefined, request.cwd);
         request.project = project.name;
-        const note = fallbackNote(state, project, request.cwd);
         if (note) notes.push(note);
       }
       const redirect = await this.redirect(request);

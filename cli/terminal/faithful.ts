@@ -3,6 +3,7 @@
 // cursor moves, window titles, links) never reach a pipe or a log reader as raw bytes. On a
 // colour terminal the script's colours stay; nothing else that moves the cursor does, since that
 // would write over piko's `[source]` prefix and its status line.
+import { isPlain, type ServerMessage } from '../../core/protocol/messages.js';
 
 /**
  * An escape sequence: CSI (`ESC [ … final`), OSC (`ESC ] … BEL|ST`), the string sequences DCS,
@@ -23,9 +24,17 @@ const UNSHOWN = new RegExp(`${ESCAPE.source}|${CONTROL.source}`, 'g');
 const UNSHOWN_BYTES = new RegExp(`${ESCAPE.source}|${CONTROL_BYTES.source}`, 'g');
 const RESET = '\x1b[0m';
 
-/** Whether `text` needs `shownLine` at all: most output is plain and passes untouched. */
-export function needsCleaning(text: string): boolean {
-  return CONTROL.test(text);
+/**
+ * Whether `text`, a log message's, needs `shownLine` at all: most output is plain and passes
+ * untouched, and the StreamWriter already found much of it plain (looking at its bytes).
+ */
+export function needsCleaning(message: ServerMessage, text: string): boolean {
+  return !isPlain(message) && CONTROL.test(text);
+}
+
+/** A log message's text without its last newline. */
+export function withoutNewline(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
 /**

@@ -2,9 +2,9 @@
 // the network clients, so `piko create` looks the same whichever transport carried it.
 import { createColors } from 'picocolors';
 import { publishedPorts } from '../../core/environment/vars.js';
-import { isPlain, sourceLabel, type CompleteMessage, type MessageRenderer, type ServerMessage } from '../../core/protocol/messages.js';
+import { sourceLabel, type CompleteMessage, type MessageRenderer, type ServerMessage } from '../../core/protocol/messages.js';
 import { expandBatch } from '../../core/protocol/batch.js';
-import { needsCleaning, shownLine } from './faithful.js';
+import { needsCleaning, shownLine, withoutNewline } from './faithful.js';
 
 
 export interface TerminalRendererOptions {
@@ -113,7 +113,7 @@ export class TerminalRenderer implements MessageRenderer {
         const body = withoutNewline(message.data);
         // A batch is rendered whole: one prefix per line, one string for all of them.
         let lines = message.type === 'log' ? [body] : body.split('\n');
-        if (message.stream === 'stderr' || (!isPlain(message) && needsCleaning(body))) lines = lines.map((line) => this.shown(line, message.stream));
+        if (message.stream === 'stderr' || needsCleaning(message, body)) lines = lines.map((line) => this.shown(line, message.stream));
         this.write(`${prefix}${lines.join(`\n${prefix}`)}\n`);
         return;
       }
@@ -184,9 +184,6 @@ export class TerminalRenderer implements MessageRenderer {
   }
 }
 
-function withoutNewline(text: string): string {
-  return text.endsWith('\n') ? text.slice(0, -1) : text;
-}
 
 /** `--json`: every protocol message as one line of JSON, nothing else. */
 export class JsonRenderer implements MessageRenderer {

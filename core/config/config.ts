@@ -111,15 +111,31 @@ const loadYaml: Loader = (filepath, content) => {
 
 const loadJson: Loader = async (filepath, content) => noImports(filepath, await defaultLoaders['.json'](filepath, content));
 
-/** The keys a mapping of the config may have, by where it is, for suggesting the one meant. */
+/** What knownKeys reads of a zod schema: its kind, and the schemas inside it. */
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, Schema>;
+  element?: Schema;
+  valueType?: Schema;
+  innerType?: Schema;
+}
+type Schema = { _zod: { def: SchemaDef } };
+
+/** The keys a mapping of the config may have, by where it is (read from the schema), for suggesting the one meant. */
 function knownKeys(path: readonly PropertyKey[]): readonly string[] {
-  const where = path.map((k) => (typeof k === 'number' ? '[]' : String(k))).join('.');
-  if (where === '') return ['scripts', 'shells', 'transport', 'server', 'environments', 'stages', 'plugins', 'worktrees', 'copy', 'compose'];
-  if (where === 'scripts') return ['prepare', 'setup', 'destroy', 'run'];
-  if (where === 'server') return ['url'];
-  if (where === 'stages.[]') return ['name', 'run', 'before', 'after', 'env', 'timeout', 'optional'];
-  if (/^environments\.[^.]+$/.test(where)) return ['transport'];
-  return [];
+  const within = (schema: Schema | undefined): SchemaDef | undefined => {
+    let def = schema?._zod.def;
+    while (def?.type === 'optional') def = def.innerType?._zod.def;
+    return def;
+  };
+  let def = within(configSchema as unknown as Schema);
+  for (const key of path) {
+    if (def?.type === 'object') def = within(def.shape?.[String(key)]);
+    else if (def?.type === 'array') def = within(def.element);
+    else if (def?.type === 'record') def = within(def.valueType);
+    else return [];
+  }
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
 }
 
 /** Validates a parsed config; throws PIKO_ERR_CONFIG_INVALID naming `file`, and every key wrong with what was expected. */

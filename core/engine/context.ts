@@ -1,5 +1,5 @@
 // What a stage gets while it runs: its output writers, its cancel signal, and `exec`, which
-// runs a command in the worktree with the environment's variables, streamed line by line.
+// runs a command in the worktree with the environment's variables, its output streamed as it comes.
 import type { LogSource } from '../protocol/messages.js';
 import { commandError, displayCommand, run } from './exec.js';
 import type { Operation } from './operation.js';

@@ -46,6 +46,16 @@ export function batchRuns(messages: readonly OutputMessage[]): OutputMessage[] {
   return out;
 }
 
+/** How many log lines a message stands for: a batch's count, one for a line, none for the rest. */
+export function lineCount(message: OutputMessage): number {
+  return message.type === 'logs' ? message.count : message.type === 'log' ? 1 : 0;
+}
+
+/** The seq of a message's last line: a batch's, or the message's own. */
+export function lastSeq(message: OutputMessage): number {
+  return message.type === 'logs' ? message.seq + message.count - 1 : message.seq;
+}
+
 /** A batch as the `log` messages it stands for. */
 export function expandBatch(batch: LogBatchMessage): LogMessage[] {
   const lines: LogMessage[] = [];

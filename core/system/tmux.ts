@@ -32,14 +32,6 @@ export function tmuxArgs(socket: string | undefined, ...args: string[]): string[
   return named ? ['-L', named, ...args] : args;
 }
 
-let version: Promise<string | undefined> | undefined;
-
-/** tmux's version, or undefined when it is not installed: asked once per process (a server asks once). */
-export function tmuxVersion(): Promise<string | undefined> {
-  version ??= tmux(['-V']).then((result) => (result.code === 0 ? result.stdout.trim() : undefined));
-  return version;
-}
-
 /** Whether tmux runs a session of that exact name, on the server at `socket` when given (false when tmux is not installed). */
 export async function hasSession(session: string, socket?: string): Promise<boolean> {
   return (await tmux(tmuxArgs(socket, 'has-session', '-t', `=${session}`))).code === 0;
