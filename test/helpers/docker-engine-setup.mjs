@@ -22,6 +22,8 @@ export default function setup() {
   if (up.status === 0) {
     process.env.PIKO_TEST_DOCKER = 'ready';
     if (/engine: started/.test(up.stdout)) writeFileSync(`${engineDir}/started-by-tests`, '');
+    // What the engine goes without (the database images, so the database tests are skipped).
+    if (up.stderr.trim()) process.stderr.write(`\n*** ${up.stderr.trim().replace(/\n/g, '\n*** ')}\n\n`);
     return;
   }
   rmSync(user, { force: true });
