@@ -1,109 +1,90 @@
-// Writers that combine the writes of one turn of the event loop into one write: a chunk of child
-// output that makes a thousand lines costs one system call, not a thousand. Nothing is held back
-// waiting for more: the flush runs as soon as the current I/O callbacks are done, or as soon as
-// FLUSH_BYTES are waiting (a turn that brings megabytes then writes them as they come, instead of
-// joining them into one string and one buffer of that size: 0.92x the time of a 400k-line
-// local create, measured).
+// What every command that shows an operation writes through: on a terminal, coloured lines with
+// a live status line below them; on a pipe, plain lines; with `--json`, NDJSON. Lines of piko's
+// own go to stderr, after whatever output is pending.
+import { pikoHome } from '../../core/paths.js';
+import type { CompleteMessage, MessageRenderer } from '../../core/protocol/messages.js';
+import { splitName } from '../../core/environment/names.js';
+import { LiveTerminal } from './live-terminal.js';
+import { CoalescingWriter, type Sink } from './output.js';
+import { JsonRenderer, TerminalRenderer } from './render.js';
+import { colorEnabled } from './say.js';
 
-/** Bytes collected in a turn past which they are written at once. */
-const FLUSH_BYTES = 64 * 1024;
-
-/** Text, or bytes where what a command printed is not UTF-8 and goes out as it came. */
-export type Chunk = string | Uint8Array;
-
-export interface Sink {
-  write(text: Chunk): void;
-  flush(): void;
+export interface Output {
+  home: string;
+  renderer: MessageRenderer;
+  out: Sink;
+  /** A line of piko's own to stderr, after whatever output is pending. */
+  say(text: string): void;
+  /** Ends the output: the status line goes, everything pending is written. */
+  close(): void;
+  /** The operation's `complete`, once it was rendered. */
+  complete?: CompleteMessage;
 }
 
-/** Collects a turn's writes (up to FLUSH_BYTES) and hands them to `emit` in one piece (a string unless bytes came). */
-export abstract class TurnBuffer implements Sink {
-  private parts: Chunk[] = [];
-  private bytes = false;
-  private scheduled = false;
-  /** Bytes collected and not yet emitted. */
-  protected pendingBytes = 0;
-
-  constructor() {
-    // Passed around as plain functions (`renderer.write = out.write`).
-    this.write = this.write.bind(this);
-    this.flush = this.flush.bind(this);
-  }
-
-  write(text: Chunk): void {
-    this.parts.push(text);
-    this.pendingBytes += text.length;
-    if (typeof text !== 'string') this.bytes = true;
-    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
-    else this.schedule();
-  }
-
-  flush(): void {
-    this.scheduled = false;
-    const parts = this.parts;
-    const text = this.bytes ? Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))) : parts.join('');
-    this.parts = [];
-    this.bytes = false;
-    this.pendingBytes = 0;
-    this.emit(text);
-  }
-
-  protected schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.flush);
-  }
-
-  /** Writes what was collected (possibly nothing). */
-  protected abstract emit(text: string | Buffer): void;
+export interface OutputOptions {
+  json?: boolean | undefined;
+  quiet?: boolean | undefined;
+  /** What the user typed to name the environment, for `piko logs <name>`. */
+  name: string;
+  /** When the operation started, for one that started before this command (`piko logs -f`). */
+  startedAt?: number | undefined;
 }
 
-export interface CoalescingWriterOptions {
-  /**
-   * Past this many bytes waiting for `stream`, `writeDroppable` text is dropped (and counted)
-   * instead of queued, so a reader that falls behind cannot grow this process's memory.
-   */
-  maxBacklogBytes?: number;
-  /** The line written when dropping stops, given how many lines were dropped. */
-  droppedNotice?: (count: number) => string;
+/**
+ * Where the live status line goes: stdout when it is a terminal, else stderr when that is one
+ * (`piko create x | tee log`), else nowhere. NO_COLOR takes colour away, not the status line;
+ * `--json`, `--quiet` and a `dumb` terminal have none.
+ */
+function statusScreen(options: OutputOptions): NodeJS.WriteStream | undefined {
+  if (options.json || options.quiet || process.env.TERM === 'dumb') return undefined;
+  if (process.stdout.isTTY) return process.stdout;
+  return process.stderr.isTTY ? process.stderr : undefined;
 }
 
-/** A TurnBuffer onto a stream, which can drop what a slow reader cannot keep up with. */
-export class CoalescingWriter extends TurnBuffer {
-  private dropped = 0;
-
-  constructor(
-    private readonly stream: NodeJS.WritableStream & { writableLength?: number },
-    private readonly options: CoalescingWriterOptions = {},
-  ) {
-    super();
-    this.writeDroppable = this.writeDroppable.bind(this);
-  }
-
-  /** Bytes written but not yet taken by the reader. */
-  backlog(): number {
-    return this.pendingBytes + (this.stream.writableLength ?? 0);
-  }
-
-  override write(text: Chunk): void {
-    if (this.dropped > 0 && this.backlog() < (this.options.maxBacklogBytes ?? Infinity) / 2) {
-      const count = this.dropped;
-      this.dropped = 0;
-      super.write(this.options.droppedNotice?.(count) ?? `[${count} lines not shown]\n`);
+/**
+ * The renderer and streams every command that shows an operation uses: on a terminal, coloured
+ * lines with a live status line below them; on a pipe, plain lines; with `--json`, NDJSON.
+ */
+export function terminalSession(options: OutputOptions): Output {
+  const home = pikoHome();
+  // A reader that went away (`| head`) is no reason to stop half-way: the operation finishes.
+  process.stdout.on('error', () => undefined);
+  const color = colorEnabled(process.stdout);
+  const screen = statusScreen(options);
+  const live = screen ? new LiveTerminal(process.stdout, screen) : undefined;
+  const out: Sink = live ?? new CoalescingWriter(process.stdout);
+  const say = (text: string): void => {
+    const write = (): boolean => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    if (live) live.around(write);
+    else {
+      out.flush();
+      write();
     }
-    super.write(text);
-  }
-
-  /** Like `write`, but dropped (and counted as `lines`) while the reader is more than `maxBacklogBytes` behind. */
-  writeDroppable(text: string, lines = 1): void {
-    if (this.backlog() > (this.options.maxBacklogBytes ?? Infinity)) {
-      this.dropped += lines;
-      return;
-    }
-    this.write(text);
-  }
-
-  protected emit(text: string | Buffer): void {
-    if (text.length > 0) this.stream.write(text);
-  }
+  };
+  const renderer = options.json
+    ? new JsonRenderer(out.write)
+    : new TerminalRenderer({
+        write: out.write,
+        writeError: say,
+        color,
+        quiet: options.quiet === true,
+        environment: splitName(options.name).environment,
+        logsCommand: () => `piko logs ${options.name}`,
+        startedAt: options.startedAt,
+      });
+  const shown: Output = {
+    home,
+    // Everything rendered passes here, so the command knows how the operation ended.
+    renderer: {
+      render(message) {
+        if (message.type === 'complete') shown.complete = message;
+        renderer.render(message);
+      },
+    },
+    out,
+    say,
+    close: () => (live ? live.close() : out.flush()),
+  };
+  if (live && renderer instanceof TerminalRenderer) live.setStatus(renderer.status);
+  return shown;
 }

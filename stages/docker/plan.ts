@@ -3,9 +3,9 @@
 // written in the project folder. Planned by the `ports` stage right after the worktree exists
 // (so `prepare` sees PIKO_<SERVICE>_PORT), and again by the docker stage (prepare may have
 // written the `.env` the files read), keeping the ports when the same ones are asked for.
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Operation } from '../../core/engine/operation.js';
 import { publishedPorts } from '../../core/environment/vars.js';
 import { PikoError } from '../../core/errors.js';
@@ -86,6 +86,13 @@ export async function plan(operation: Operation, previous: Plan | undefined): Pr
     id: environment.id,
     bindings,
     ownPaths: [environment.path, environment.dataDir],
+    readFile: (path) => {
+      try {
+        return readFileSync(resolve(model.dir, path), 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
   });
   const header = `# Written by piko for environment ${environment.name} from ${model.files.join(', ')}: edit ${model.files.length > 1 ? 'those' : 'that file'}, not this one.\n`;
   await writeFile(out, header + writeComposeYaml(rewritten.doc));

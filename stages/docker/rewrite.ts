@@ -1,14 +1,16 @@
 // Makes a compose model runnable side by side with its other environments: every published port
 // gets a host port of the environment's own (one per replica), fixed container names, named
 // networks and volumes get the environment's compose project name (the old container name stays
-// resolvable as a network alias), fixed IPv4 subnets move to a subnet of the environment's own,
-// and what cannot be isolated is named in a warning. Pure functions over the merged model.
+// resolvable as a network alias), fixed IPv4 subnets move to a subnet of the environment's own
+// (and so do the addresses in them that the file names), and what cannot be isolated is named in
+// a warning. Pure functions over the merged model.
 import { PikoError } from '../../core/errors.js';
 import type { PortBinding } from '../../core/protocol/messages.js';
+import { moveNamedAddresses } from './addresses.js';
 import { interpolate, type Vars } from './interpolate.js';
 import type { ComposeDocument } from './load.js';
 import { networkMode, portEntry, servicePorts } from './published.js';
-import { moveSubnets } from './subnets.js';
+import { moveSubnets, type SubnetMove } from './subnets.js';
 import { isMapping } from './yaml.js';
 
 type Mapping = Record<string, unknown>;
@@ -50,6 +52,8 @@ export interface RewriteOptions {
   bindings: readonly PortBinding[];
   /** Host paths that belong to this environment alone (its worktree, its data dir). */
   ownPaths: string[];
+  /** A file the model names (an env_file), relative to the project folder; undefined when it cannot be read. */
+  readFile?: (path: string) => string | undefined;
 }
 
 export interface Rewritten {
@@ -60,14 +64,24 @@ export interface Rewritten {
   warnings: string[];
 }
 
+type Services = Record<string, Mapping | null>;
+
 /** The compose document for one environment. */
 export function rewriteCompose(model: ComposeDocument, options: RewriteOptions): Rewritten {
-  const { file, vars, composeProject, id, bindings } = options;
-  const notes: string[] = [];
-  const warnings: string[] = [];
   const { name: _name, ...doc } = structuredCloneCompose(model);
-  const services = (doc.services ?? {}) as Record<string, Mapping | null>;
+  const out: Rewritten = { doc, notes: [], warnings: [] };
+  const services = (doc.services ?? {}) as Services;
+  publishPorts(model, services, options);
+  const containerOf = renameContainers(services, options);
+  checkServices(services, containerOf, options, out.warnings);
+  const moves = isolateNetworks(doc, services, options, out);
+  moveNamedAddresses(services, moves, options, out.notes, out.warnings);
+  isolateVolumes(doc, options.composeProject, out.warnings);
+  return out;
+}
 
+/** Every published port on the host port `bindings` gave it. */
+function publishPorts(model: ComposeDocument, services: Services, { file, vars, bindings }: RewriteOptions): void {
   let next = 0;
   const parsed = new Map(servicePorts(model, file, vars).map(({ service, ports }) => [service, ports]));
   for (const [service, definition] of Object.entries(services)) {
@@ -84,8 +98,10 @@ export function rewriteCompose(model: ComposeDocument, options: RewriteOptions):
       }),
     );
   }
+}
 
-  // Fixed container names: per environment, the old name still resolvable on the service's networks.
+/** Fixed container names made per environment; the old name (mapped to its service) stays resolvable on the service's networks. */
+function renameContainers(services: Services, { file, vars, composeProject }: RewriteOptions): Map<string, string> {
   const containerOf = new Map<string, string>();
   for (const [service, definition] of Object.entries(services)) {
     if (!definition || typeof definition.container_name !== 'string') continue;
@@ -94,11 +110,15 @@ export function rewriteCompose(model: ComposeDocument, options: RewriteOptions):
     containerOf.set(old, service);
     if (definition.network_mode === undefined) definition.networks = withAlias(definition.networks, old);
   }
+  return containerOf;
+}
 
+/** `network_mode: container:` pointed at the renamed container's service; what a service shares with every environment, named. */
+function checkServices(services: Services, containerOf: Map<string, string>, options: RewriteOptions, warnings: string[]): void {
   for (const [service, definition] of Object.entries(services)) {
     if (!definition) continue;
-    const where = `${file}: services.${service}`;
-    const mode = networkMode(definition, vars, where);
+    const where = `${options.file}: services.${service}`;
+    const mode = networkMode(definition, options.vars, where);
     const other = mode?.startsWith('container:') ? containerOf.get(mode.slice('container:'.length)) : undefined;
     // `service:` names the same container in every compose version, and orders the start.
     if (other !== undefined) definition.network_mode = `service:${other}`;
@@ -107,7 +127,7 @@ export function rewriteCompose(model: ComposeDocument, options: RewriteOptions):
     } else if (mode === 'host') {
       warnings.push(`services.${service} uses network_mode: host: anything it listens on is shared by every environment`);
     }
-    for (const source of absoluteMounts(definition, vars, where, options.ownPaths)) {
+    for (const source of absoluteMounts(definition, options.vars, where, options.ownPaths)) {
       warnings.push(`services.${service} mounts ${source} from the host: every environment shares it`);
     }
     if (definition.build !== undefined && typeof definition.image === 'string' && !/PIKO_(ENV_NAME|ENV_ID|BRANCH)/.test(definition.image)) {
@@ -117,24 +137,32 @@ export function rewriteCompose(model: ComposeDocument, options: RewriteOptions):
       );
     }
   }
+}
 
+/** Named networks (the default one too) per environment, their fixed subnets moved; the moves made. */
+function isolateNetworks(doc: Mapping, services: Services, { composeProject, id }: RewriteOptions, out: Rewritten): SubnetMove[] {
+  const moves: SubnetMove[] = [];
   const networks = (renamed(doc.networks, (key) => `${composeProject}_${key}`) ?? {}) as Mapping;
   for (const [name, config] of Object.entries(networks)) {
     if (!isMapping(config) || config.external) continue;
-    const moved = moveSubnets(name, config, id, services, notes, warnings);
-    if (moved) networks[name] = moved;
+    const moved = moveSubnets(name, config, id, services, out.notes, out.warnings);
+    if (!moved) continue;
+    networks[name] = moved.config;
+    moves.push(...moved.moves);
   }
   const network = (isMapping(networks.default) ? networks.default : {}) as Mapping;
   if (!network.external) networks.default = { ...network, name: composeProject };
   doc.networks = networks;
+  return moves;
+}
 
-  if (doc.volumes !== undefined) {
-    doc.volumes = renamed(doc.volumes, (key) => `${composeProject}_${key}`);
-    for (const [name, config] of Object.entries(isMapping(doc.volumes) ? doc.volumes : {})) {
-      if (isMapping(config) && config.external) warnings.push(`volumes.${name} is external: every environment shares its data`);
-    }
+/** Named volumes per environment; external ones, which cannot be, named. */
+function isolateVolumes(doc: Mapping, composeProject: string, warnings: string[]): void {
+  if (doc.volumes === undefined) return;
+  doc.volumes = renamed(doc.volumes, (key) => `${composeProject}_${key}`);
+  for (const [name, config] of Object.entries(isMapping(doc.volumes) ? doc.volumes : {})) {
+    if (isMapping(config) && config.external) warnings.push(`volumes.${name} is external: every environment shares its data`);
   }
-  return { doc: doc as ComposeDocument, notes, warnings };
 }
 
 /** Host paths a service bind-mounts that are absolute (not in the worktree, so not per environment). */

@@ -18,7 +18,7 @@ const ipToInt = (ip: string): number | undefined => {
 };
 const intToIp = (n: number): string => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 
-interface SubnetMove {
+export interface SubnetMove {
   from: { base: number; size: number };
   offset: number;
 }
@@ -52,6 +52,19 @@ function moveAddress(address: unknown, move: SubnetMove): unknown {
   return `${intToIp(n + move.offset)}${bits === undefined ? '' : `/${bits}`}`;
 }
 
+/**
+ * Where an address of a moved subnet is in this environment; undefined outside them. A block
+ * (`a.b.c.d/n`) wider than the subnet is no place in it, so it stays.
+ */
+export function movedAddress(address: string, moves: readonly SubnetMove[]): string | undefined {
+  const [ip, bits] = address.split('/');
+  const n = ipToInt(ip ?? '');
+  const size = bits === undefined ? 1 : 2 ** (32 - Number(bits));
+  if (n === undefined || !(size >= 1)) return undefined;
+  const move = moves.find(({ from }) => n >= from.base && n < from.base + from.size && size <= from.size);
+  return move && `${intToIp(n + move.offset)}${bits === undefined ? '' : `/${bits}`}`;
+}
+
 /** A network's fixed IPv4 subnets moved to this environment's own, with the addresses inside them. */
 export function moveSubnets(
   name: string,
@@ -60,7 +73,7 @@ export function moveSubnets(
   services: Record<string, Mapping | null>,
   notes: string[],
   warnings: string[],
-): Mapping | undefined {
+): { config: Mapping; moves: SubnetMove[] } | undefined {
   const ipam = isMapping(config.ipam) ? config.ipam : undefined;
   if (!ipam || !Array.isArray(ipam.config)) return undefined;
   const moves: SubnetMove[] = [];
@@ -95,5 +108,5 @@ export function moveSubnets(
       notes.push(`services.${service}: ipv4_address ${before} on ${name} is ${after as string}`);
     }
   }
-  return { ...config, ipam: { ...ipam, config: entries } };
+  return { config: { ...config, ipam: { ...ipam, config: entries } }, moves };
 }

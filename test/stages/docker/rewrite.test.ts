@@ -258,6 +258,86 @@ networks:
     ]);
   });
 
+  it('moves addresses of a moved subnet where the compose file names them, and names those it cannot reach', async () => {
+    // Pi-hole forwarding to unbound by its fixed address, in the same fixed subnet.
+    const text = `services:
+  unbound:
+    image: unbound
+    networks:
+      dns: {ipv4_address: 172.20.0.2}
+    healthcheck:
+      test: ["CMD", "drill", "@172.20.0.2", "-p", "5054", "example.com"]
+  pihole:
+    image: pihole
+    environment:
+      PIHOLE_DNS_: 172.20.0.2#5054
+      FALLBACK: \${FALLBACK:-172.20.0.2}
+      NEIGHBOUR: 172.20.0.25
+      OUTSIDE: 172.20.0.200
+      VERSION: 1.172.20.0.2
+      UPSTREAM: \${UPSTREAM}
+      GATEWAY:
+    env_file: [./pihole.env, {path: ./missing.env, required: false}]
+    dns: [127.0.0.1, 172.20.0.2]
+    extra_hosts: ["unbound:172.20.0.2", "other=172.20.0.3"]
+    command: --server=172.20.0.2 --version 172.20.0.2.1
+    networks:
+      dns: {ipv4_address: 172.20.0.3}
+  admin:
+    image: admin
+    environment: ["DNS=172.20.0.2", "HOSTS=172.20.0.3,172.20.0.21", PASSED]
+    labels: {dns.upstream: "172.20.0.2"}
+    entrypoint: [dig, "@172.20.0.2"]
+  tool:
+    build: {context: ., args: {UPSTREAM: 172.20.0.2}}
+networks:
+  dns:
+    ipam:
+      config:
+        - subnet: 172.20.0.0/25
+          gateway: 172.20.0.1
+`;
+    const doc = parseCompose(text, 'compose.yml');
+    const envFiles: Record<string, string> = { './pihole.env': '# upstream\nWEBPASSWORD=x\nREV_SERVER_TARGET=172.20.0.1\n' };
+    const { doc: out, notes, warnings } = rewriteCompose(doc, {
+      file: 'compose.yml',
+      vars: { UPSTREAM: '172.20.0.2#5054', GATEWAY: '172.20.0.1', PASSED: '10.0.0.1' },
+      composeProject: 'piko-app-x',
+      id: 1,
+      bindings: [],
+      ownPaths: [],
+      readFile: (path) => envFiles[path],
+    });
+    const services = out.services!;
+    expect(services.pihole!.environment).toEqual({
+      PIHOLE_DNS_: '172.20.0.130#5054',
+      FALLBACK: '${FALLBACK:-172.20.0.130}',
+      // 172.20.0.25 is its own address in the subnet; 172.20.0.200 lies outside it, and a version is no address.
+      NEIGHBOUR: '172.20.0.153',
+      OUTSIDE: '172.20.0.200',
+      VERSION: '1.172.20.0.2',
+      UPSTREAM: '${UPSTREAM}',
+      GATEWAY: null,
+    });
+    expect(services.pihole!.dns).toEqual(['127.0.0.1', '172.20.0.130']);
+    expect(services.pihole!.extra_hosts).toEqual(['unbound:172.20.0.130', 'other=172.20.0.131']);
+    expect(services.pihole!.command).toBe('--server=172.20.0.130 --version 172.20.0.2.1');
+    expect(services.unbound!.healthcheck).toEqual({ test: ['CMD', 'drill', '@172.20.0.130', '-p', '5054', 'example.com'] });
+    expect(services.admin).toMatchObject({
+      environment: ['DNS=172.20.0.130', 'HOSTS=172.20.0.131,172.20.0.149', 'PASSED'],
+      labels: { 'dns.upstream': '172.20.0.130' },
+      entrypoint: ['dig', '@172.20.0.130'],
+    });
+    expect(notes).toContain('services.pihole: 172.20.0.2 in environment.PIHOLE_DNS_ is 172.20.0.130');
+    expect(notes).toContain('services.admin: 172.20.0.3 in environment.HOSTS is 172.20.0.131');
+    expect(warnings).toEqual([
+      'services.pihole: environment.UPSTREAM gets 172.20.0.2 from the variable UPSTREAM, which piko does not rewrite: that address is 172.20.0.130 in this environment, so it points nowhere (write the address in the compose file instead)',
+      'services.pihole: environment.GATEWAY gets 172.20.0.1 from the variable GATEWAY, which piko does not rewrite: that address is 172.20.0.129 in this environment, so it points nowhere (write the address in the compose file instead)',
+      'services.pihole: REV_SERVER_TARGET in env_file ./pihole.env is 172.20.0.1, which piko does not rewrite: that address is 172.20.0.129 in this environment, so it points nowhere (set it under environment: instead)',
+      'services.tool: build.args.UPSTREAM names 172.20.0.2, which piko does not rewrite: that address is 172.20.0.130 in this environment, so it points nowhere',
+    ]);
+  });
+
   it('writes YAML back with the meaning compose gives it: octal modes, quoted "no", no top-level name', async () => {
     const { out } = await plan(`name: fixed-name
 services:
