@@ -8,7 +8,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
 import { PikoError } from '../core/errors.js';
 import { branchExists, recordMadeFiles } from '../core/system/git.js';
-import type { CreateRequest, DestroyRequest } from '../core/protocol/messages.js';
+import type { CreateRequest, DestroyRequest } from '../core/protocol/requests.js';
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
 
 const PLUGIN_NAME = 'GitStagePlugin';

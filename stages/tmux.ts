@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
-import { withoutPikoVariables } from '../core/engine/context.js';
+import { withoutPikoVariables } from '../core/engine/stage-context.js';
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
 import { PikoError } from '../core/errors.js';
 import { tmux, tmuxArgs, tmuxSession, type TmuxResult } from '../core/system/tmux.js';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Engine, PikoPlugin } from '../core/engine/engine.js';
 import type { Operation } from '../core/engine/operation.js';
 import { readLogChunk } from '../core/state/operation-log.js';
-import { expandBatch, lastSeq, lineCount } from '../core/protocol/batch.js';
+import { lineCount, takeUnseen } from '../core/protocol/batch.js';
 import type { OutputMessage } from '../core/protocol/messages.js';
 import type { Channel } from './channel.js';
 
@@ -80,17 +80,14 @@ export class OperationHub implements PikoPlugin {
   async replay(logPath: string, since: number, channel: Channel, running: Operation | undefined, follow: boolean): Promise<void> {
     let last = since;
     let ended = false;
-    const deliver = (message: OutputMessage, replayed: boolean): void => {
-      if (message.type === 'logs' && message.seq <= last) {
-        // Partly sent already: only the lines after.
-        for (const line of expandBatch(message)) deliver(line, replayed);
-        return;
-      }
-      if (message.seq <= last) return;
-      last = lastSeq(message);
+    const send = (replayed: boolean) => (message: OutputMessage): void => {
       if (message.type === 'complete') ended = true;
       if (replayed) channel.sendReplayed(message);
       else channel.send(message);
+    };
+    const [sendReplayed, sendLive] = [send(true), send(false)];
+    const deliver = (message: OutputMessage, replayed: boolean): void => {
+      last = takeUnseen(message, last, replayed ? sendReplayed : sendLive);
     };
     // From here on, new messages wait in the buffer; everything before is in the file.
     running?.log.flush();

@@ -2,7 +2,8 @@
 // each event `id: <seq>` and `data: <the same JSON message>`, with comment lines to keep a
 // quiet stream open. It never sees a child process.
 import type { ServerResponse } from 'node:http';
-import { messageText, type CompleteFailureMessage, type ServerMessage } from '../core/protocol/messages.js';
+import { messageText } from '../core/protocol/message-text.js';
+import type { CompleteFailureMessage, ServerMessage } from '../core/protocol/messages.js';
 import { lastSeq } from '../core/protocol/batch.js';
 import { Channel, type ChannelOptions } from './channel.js';
 

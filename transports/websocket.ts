@@ -2,7 +2,8 @@
 // operation through the hub; the socket is closed after `complete`. It never sees a child
 // process.
 import type { WebSocket, WebSocketServer } from 'ws';
-import { messageText, type CompleteFailureMessage, type ServerMessage } from '../core/protocol/messages.js';
+import { messageText } from '../core/protocol/message-text.js';
+import type { CompleteFailureMessage, ServerMessage } from '../core/protocol/messages.js';
 import { Channel, type ChannelOptions } from './channel.js';
 
 /** Close codes the server uses (RFC 6455 section 7.4). */

@@ -2,7 +2,8 @@
 import { PikoError } from '../../core/errors.js';
 import { hasSession, tmuxSession } from '../../core/system/tmux.js';
 import { attach as attachTo } from '../terminal/tmux-attach.js';
-import { openState, resolveEnvironment } from '../context.js';
+import { openState } from '../open-state.js';
+import { resolveEnvironment } from '../../core/state/resolve.js';
 import { ExitError } from '../exit.js';
 
 export async function attach(name: string | undefined): Promise<void> {

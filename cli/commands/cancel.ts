@@ -7,7 +7,7 @@ import { pikoHome } from '../../core/paths.js';
 import { sameProcess } from '../../core/system/process.js';
 import { State } from '../../core/state/state.js';
 import { findServer, requestCancel } from '../remote/discovery.js';
-import { resolveOperation } from '../context.js';
+import { resolveOperation } from '../../core/state/resolve.js';
 
 export async function cancel(ref: string): Promise<void> {
   const home = pikoHome();

@@ -7,7 +7,7 @@ import { readableConfig } from '../../core/config/trust.js';
 import { git } from '../../core/system/git.js';
 import { pikoHome, stateDbPath } from '../../core/paths.js';
 import { processAlive } from '../../core/system/process.js';
-import { readServerInfo } from '../server-info.js';
+import { readServerInfo } from '../../core/server-info.js';
 import { State } from '../../core/state/state.js';
 import { findCompose } from '../../stages/docker/compose-cli.js';
 import { composeFiles } from '../../stages/docker/load.js';

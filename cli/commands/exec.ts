@@ -11,7 +11,8 @@ import { pikoHome } from '../../core/paths.js';
 import { environmentInfo, type EnvironmentRow, type ProjectRow } from '../../core/state/state.js';
 import { environmentVariables } from '../../core/environment/vars.js';
 import { composeCommand, requireCompose } from '../../stages/docker/compose-cli.js';
-import { openState, resolveEnvironment } from '../context.js';
+import { openState } from '../open-state.js';
+import { resolveEnvironment } from '../../core/state/resolve.js';
 import { ExitError } from '../exit.js';
 import { errorText } from '../terminal/say.js';
 

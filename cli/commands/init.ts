@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { PIKO_COMPOSE_FILE } from '../../core/paths.js';
 import { PikoError } from '../../core/errors.js';
 import { git } from '../../core/system/git.js';
-import { openState } from '../context.js';
+import { openState } from '../open-state.js';
 import { approveProject } from './trust.js';
 import { noteText } from '../terminal/say.js';
 

@@ -12,10 +12,10 @@ import type { CompleteMessage } from '../../core/protocol/messages.js';
 import { State } from '../../core/state/state.js';
 import { findServer } from '../remote/discovery.js';
 import { streamOperation } from '../remote/resume.js';
-import { resolveOperation } from '../context.js';
+import { resolveOperation } from '../../core/state/resolve.js';
 import { ExitError } from '../exit.js';
-import { terminalSession, type Output } from '../terminal/session.js';
-import { chooseTransport } from '../delivery/choose.js';
+import { openOutput, type Output } from '../terminal/output.js';
+import { chooseTransport } from '../../core/config/transport.js';
 
 export interface LogsOptions {
   follow?: boolean;
@@ -35,7 +35,7 @@ export async function logs(ref: string, options: LogsOptions): Promise<void> {
   try {
     const op = await resolveOperation(state, ref, process.cwd());
     // The status line counts from when the operation started, not from this command.
-    shown = terminalSession({ name: ref, json: options.json, ...(op.row && { startedAt: Date.parse(op.row.startedAt) }) });
+    shown = openOutput({ name: ref, json: options.json, ...(op.row && { startedAt: Date.parse(op.row.startedAt) }) });
     const path = operationLogPath(shown.home, op.id);
     const here = existsSync(path);
     // The config (which server, which transport) matters only to go through a server.

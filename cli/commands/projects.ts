@@ -1,6 +1,6 @@
 // `piko projects` and `piko project rm <name>`.
 import { PikoError } from '../../core/errors.js';
-import { openState } from '../context.js';
+import { openState } from '../open-state.js';
 import { operate } from '../delivery/operate.js';
 import { print } from '../terminal/print.js';
 

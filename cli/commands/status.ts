@@ -1,11 +1,12 @@
 // `piko status [name] [--json]`: one environment in detail: where it lives, its ports, its
 // containers as docker sees them, its tmux session and its last operation.
-import { formatDuration } from '../terminal/render.js';
+import { formatDuration } from '../../core/display/log-lines.js';
 import { environmentInfo, type EnvironmentRow } from '../../core/state/state.js';
 import { hasSession, tmuxSession } from '../../core/system/tmux.js';
 import { publishedPorts } from '../../core/environment/vars.js';
 import { projectContainers, type Container } from '../../stages/docker/compose-cli.js';
-import { openState, resolveEnvironment } from '../context.js';
+import { openState } from '../open-state.js';
+import { resolveEnvironment } from '../../core/state/resolve.js';
 import { print } from '../terminal/print.js';
 
 /** The environment's containers as the engine has them (the same for Compose v1 and v2). */

@@ -5,7 +5,8 @@ import { basename } from 'node:path';
 import { loadConfig } from '../../core/config/config.js';
 import { digestOf, readApproval, recordApproval, trustDiff, trustLines } from '../../core/config/trust.js';
 import type { ProjectRow } from '../../core/state/state.js';
-import { openState, resolveProject } from '../context.js';
+import { openState } from '../open-state.js';
+import { resolveProject } from '../../core/state/resolve.js';
 
 /** Shows what the project's config runs (or what changed) and records it as approved. */
 export async function approveProject(home: string, project: Pick<ProjectRow, 'name' | 'root'>): Promise<void> {

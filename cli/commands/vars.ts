@@ -1,7 +1,8 @@
 // `piko vars [name] [--json]`: every PIKO_* variable of an environment, for `eval "$(piko vars)"`.
 import { environmentInfo } from '../../core/state/state.js';
 import { environmentVariables } from '../../core/environment/vars.js';
-import { openState, resolveEnvironment } from '../context.js';
+import { openState } from '../open-state.js';
+import { resolveEnvironment } from '../../core/state/resolve.js';
 import { print } from '../terminal/print.js';
 
 /** `'it'\''s'`: a value the shell reads back exactly. */

@@ -1,10 +1,10 @@
-// The CLI's built-in transports: `websocket` and `sse` carry the operation through `piko server` (or
+// The built-in deliveries: `websocket` and `sse` carry the operation through `piko server` (or
 // give way to running it here when no server answers), `stdout` always runs it here.
 import { findServer, type NetworkTransport } from '../remote/discovery.js';
-import type { Transport } from './registry.js';
+import type { Delivery } from './registry.js';
 import { viaServer } from './via-server.js';
 
-function serverTransport(name: NetworkTransport, description: string): Transport {
+function throughServer(name: NetworkTransport, description: string): Delivery {
   return {
     name,
     description,
@@ -17,9 +17,8 @@ function serverTransport(name: NetworkTransport, description: string): Transport
   };
 }
 
-/** websocket and sse through `piko server` (here when no server answers), stdout always here. */
-export const BUILTIN_TRANSPORTS: readonly Transport[] = [
-  serverTransport('websocket', 'through `piko server` over a WebSocket; here when no server answers'),
-  serverTransport('sse', 'through `piko server` as Server-Sent Events; here when no server answers'),
+export const BUILTIN_DELIVERIES: readonly Delivery[] = [
+  throughServer('websocket', 'through `piko server` over a WebSocket; here when no server answers'),
+  throughServer('sse', 'through `piko server` as Server-Sent Events; here when no server answers'),
   { name: 'stdout', description: 'here, in this process, even when a server runs', deliver: (context) => context.runHere() },
 ];

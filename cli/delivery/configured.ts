@@ -1,19 +1,19 @@
 // The full way to run an operation: the project found in this machine's state, its config and
 // plugins read here, the transport chosen from them (a plugin's own included), and the
-// operation carried by it, or run here when no server answers.
+// operation carried by that transport's delivery, or run here when no server answers.
 import { configName } from '../../core/config/config.js';
 import { loadPlugins } from '../../core/config/plugins.js';
 import { trustedConfig } from '../../core/config/trust.js';
 import { splitName } from '../../core/environment/names.js';
 import { pikoHome } from '../../core/paths.js';
-import type { OperationRequest } from '../../core/protocol/messages.js';
+import type { OperationRequest } from '../../core/protocol/requests.js';
 import { State } from '../../core/state/state.js';
-import { meantProject } from '../context.js';
-import type { Output } from '../terminal/session.js';
-import { checkTransports, chooseTransport } from './choose.js';
+import { meantProject } from '../../core/state/resolve.js';
+import type { Output } from '../terminal/output.js';
+import { checkTransports, chooseTransport } from '../../core/config/transport.js';
 import { runLocally } from './locally.js';
-import { transportRegistry, type DeliveryContext } from './registry.js';
-import { BUILTIN_TRANSPORTS } from './transports.js';
+import { BUILTIN_DELIVERIES } from './builtin.js';
+import { deliveryRegistry, type DeliveryContext } from './registry.js';
 
 export type RequestBuilder = (target: { project: string | undefined; environment: string }) => OperationRequest;
 
@@ -49,9 +49,9 @@ export async function deliverConfigured(
   // Nothing of the project's (a code config, a plugin) runs here before it is approved.
   const loaded = target.root ? await trustedConfig(shown.home, { name: target.project, root: target.root }, { approve: request.approve }) : { config: {}, file: undefined };
   const plugins = target.root ? await loadPlugins(target.root, loaded) : [];
-  const registry = transportRegistry(BUILTIN_TRANSPORTS, plugins);
+  const registry = deliveryRegistry(BUILTIN_DELIVERIES, plugins);
   checkTransports(registry.names(), transportFlag, loaded.config, configName(loaded));
-  const transport = registry.get(chooseTransport(transportFlag, loaded.config, target.environment));
+  const delivery = registry.get(chooseTransport(transportFlag, loaded.config, target.environment));
   const context: DeliveryContext = {
     request,
     config: loaded.config,
@@ -62,6 +62,6 @@ export async function deliverConfigured(
     runHere: (extra = []) => runLocally(request, shown, extra, target.root ? { root: target.root, loaded, plugins } : undefined, note ? [note] : []),
   };
   // No server answered: do it here. (Once a server has accepted it, never: that would run it twice.)
-  const code = (await transport.deliver(context)) ?? (await context.runHere());
+  const code = (await delivery.deliver(context)) ?? (await context.runHere());
   return { code, request };
 }

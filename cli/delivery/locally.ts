@@ -4,14 +4,14 @@
 import type { LoadedConfig } from '../../core/config/config.js';
 import { Engine, type PikoPlugin } from '../../core/engine/engine.js';
 import { killRunningCommands } from '../../core/engine/exec.js';
-import type { OperationRequest } from '../../core/protocol/messages.js';
+import type { OperationRequest } from '../../core/protocol/requests.js';
 import { rejection } from '../../core/protocol/rejection.js';
-import { prepareOperation } from '../../core/requests/prepare.js';
+import { prepareOperation } from '../../core/prepare/prepare.js';
 import { State } from '../../core/state/state.js';
 import { builtinStagePlugins } from '../../stages/index.js';
 import { StdoutTransport } from '../../transports/stdout.js';
 import { ExitError } from '../exit.js';
-import type { Output } from '../terminal/session.js';
+import type { Output } from '../terminal/output.js';
 import { noteText } from '../terminal/say.js';
 
 /** The signals that stop a local run, and who the cancellation is then said to come from. */

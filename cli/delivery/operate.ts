@@ -11,7 +11,7 @@ import { splitName } from '../../core/environment/names.js';
 import { rejection } from '../../core/protocol/rejection.js';
 import { ExitError } from '../exit.js';
 import { findServer, type NetworkTransport } from '../remote/discovery.js';
-import { terminalSession, type Output } from '../terminal/session.js';
+import { openOutput, type Output } from '../terminal/output.js';
 import { attachAfterCreate } from '../terminal/tmux-attach.js';
 import type { RequestBuilder } from './configured.js';
 import { viaServer } from './via-server.js';
@@ -65,7 +65,7 @@ export async function operate(name: string, given: RequestBuilder, options: Oper
     const request = given(target);
     return options.yes ? { ...request, approve: true } : approve ? { ...request, approve } : request;
   };
-  const shown = terminalSession({ name, json: options.json, quiet: options.quiet });
+  const shown = openOutput({ name, json: options.json, quiet: options.quiet });
   try {
     let outcome = await shortWay(name, build, options, shown);
     if (!outcome) {
@@ -112,7 +112,7 @@ export async function lifecycle(action: 'up' | 'down' | 'restart', name: string 
   let full: string;
   const [{ State }, { resolveEnvironment }, { pikoHome }] = await Promise.all([
     import('../../core/state/state.js'),
-    import('../context.js'),
+    import('../../core/state/resolve.js'),
     import('../../core/paths.js'),
   ]);
   const state = new State(pikoHome());
@@ -120,7 +120,7 @@ export async function lifecycle(action: 'up' | 'down' | 'restart', name: string 
     const { project, environment } = await resolveEnvironment(state, name, process.cwd());
     full = `${project.name}/${environment.name}`;
   } catch (err) {
-    const shown = terminalSession({ name: name ?? 'environment', json: options.json, quiet: options.quiet });
+    const shown = openOutput({ name: name ?? 'environment', json: options.json, quiet: options.quiet });
     shown.renderer.render(rejection(err));
     shown.close();
     throw new ExitError(1);

@@ -1,10 +1,12 @@
-// How the CLI carries an operation to the user: a transport by name, from the built-in ones
-// (websocket, sse, stdout) and those a project's plugins offer (`transports: [...]` beside
-// `apply`). Client-side only: the engine knows nothing of them.
+// Deliveries: how the CLI carries an operation to the user, one per transport name the user can
+// pick (`--transport`, `transport:`): the built-in ones (websocket, sse, stdout) and those a
+// project's plugins offer (`deliveries: [...]` beside `apply`). Client-side only: the engine and
+// the server's channels (transports/) know nothing of them.
 import type { PikoConfig } from '../../core/config/config.js';
 import type { PikoPlugin } from '../../core/engine/engine.js';
 import { PikoError } from '../../core/errors.js';
-import type { OperationRequest, ServerMessage } from '../../core/protocol/messages.js';
+import type { ServerMessage } from '../../core/protocol/messages.js';
+import type { OperationRequest } from '../../core/protocol/requests.js';
 
 export interface DeliveryContext {
   request: OperationRequest;
@@ -21,7 +23,8 @@ export interface DeliveryContext {
   runHere(plugins?: PikoPlugin[]): Promise<number>;
 }
 
-export interface Transport {
+export interface Delivery {
+  /** The transport name the user picks it by. */
   name: string;
   description: string;
   /**
@@ -31,38 +34,39 @@ export interface Transport {
   deliver(context: DeliveryContext): Promise<number | undefined>;
 }
 
-/** A plugin that offers transports as well as (or instead of) tapping the engine. */
-export interface TransportPlugin extends PikoPlugin {
-  transports?: readonly Transport[];
+/** A plugin that offers deliveries as well as (or instead of) tapping the engine. */
+export interface DeliveryPlugin extends PikoPlugin {
+  deliveries?: readonly Delivery[];
 }
 
-export class TransportRegistry {
-  private readonly transports = new Map<string, Transport>();
+export class DeliveryRegistry {
+  private readonly deliveries = new Map<string, Delivery>();
 
-  add(transport: Transport): void {
-    if (this.transports.has(transport.name)) {
-      throw new PikoError('PIKO_ERR_PLUGIN', `two transports are named ${JSON.stringify(transport.name)}`);
+  add(delivery: Delivery): void {
+    if (this.deliveries.has(delivery.name)) {
+      throw new PikoError('PIKO_ERR_PLUGIN', `two transports are named ${JSON.stringify(delivery.name)}`);
     }
-    this.transports.set(transport.name, transport);
+    this.deliveries.set(delivery.name, delivery);
   }
 
-  get(name: string): Transport {
-    const transport = this.transports.get(name);
-    if (!transport) {
+  get(name: string): Delivery {
+    const delivery = this.deliveries.get(name);
+    if (!delivery) {
       throw new PikoError('PIKO_ERR_CONFIG_INVALID', `no transport named ${JSON.stringify(name)} (transports: ${this.names().join(', ')})`);
     }
-    return transport;
+    return delivery;
   }
 
+  /** The transport names there are. */
   names(): string[] {
-    return [...this.transports.keys()];
+    return [...this.deliveries.keys()];
   }
 }
 
-/** The built-in transports, then every one the plugins offer; two of one name are an error. */
-export function transportRegistry(builtins: readonly Transport[], plugins: readonly TransportPlugin[]): TransportRegistry {
-  const registry = new TransportRegistry();
-  for (const transport of builtins) registry.add(transport);
-  for (const plugin of plugins) for (const transport of plugin.transports ?? []) registry.add(transport);
+/** The built-in deliveries, then every one the plugins offer; two of one name are an error. */
+export function deliveryRegistry(builtins: readonly Delivery[], plugins: readonly DeliveryPlugin[]): DeliveryRegistry {
+  const registry = new DeliveryRegistry();
+  for (const delivery of builtins) registry.add(delivery);
+  for (const plugin of plugins) for (const delivery of plugin.deliveries ?? []) registry.add(delivery);
   return registry;
 }

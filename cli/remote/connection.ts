@@ -1,6 +1,7 @@
 // One connection to the server, whatever carries it: what it asks for (start an operation, or
 // follow one from a seq), what came of it, and the pieces both transports share.
-import type { OperationRequest, ServerMessage } from '../../core/protocol/messages.js';
+import type { ServerMessage } from '../../core/protocol/messages.js';
+import type { OperationRequest } from '../../core/protocol/requests.js';
 import type { NetworkTransport, ServerAddress } from './discovery.js';
 
 /** Start an operation, or follow one that exists from after `since`. */

@@ -2,7 +2,7 @@
 // asking it to cancel an operation.
 import type { PikoConfig } from '../../core/config/config.js';
 import { processAlive } from '../../core/system/process.js';
-import { readServerInfo } from '../server-info.js';
+import { readServerInfo } from '../../core/server-info.js';
 
 export type NetworkTransport = 'websocket' | 'sse';
 

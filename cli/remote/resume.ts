@@ -1,7 +1,7 @@
 // The CLI's side of `piko server`: start or re-attach to an operation over WebSocket or SSE,
 // hand each message to the renderer as it arrives, and when the connection drops before
 // `complete` while the server is still up, re-attach from the last seq seen.
-import { expandBatch } from '../../core/protocol/batch.js';
+import { takeUnseen } from '../../core/protocol/batch.js';
 import type { CompleteMessage, ServerMessage } from '../../core/protocol/messages.js';
 import type { Connect, Target } from './connection.js';
 import type { NetworkTransport, ServerAddress } from './discovery.js';
@@ -51,27 +51,13 @@ export async function streamOperation(address: ServerAddress, target: Target, op
   let operation = 'attach' in target ? target.attach : undefined;
   let lastSeq = 'attach' in target ? target.since : -1;
   let complete: CompleteMessage | undefined;
-  const onMessage = (message: ServerMessage): void => {
-    if (message.type === 'logs') {
-      const last = message.seq + message.count - 1;
-      if (last <= lastSeq) return;
-      // Partly seen before (a re-attach overlapped it): the unseen lines one by one.
-      if (message.seq <= lastSeq) {
-        for (const line of expandBatch(message)) onMessage(line);
-        return;
-      }
-      lastSeq = last;
-      options.onMessage(message);
-      return;
-    }
-    if (message.type !== 'dropped') {
-      if (message.seq <= lastSeq) return;
-      lastSeq = message.seq;
-    }
+  const show = (message: ServerMessage): void => {
     if (message.type === 'accepted') operation = message.operation;
     if (message.type === 'complete') complete = message;
     options.onMessage(message);
   };
+  // A re-attach may overlap what was seen: only what is after it is shown.
+  const onMessage = (message: ServerMessage): void => void (lastSeq = takeUnseen(message, lastSeq, show));
 
   let connection = await connect(address, target, onMessage, signal, silenceMs);
   if (connection.refused !== undefined) return { kind: 'refused', reason: connection.refused };

@@ -19,7 +19,7 @@ import { checkRequest, type GuardOptions } from '../../transports/guard.js';
 import { OperationHub } from '../../transports/hub.js';
 import { refuseEvents, SseChannel, startEventStream } from '../../transports/sse.js';
 import { CLOSE, keepAlive, refuse, WebSocketChannel } from '../../transports/websocket.js';
-import { readServerInfo, serverInfoPath, writeServerInfo, type ServerInfo } from '../server-info.js';
+import { readServerInfo, serverInfoPath, writeServerInfo, type ServerInfo } from '../../core/server-info.js';
 import { hostsFor, serverUrl } from './addresses.js';
 import { readBody, answerAndClose, sendJson } from './http.js';
 import { ServerLogPlugin, type ServerLogOutput } from './log.js';

@@ -1,10 +1,9 @@
 // What `piko server` prints on its own stdout: an access-log line per request, each operation's
 // output as `[<env> <source>] line`, and a line when an operation starts and ends.
 import type { Engine, PikoPlugin } from '../../core/engine/engine.js';
-import { CoalescingWriter } from '../terminal/output.js';
-import { formatDuration } from '../terminal/render.js';
-import { needsCleaning, shownLine, withoutNewline } from '../terminal/faithful.js';
-import { logText, sourceLabel } from '../../core/protocol/messages.js';
+import { cleanLine } from '../../core/display/clean-line.js';
+import { formatDuration, prefixedLines, sourceLabel } from '../../core/display/log-lines.js';
+import { CoalescingWriter } from '../../core/display/turn-writer.js';
 
 const PLUGIN_NAME = 'ServerLogPlugin';
 
@@ -30,12 +29,8 @@ export class ServerLogPlugin implements PikoPlugin {
         case 'log':
         case 'logs': {
           // A log reader, not a terminal: what a progress line ended on, no escape sequences.
-          const text = message.type === 'log' ? logText(message) : message.data;
-          const body = withoutNewline(text);
-          const prefix = `[${operation.environment.name} ${sourceLabel(message.source)}] `;
-          let lines = message.type === 'log' ? [body] : body.split('\n');
-          if (needsCleaning(message, body)) lines = lines.map((line) => shownLine(line, false));
-          this.out.writeDroppable(`${prefix}${lines.join(`\n${prefix}`)}\n`, lines.length);
+          const { text, count } = prefixedLines(message, `[${operation.environment.name} ${sourceLabel(message.source)}] `, (line) => cleanLine(line, false));
+          this.out.writeDroppable(text, count);
           return;
         }
         case 'complete': {

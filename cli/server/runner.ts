@@ -7,16 +7,17 @@ import { isOperationId, type Operation } from '../../core/engine/operation.js';
 import { PikoError } from '../../core/errors.js';
 import { operationLogPath } from '../../core/paths.js';
 import { ConfigCache } from '../../core/config/cache.js';
-import type { CompleteFailureMessage, OperationKind, OperationRequest } from '../../core/protocol/messages.js';
+import type { CompleteFailureMessage, OperationKind } from '../../core/protocol/messages.js';
+import type { OperationRequest } from '../../core/protocol/requests.js';
 import { parseOperationRequest } from '../../core/protocol/requests.js';
 import { rejection } from '../../core/protocol/rejection.js';
-import { prepareOperation } from '../../core/requests/prepare.js';
+import { prepareOperation } from '../../core/prepare/prepare.js';
 import type { State } from '../../core/state/state.js';
 import { codeConfigApproved } from '../../core/config/trust.js';
 import type { Channel } from '../../transports/channel.js';
 import type { OperationHub } from '../../transports/hub.js';
-import { meantProject } from '../context.js';
-import { chooseTransport } from '../delivery/choose.js';
+import { meantProject } from '../../core/state/resolve.js';
+import { chooseTransport } from '../../core/config/transport.js';
 import { IdleCollector } from './idle.js';
 
 export interface RunnerOptions {

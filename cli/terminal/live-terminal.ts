@@ -3,7 +3,7 @@
 // again around every write, so it never ends up in the middle of the output, and the writes of
 // one event-loop turn go out as one write. When the output goes elsewhere (`piko create x | tee
 // log`), the status line is drawn on the terminal that is left (stderr), between bursts of output.
-import { TurnBuffer } from './output.js';
+import { TurnBuffer } from '../../core/display/turn-writer.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 /**

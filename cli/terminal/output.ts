@@ -5,7 +5,7 @@ import { pikoHome } from '../../core/paths.js';
 import type { CompleteMessage, MessageRenderer } from '../../core/protocol/messages.js';
 import { splitName } from '../../core/environment/names.js';
 import { LiveTerminal } from './live-terminal.js';
-import { CoalescingWriter, type Sink } from './output.js';
+import { CoalescingWriter, type Sink } from '../../core/display/turn-writer.js';
 import { JsonRenderer, TerminalRenderer } from './render.js';
 import { colorEnabled } from './say.js';
 
@@ -45,7 +45,7 @@ function statusScreen(options: OutputOptions): NodeJS.WriteStream | undefined {
  * The renderer and streams every command that shows an operation uses: on a terminal, coloured
  * lines with a live status line below them; on a pipe, plain lines; with `--json`, NDJSON.
  */
-export function terminalSession(options: OutputOptions): Output {
+export function openOutput(options: OutputOptions): Output {
   const home = pikoHome();
   // A reader that went away (`| head`) is no reason to stop half-way: the operation finishes.
   process.stdout.on('error', () => undefined);

@@ -2,9 +2,10 @@
 // the network clients, so `piko create` looks the same whichever transport carried it.
 import { createColors } from 'picocolors';
 import { publishedPorts } from '../../core/environment/vars.js';
-import { sourceLabel, type CompleteMessage, type MessageRenderer, type ServerMessage } from '../../core/protocol/messages.js';
+import type { CompleteMessage, MessageRenderer, ServerMessage } from '../../core/protocol/messages.js';
 import { expandBatch } from '../../core/protocol/batch.js';
-import { needsCleaning, shownLine, withoutNewline } from './faithful.js';
+import { cleanLine, withoutNewline } from '../../core/display/clean-line.js';
+import { formatDuration, prefixedLines, sourceLabel } from '../../core/display/log-lines.js';
 
 
 export interface TerminalRendererOptions {
@@ -28,13 +29,6 @@ interface StageRecord {
   state: 'running' | 'ok' | 'failed' | 'skipped';
   started: number;
   durationMs?: number;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes}m ${Math.round((ms % 60_000) / 1000)}s`;
 }
 
 export class TerminalRenderer implements MessageRenderer {
@@ -105,16 +99,12 @@ export class TerminalRenderer implements MessageRenderer {
         if (message.type === 'log' && message.encoding === 'base64') {
           // Not UTF-8: the bytes as the command printed them (a latin1 string maps each byte to
           // one character and back, so cleaning and colouring leave the rest untouched).
-          // One write, like every line: a writer may flush between two (see output.ts).
+          // One write, like every line: a writer may flush between two (see turn-writer.ts).
           const bytes = Buffer.from(message.data, 'base64').toString('latin1');
           this.write(Buffer.concat([Buffer.from(prefix), Buffer.from(`${this.shown(withoutNewline(bytes), message.stream, true)}\n`, 'latin1')]));
           return;
         }
-        const body = withoutNewline(message.data);
-        // A batch is rendered whole: one prefix per line, one string for all of them.
-        let lines = message.type === 'log' ? [body] : body.split('\n');
-        if (message.stream === 'stderr' || needsCleaning(message, body)) lines = lines.map((line) => this.shown(line, message.stream));
-        this.write(`${prefix}${lines.join(`\n${prefix}`)}\n`);
+        this.write(prefixedLines(message, prefix, (line) => this.shown(line, message.stream), message.stream === 'stderr').text);
         return;
       }
       case 'complete':
@@ -140,7 +130,7 @@ export class TerminalRenderer implements MessageRenderer {
 
   /** A line as this terminal or reader should see it; stderr's in yellow. */
   private shown(line: string, stream: 'stdout' | 'stderr', bytes = false): string {
-    const text = shownLine(line, this.options.color, bytes);
+    const text = cleanLine(line, this.options.color, bytes);
     return stream === 'stderr' ? this.colors.yellow(text) : text;
   }
 

@@ -1,9 +1,9 @@
 // Which transport a command uses: `--transport` > PIKO_TRANSPORT > the config's `environments:`
 // entry whose glob matches the environment's name > the config's `transport:` > websocket. The
 // server applies the config's part too, for a client that has not read the config.
-import type { PikoConfig, TransportName } from '../../core/config/config.js';
-import { PikoError } from '../../core/errors.js';
-import { nearest } from '../../core/config/validate.js';
+import type { PikoConfig, TransportName } from './config.js';
+import { PikoError } from '../errors.js';
+import { nearest } from './validate.js';
 
 /** `ci-*` → matches `ci-1`; `*` any run of characters, `?` one character, everything else literal. */
 export function globMatches(glob: string, name: string): boolean {

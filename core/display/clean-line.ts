@@ -1,9 +1,9 @@
-// What a reader should see of a line a command printed for a terminal: a progress line that
-// redrew itself with carriage returns shows as what it ended on, and escape sequences (colours,
-// cursor moves, window titles, links) never reach a pipe or a log reader as raw bytes. On a
+// A line cleaned for its reader: a progress line that redrew itself with carriage returns shows
+// as what it ended on, and escape sequences (colours, cursor moves, window titles, links) never
+// reach a pipe or a log reader as raw bytes. On a
 // colour terminal the script's colours stay; nothing else that moves the cursor does, since that
 // would write over piko's `[source]` prefix and its status line.
-import { isPlain, type ServerMessage } from '../../core/protocol/messages.js';
+import type { LogBatchMessage, LogMessage, ServerMessage, Unsequenced } from '../protocol/messages.js';
 
 /**
  * An escape sequence: CSI (`ESC [ … final`), OSC (`ESC ] … BEL|ST`), the string sequences DCS,
@@ -25,7 +25,22 @@ const UNSHOWN_BYTES = new RegExp(`${ESCAPE.source}|${CONTROL_BYTES.source}`, 'g'
 const RESET = '\x1b[0m';
 
 /**
- * Whether `text`, a log message's, needs `shownLine` at all: most output is plain and passes
+ * Log messages whose lines are known to hold no control character: the StreamWriter looks at a
+ * chunk's bytes, where that is cheaper than a renderer's look at the text. Only in the process
+ * that made them; what comes over the wire is looked at again.
+ */
+const plain = new WeakSet<object>();
+
+export function markPlain(message: Unsequenced<LogMessage> | Unsequenced<LogBatchMessage>): void {
+  plain.add(message);
+}
+
+export function isPlain(message: ServerMessage): boolean {
+  return plain.has(message);
+}
+
+/**
+ * Whether `text`, a log message's, needs `cleanLine` at all: most output is plain and passes
  * untouched, and the StreamWriter already found much of it plain (looking at its bytes).
  */
 export function needsCleaning(message: ServerMessage, text: string): boolean {
@@ -44,7 +59,7 @@ export function withoutNewline(text: string): string {
  * colour ends with a reset, so it cannot bleed into the next line's prefix. `bytes`: the line is
  * the bytes of a line that is not UTF-8, one character each.
  */
-export function shownLine(line: string, keepColour: boolean, bytes = false): string {
+export function cleanLine(line: string, keepColour: boolean, bytes = false): string {
   if (!(bytes ? CONTROL_BYTES : CONTROL).test(line)) return line;
   let text = line;
   if (text.includes('\r')) {

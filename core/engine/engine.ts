@@ -1,14 +1,17 @@
 // The operation engine. Stage plugins tap it to contribute stages; transports and other plugins
 // tap it to observe events. It runs an operation's stages in order and, when a stage that is
 // not optional fails (or the operation is cancelled), rolls back what was done, in reverse.
-// It keeps no state of its own: what is recorded (and where) is a plugin's business.
+// The one thing it records itself is the operation's log: every message is appended to it, in
+// seq order, before any tap sees it, so a client that re-attaches finds in the file everything
+// the taps have sent (the hub joins the two by seq). What else is recorded (state rows, and
+// where) is a plugin's business.
 import { performance } from 'node:perf_hooks';
 import { AsyncSeriesHook, SyncHook, type Hook } from 'tapable';
 import { PikoError, toPikoError } from '../errors.js';
 import { expandBatch } from '../protocol/batch.js';
 import type { CompleteMessage, OperationMessage, OutputMessage, Unsequenced } from '../protocol/messages.js';
 import { environmentInfo } from '../state/rows.js';
-import { stageContext } from './context.js';
+import { stageContext } from './stage-context.js';
 import { Operation, type OperationSpec } from './operation.js';
 import { incompleteRollback, stageError, withStage, wrapTap } from './plugin-errors.js';
 import { orderStages } from './stage-order.js';

@@ -5,14 +5,8 @@ import type { PikoConfig } from '../config/config.js';
 import { PikoError } from '../errors.js';
 import { OperationLog } from '../state/operation-log.js';
 import { operationLogPath } from '../paths.js';
-import type {
-  LogSource,
-  OperationKind,
-  OperationRequest,
-  OutputMessage,
-  StreamName,
-  Unsequenced,
-} from '../protocol/messages.js';
+import type { LogSource, OperationKind, OutputMessage, StreamName, Unsequenced } from '../protocol/messages.js';
+import type { OperationRequest } from '../protocol/requests.js';
 import type { EnvironmentRow, ProjectRow } from '../state/rows.js';
 import { environmentVariables } from '../environment/vars.js';
 

@@ -1,6 +1,7 @@
 // Stage order comes from named positions and `before`/`after`, never from the order plugins
 // happened to register in.
 import { PikoError } from '../errors.js';
+import type { StageDefinition } from './stage.js';
 
 /** Positions of the built-in stages; a stage without `before`/`after` sits at its own. */
 export const STAGE_ORDER = {
@@ -20,16 +21,8 @@ export const STAGE_ORDER = {
   DESTROY_GIT: 300,
 } as const;
 
-export interface Orderable {
-  name: string;
-  order: number;
-  before?: string | undefined;
-  after?: string | undefined;
-  /** Where the config defines it (`stages[0]`), for errors that name the key to fix. */
-  key?: string | undefined;
-  /** The config file that defines it (`.piko.yml`), named in front of such errors. */
-  file?: string | undefined;
-}
+/** What ordering reads of a stage. */
+export type Orderable = Pick<StageDefinition, 'name' | 'order' | 'before' | 'after' | 'key' | 'file'>;
 
 /** A config error about `stage`, named in the file that defines it when it says which. */
 const configError = (stage: Orderable | undefined, text: string): PikoError =>

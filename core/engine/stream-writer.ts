@@ -5,7 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import { Writable } from 'node:stream';
 import { MAX_BATCH_BYTES } from '../protocol/batch.js';
-import { markPlain, type LogBatchMessage, type LogMessage, type LogSource, type StreamName, type Unsequenced } from '../protocol/messages.js';
+import { markPlain } from '../display/clean-line.js';
+import type { LogBatchMessage, LogMessage, LogSource, StreamName, Unsequenced } from '../protocol/messages.js';
 
 export type LogSink = (message: Unsequenced<LogMessage> | Unsequenced<LogBatchMessage>) => void;
 

@@ -7,7 +7,7 @@ import { newOperationId } from '../engine/operation.js';
 import { assertEnvironmentName } from '../environment/names.js';
 import { PikoError } from '../errors.js';
 import { composeProjectName, environmentPaths, isWithin } from '../paths.js';
-import type { CreateRequest } from '../protocol/messages.js';
+import type { CreateRequest } from '../protocol/requests.js';
 import { environmentExists, type EnvironmentRow, type ProjectRow, type State } from '../state/state.js';
 import { branchExists, git } from '../system/git.js';
 import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { newOperationId } from '../engine/operation.js';
 import { PikoError } from '../errors.js';
 import { PIKO_COMPOSE_FILE } from '../paths.js';
-import type { DestroyRequest } from '../protocol/messages.js';
+import type { DestroyRequest } from '../protocol/requests.js';
 import { changesMade } from '../system/git.js';
 import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';
 

@@ -3,7 +3,7 @@
 // and the engine takes over, with a StateRecorder that writes what happens back to state.
 import { newOperationId } from '../engine/operation.js';
 import { PikoError } from '../errors.js';
-import type { LifecycleRequest, OperationRequest } from '../protocol/messages.js';
+import type { LifecycleRequest, OperationRequest } from '../protocol/requests.js';
 import { prepareCreate } from './create.js';
 import { prepareDestroy } from './destroy.js';
 import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';

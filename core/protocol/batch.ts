@@ -1,7 +1,7 @@
 // Batched log lines: a run of consecutive lines of one source and stream as one `logs`
 // message, and back. Pure functions, used wherever batches are made or read: the engine, the
 // operation log, the server's channels and the client.
-import type { LogBatchMessage, LogMessage, OutputMessage } from './messages.js';
+import type { LogBatchMessage, LogMessage, OutputMessage, ServerMessage } from './messages.js';
 
 /**
  * The most bytes of lines in one batch, so one batch stays small wherever it goes (a frame, a
@@ -54,6 +54,27 @@ export function lineCount(message: OutputMessage): number {
 /** The seq of a message's last line: a batch's, or the message's own. */
 export function lastSeq(message: OutputMessage): number {
   return message.type === 'logs' ? message.seq + message.count - 1 : message.seq;
+}
+
+/**
+ * Hands `take` what of `message` a reader has not seen, given the seq of the last line it has
+ * (`last`), and returns the new one: a message seen whole is skipped, a batch seen in part gives
+ * its unseen lines one by one. `dropped` is about the reader, not the operation: it always passes.
+ * The one rule for joining a replay with what comes live, on the server and in the client.
+ */
+export function takeUnseen<M extends ServerMessage>(message: M, last: number, take: (message: NoInfer<M> | LogMessage) => void): number {
+  if (message.type === 'dropped') {
+    take(message);
+    return last;
+  }
+  const end = lastSeq(message);
+  if (end <= last) return last;
+  if (message.type === 'logs' && message.seq <= last) {
+    for (const line of expandBatch(message)) if (line.seq > last) take(line);
+  } else {
+    take(message);
+  }
+  return end;
 }
 
 /** A batch as the `log` messages it stands for. */

@@ -1,9 +1,52 @@
-// The requests a client sends, validated: the schema every request passes before it can become
-// an operation, and the parser the server runs on a request's JSON text.
+// The requests a client sends: their types, the schema every request passes before it can
+// become an operation, and the parser the server runs on a request's JSON text.
 import * as z from 'zod/mini';
 import { describeIssue } from '../config/validate.js';
 import { PikoError } from '../errors.js';
-import { OPERATION_KINDS, type OperationKind, type OperationRequest } from './messages.js';
+import { OPERATION_KINDS, type OperationKind } from './messages.js';
+
+interface RequestBase {
+  /** The registered project; may be left out when the server has exactly one, or `cwd` is inside one. */
+  project?: string | undefined;
+  environment: string;
+  /** The client's working directory: without `project`, the project it stands in is meant. */
+  cwd?: string | undefined;
+  /**
+   * The transport the client speaks (piko's own client says). The server then checks it against
+   * the project's config and, when the config wants another, answers with a `complete` whose
+   * `redirect` names it, running nothing.
+   */
+  transport?: string | undefined;
+  /**
+   * Approves what the project's config runs: `true` whatever it is now (`--yes`), or the
+   * `approval` digest of a refusal, which approves exactly what that refusal showed.
+   */
+  approve?: true | string | undefined;
+}
+
+export interface CreateRequest extends RequestBase {
+  action: 'create';
+  attach?: boolean | undefined;
+  /** The base to branch from (default HEAD). */
+  branch?: string | undefined;
+  /** The environment of the same project whose ignored files the copy stage copies (default the repository's). */
+  from?: string | undefined;
+}
+
+export interface DestroyRequest extends RequestBase {
+  action: 'destroy';
+  keepVolumes?: boolean | undefined;
+  deleteBranch?: boolean | undefined;
+  /** Remove the worktree even when it has uncommitted changes (`--force` implies it). */
+  discardChanges?: boolean | undefined;
+  force?: boolean | undefined;
+}
+
+export interface LifecycleRequest extends RequestBase {
+  action: 'up' | 'down' | 'restart';
+}
+
+export type OperationRequest = CreateRequest | DestroyRequest | LifecycleRequest;
 
 const name = () => z.optional(z.string().check(z.minLength(1)));
 
@@ -28,7 +71,7 @@ export const OperationRequestSchema = z.discriminatedUnion('action', [
   z.object({ action: z.enum(['up', 'down', 'restart']), ...base }),
 ]);
 
-// The schema and the plain types in ./messages.ts describe the same requests.
+// The schema and the plain types above describe the same requests.
 const sameShape: z.infer<typeof OperationRequestSchema> extends OperationRequest ? true : false = true;
 void sameShape;
 

@@ -5,7 +5,8 @@
 // messages back), rather than one JSON text per line.
 import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { messageText, type LogBatchMessage, type OperationMessage, type OutputMessage } from '../protocol/messages.js';
+import { messageText } from '../protocol/message-text.js';
+import type { LogBatchMessage, OperationMessage, OutputMessage } from '../protocol/messages.js';
 import { batchRuns, expandBatch } from '../protocol/batch.js';
 
 /**

@@ -1,17 +1,15 @@
-// What every command needs: where state lives, which project the user means, and how to say
-// that something went wrong.
+// Which project, environment or operation a name means: `project/env`, a bare name, or no name
+// at all, read against the place the user stands in. Shared by the CLI and the server (which
+// resolves a request that names no project from the client's cwd). What cannot be resolved is
+// a PikoError (PIKO_ERR_ENV_NOT_FOUND, PIKO_ERR_PROJECT_UNKNOWN) that lists the candidates;
+// printing it is the caller's business.
 import { realpathSync } from 'node:fs';
-import { PikoError } from '../core/errors.js';
-import { isWithin, pikoHome } from '../core/paths.js';
-import { isOperationId } from '../core/engine/operation.js';
-import { State, type EnvironmentRow, type OperationRow, type ProjectRow } from '../core/state/state.js';
-import { splitName } from '../core/environment/names.js';
-import { readServerInfo } from './server-info.js';
-
-export function openState(): { home: string; state: State } {
-  const home = pikoHome();
-  return { home, state: new State(home) };
-}
+import { PikoError } from '../errors.js';
+import { isWithin, pikoHome } from '../paths.js';
+import { isOperationId } from '../engine/operation.js';
+import { State, type EnvironmentRow, type OperationRow, type ProjectRow } from './state.js';
+import { splitName } from '../environment/names.js';
+import { readServerInfo } from '../server-info.js';
 
 /**
  * The registered project containing `cwd`: the repository, or one of its environments'
@@ -44,7 +42,7 @@ export async function meantProject(state: State, named: string | undefined, cwd:
   const here = projectContaining(state, cwd);
   if (here) return { project: here };
   // Only on this path is git needed (and execa loaded).
-  const { git } = await import('../core/system/git.js');
+  const { git } = await import('../system/git.js');
   const top = await git(cwd, ['rev-parse', '--show-toplevel']);
   if (top.ok) {
     throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `the repository ${top.stdout.trim()} is not a piko project yet`);

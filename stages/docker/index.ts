@@ -7,7 +7,7 @@
 import type { Engine, PikoPlugin, StageDefinition } from '../../core/engine/engine.js';
 import { STAGE_ORDER } from '../../core/engine/stage-order.js';
 import { PikoError } from '../../core/errors.js';
-import type { DestroyRequest } from '../../core/protocol/messages.js';
+import type { DestroyRequest } from '../../core/protocol/requests.js';
 import { hasCompose, plan, type Plan } from './plan.js';
 import { compose, requireEngine, takeDown } from './run.js';
 

@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { chooseTransport, globMatches } from '../../cli/delivery/choose.js';
 import { cleanup, gates, initProject, normalizeOutput, sandbox, waitForOutput } from '../helpers/fixtures.js';
 import { startServer, stopServers } from '../helpers/server.js';
 
@@ -24,17 +23,6 @@ const normalized = (text: string) => {
 };
 
 describe('choosing a transport', () => {
-  it('flag > PIKO_TRANSPORT > environments glob > transport > websocket', () => {
-    const config = { transport: 'sse' as const, environments: { 'ci-*': { transport: 'stdout' as const } } };
-    expect(chooseTransport('websocket', config, 'ci-1', { PIKO_TRANSPORT: 'sse' })).toBe('websocket');
-    expect(chooseTransport(undefined, config, 'ci-1', { PIKO_TRANSPORT: 'websocket' })).toBe('websocket');
-    expect(chooseTransport(undefined, config, 'ci-1', {})).toBe('stdout');
-    expect(chooseTransport(undefined, config, 'feature', {})).toBe('sse');
-    expect(chooseTransport(undefined, {}, 'feature', {})).toBe('websocket');
-    expect(chooseTransport(undefined, {}, 'x', { PIKO_TRANSPORT: 'pigeon' })).toBe('pigeon');
-    expect([globMatches('ci-*', 'ci-12'), globMatches('ci-*', 'xci-1'), globMatches('f?x', 'fix'), globMatches('a.b', 'axb')]).toEqual([true, false, true, false]);
-  });
-
   it('shows the same lines through websocket, sse and stdout, and the server log says which carried each', async () => {
     const box = sandbox();
     // Each line comes only once the client has shown the one before: stdout and stderr are

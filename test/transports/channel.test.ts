@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { messageText, type OperationMessage, type OutputMessage, type ServerMessage } from '../../core/protocol/messages.js';
+import { messageText } from '../../core/protocol/message-text.js';
+import type { OperationMessage, OutputMessage, ServerMessage } from '../../core/protocol/messages.js';
 import { Channel } from '../../transports/channel.js';
 
 class TestChannel extends Channel {

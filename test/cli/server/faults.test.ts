@@ -5,8 +5,8 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanup, eventually, git, initProject, sandbox } from '../helpers/fixtures.js';
-import { get, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
+import { cleanup, eventually, git, initProject, sandbox } from '../../helpers/fixtures.js';
+import { get, request, startServer, stopServers, type RunningServer } from '../../helpers/server.js';
 
 const sockets: Socket[] = [];
 

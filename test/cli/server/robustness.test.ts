@@ -6,11 +6,11 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createParser } from 'eventsource-parser';
-import { findServer } from '../../cli/remote/discovery.js';
-import { processStart, sameProcess } from '../../core/system/process.js';
-import type { ServerMessage } from '../../core/protocol/messages.js';
-import { cleanup, eventually, initProject, isRunning, sandbox, tempDir, waitForFile } from '../helpers/fixtures.js';
-import { get, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
+import { findServer } from '../../../cli/remote/discovery.js';
+import { processStart, sameProcess } from '../../../core/system/process.js';
+import type { ServerMessage } from '../../../core/protocol/messages.js';
+import { cleanup, eventually, initProject, isRunning, sandbox, tempDir, waitForFile } from '../../helpers/fixtures.js';
+import { get, request, startServer, stopServers, type RunningServer } from '../../helpers/server.js';
 
 const listeners: ReturnType<typeof createServer>[] = [];
 

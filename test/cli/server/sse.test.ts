@@ -3,11 +3,11 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createParser } from 'eventsource-parser';
-import { readOperationLog } from '../../core/state/operation-log.js';
-import type { OperationMessage, ServerMessage } from '../../core/protocol/messages.js';
-import { cleanup, gates, type Gates, initProject, sandbox, type Sandbox, waitForFile, waitUntilGone } from '../helpers/fixtures.js';
-import { sseEvent } from '../../transports/sse.js';
-import { connect, exchange, expectAccountedFor, request, startServer, stopServers, type RunningServer } from '../helpers/server.js';
+import { readOperationLog } from '../../../core/state/operation-log.js';
+import type { OperationMessage, ServerMessage } from '../../../core/protocol/messages.js';
+import { cleanup, gates, type Gates, initProject, sandbox, type Sandbox, waitForFile, waitUntilGone } from '../../helpers/fixtures.js';
+import { sseEvent } from '../../../transports/sse.js';
+import { connect, exchange, expectAccountedFor, request, startServer, stopServers, type RunningServer } from '../../helpers/server.js';
 
 afterEach(async () => {
   await stopServers();

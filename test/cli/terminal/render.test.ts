@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatDuration, JsonRenderer, TerminalRenderer } from '../../../cli/terminal/render.js';
+import { JsonRenderer, TerminalRenderer } from '../../../cli/terminal/render.js';
+import { formatDuration } from '../../../core/display/log-lines.js';
 import type { ServerMessage } from '../../../core/protocol/messages.js';
 
 function render(messages: ServerMessage[], color = false) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { TurnBuffer } from '../../../cli/terminal/output.js';
+import { TurnBuffer } from '../../../core/display/turn-writer.js';
 
 class Collected extends TurnBuffer {
   emitted: string[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { isPlain, type LogBatchMessage, type LogMessage, type ServerMessage, type Unsequenced } from '../../../core/protocol/messages.js';
+import { isPlain } from '../../../core/display/clean-line.js';
+import type { LogBatchMessage, LogMessage, ServerMessage, Unsequenced } from '../../../core/protocol/messages.js';
 import { MAX_BATCH_BYTES } from '../../../core/protocol/batch.js';
 import { StreamWriter, utf8Boundary, type LogSink } from '../../../core/engine/stream-writer.js';
 

@@ -1,0 +1,40 @@
+// How an operation's log lines and times read, wherever they are shown: the terminal, the
+// server's own output, the browser page.
+import type { LogBatchMessage, LogMessage } from '../protocol/messages.js';
+import { needsCleaning, withoutNewline } from './clean-line.js';
+
+/** The label a reader sees for a source: `script:setup` → `setup`. */
+export function sourceLabel(source: string): string {
+  return source.startsWith('script:') ? source.slice('script:'.length) : source;
+}
+
+/** The text of a log message (base64 payloads decoded as UTF-8 with replacement characters). */
+export function logText(msg: Pick<LogMessage, 'data' | 'encoding'>): string {
+  return msg.encoding === 'base64' ? Buffer.from(msg.data, 'base64').toString('utf8') : msg.data;
+}
+
+/** `840ms`, `2.3s`, `1m 12s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m ${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+/**
+ * The lines of a log message or batch, each behind `prefix`, as one string ending in a newline
+ * (a batch is rendered whole: one string for all its lines). `show` makes a line what its reader
+ * sees; it is called only on lines that need cleaning, or on every line when `showEvery` (to
+ * colour stderr, say).
+ */
+export function prefixedLines(
+  message: LogMessage | LogBatchMessage,
+  prefix: string,
+  show: (line: string) => string,
+  showEvery = false,
+): { text: string; count: number } {
+  const body = withoutNewline(message.type === 'log' ? logText(message) : message.data);
+  let lines = message.type === 'log' ? [body] : body.split('\n');
+  if (showEvery || needsCleaning(message, body)) lines = lines.map(show);
+  return { text: `${prefix}${lines.join(`\n${prefix}`)}\n`, count: lines.length };
+}
