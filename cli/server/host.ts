@@ -1,31 +1,31 @@
 // `piko server`: a node:http server that runs operations and streams them to WebSocket and SSE
 // clients. Every request passes the guard (token, Origin, Host) before any work; what a request
-// asks for comes from ./routes.ts, and the operations themselves from ./runner.ts.
+// asks for comes from ./routes.ts and is answered by ./api.ts (HTTP, SSE) or ./upgrade.ts
+// (WebSocket); the operations themselves come from ./runner.ts, the connection limit from
+// ./connections.ts.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { PikoPlugin } from '../../core/engine/engine.js';
 import { PikoError } from '../../core/errors.js';
-import type { OperationKind } from '../../core/protocol/messages.js';
-import { rejection } from '../../core/protocol/rejection.js';
+import { readServerInfo, serverInfoPath, writeServerInfo, type ServerInfo } from '../../core/server-info.js';
 import { processAlive } from '../../core/system/process.js';
-import { environmentInfo, State } from '../../core/state/state.js';
+import { State } from '../../core/state/state.js';
 import { builtinStagePlugins } from '../../stages/index.js';
 import type { ChannelOptions } from '../../transports/channel.js';
 import { checkRequest, type GuardOptions } from '../../transports/guard.js';
 import { OperationHub } from '../../transports/hub.js';
-import { refuseEvents, SseChannel, startEventStream } from '../../transports/sse.js';
-import { CLOSE, keepAlive, refuse, WebSocketChannel } from '../../transports/websocket.js';
-import { readServerInfo, serverInfoPath, writeServerInfo, type ServerInfo } from '../../core/server-info.js';
 import { hostsFor, serverUrl } from './addresses.js';
-import { readBody, answerAndClose, sendJson } from './http.js';
+import { answerApi, type ApiContext } from './api.js';
+import { ConnectionLimit } from './connections.js';
+import { answerAndClose, sendJson } from './http.js';
 import { ServerLogPlugin, type ServerLogOutput } from './log.js';
 import { withDefaults, type ResolvedOptions, type ServerOptions } from './options.js';
-import { requestUrl, route, routeTransport, sinceOf, type Route } from './routes.js';
+import { requestUrl, route, routeTransport } from './routes.js';
 import { OperationRunner } from './runner.js';
+import { WebSocketEndpoints } from './upgrade.js';
 
 export type { ServerOptions } from './options.js';
 
@@ -35,13 +35,11 @@ export class PikoServer {
   private readonly out: ServerLogOutput;
   private readonly runner: OperationRunner;
   private readonly http: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly websockets: WebSocketEndpoints;
+  private readonly api: ApiContext;
   private readonly token = randomBytes(32).toString('hex');
-  private readonly connections = new Set<Socket>();
-  /** Connections answered 503 at once: whatever they send is not read as a request. */
-  private readonly refused = new WeakSet<Duplex>();
+  private readonly connections: ConnectionLimit;
   private guard: GuardOptions | undefined;
-  private stopHeartbeat: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private startedAt = Date.now();
   info: ServerInfo | undefined;
@@ -61,35 +59,30 @@ export class PikoServer {
       url: () => this.info?.url,
       log: (line) => this.log(line),
     });
+    this.websockets = new WebSocketEndpoints(this.runner, this.options.requestTimeoutMs);
+    this.api = {
+      state: this.state,
+      runner: this.runner,
+      version: this.options.version,
+      uptimeMs: () => Date.now() - this.startedAt,
+      pingIntervalMs: this.options.pingIntervalMs,
+      channelOptions: (url) => this.channelOptions(url),
+    };
+    this.connections = new ConnectionLimit(this.options.maxConnections, (line) => this.log(line));
     // A client that is slow to send its headers is dropped soon (checked every second), not after Node's minute.
     const { headersTimeoutMs } = this.options;
     this.http = createServer(
       { headersTimeout: headersTimeoutMs, requestTimeout: Math.max(headersTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
       (req, res) => {
-        if (this.refused.has(req.socket)) return;
+        if (this.connections.refused(req.socket)) return;
         this.guarded(`${req.method} ${req.url}`, () => this.onRequest(req, res), () => res.writeHead(500).end());
       },
     );
-    this.http.on('connection', (socket: Socket) => this.admit(socket));
+    this.http.on('connection', (socket: Socket) => this.connections.admit(socket));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.refused.has(socket)) return;
+      if (this.connections.refused(socket)) return;
       this.guarded(`${req.method} ${req.url}`, () => this.onUpgrade(req, socket, head), () => socket.destroy());
     });
-    this.wss.on('connection', (socket) => socket.on('error', () => undefined));
-  }
-
-  /** Past the connection limit, a new connection gets a 503 and is closed before it can ask anything. */
-  private admit(socket: Socket): void {
-    if (this.connections.size < this.options.maxConnections) {
-      this.connections.add(socket);
-      socket.once('close', () => this.connections.delete(socket));
-      return;
-    }
-    this.refused.add(socket);
-    answerAndClose(socket, 503, `the server has ${this.connections.size} connections open, its limit: close some and try again`);
-    // A client that never closes its end does not keep the socket: it has a second to read the answer.
-    setTimeout(() => socket.destroy(), 1000).unref();
-    this.log(`connection from ${socket.remoteAddress ?? '?'} refused: ${this.connections.size} connections open`);
   }
 
   /**
@@ -141,7 +134,7 @@ export class PikoServer {
     this.startedAt = Date.now();
     this.info = { url: serverUrl(host, address.port), token: this.token, pid: process.pid, startedAt: new Date().toISOString() };
     writeServerInfo(home, this.info);
-    this.stopHeartbeat = keepAlive(this.wss, this.options.pingIntervalMs);
+    this.websockets.startHeartbeat(this.options.pingIntervalMs);
     return this.info;
   }
 
@@ -158,8 +151,7 @@ export class PikoServer {
   private async shutdown(reason: string): Promise<void> {
     this.http.close();
     await this.runner.drain(this.options.shutdownTimeoutMs);
-    for (const socket of this.wss.clients) socket.close(CLOSE.GOING_AWAY, reason);
-    this.stopHeartbeat?.();
+    this.websockets.close(reason);
     this.http.closeAllConnections();
     if (readServerInfo(this.options.home)?.pid === process.pid) rmSync(serverInfoPath(this.options.home), { force: true });
     this.state.close();
@@ -189,46 +181,7 @@ export class PikoServer {
     if (routeTransport(target) === 'websocket') return send(426, { error: `${url.pathname} speaks WebSocket: send an Upgrade request` });
     const method = target.kind === 'start' || target.kind === 'cancel' ? 'POST' : 'GET';
     if (target.kind !== 'unknown' && req.method !== method) return send(405, { error: `${req.method} is not allowed on ${url.pathname}: use ${method}` });
-    this.answer(target, url, req, res, send);
-  }
-
-  private answer(target: Route, url: URL, req: IncomingMessage, res: ServerResponse, send: (status: number, body: unknown) => void): void {
-    const { runner } = this;
-    switch (target.kind) {
-      case 'health':
-        return send(200, { ok: true, version: this.options.version, pid: process.pid, uptimeMs: Date.now() - this.startedAt, operations: runner.size });
-      case 'projects':
-        return send(200, this.state.listProjects());
-      case 'environments':
-        return send(200, this.state.listEnvironments().map(environmentInfo));
-      case 'operation':
-        return runner.knows(target.operation) ? send(200, this.state.operation(target.operation)) : send(404, { error: `no operation ${target.operation}` });
-      case 'cancel':
-        void readBody(req).then(
-          (body) => {
-            const { status, reply } = runner.cancel(target.operation, body);
-            send(status, reply);
-          },
-          (err: unknown) => send(400, { error: (err as Error).message }),
-        );
-        return;
-      case 'start':
-      case 'attach': {
-        if (target.kind === 'attach' && !runner.knows(target.operation)) return send(404, { error: `no operation ${target.operation} on this server` });
-        startEventStream(res, this.options.pingIntervalMs);
-        if (target.kind === 'attach') {
-          runner.reattach(target.operation, sinceOf(url, req.headers['last-event-id']), following(url), new SseChannel(target.operation, res, this.channelOptions(url)));
-          return;
-        }
-        void readBody(req).then(
-          (body) => runner.begin(body, target.action, (op) => new SseChannel(op, res, this.channelOptions(url)), (c) => refuseEvents(res, c)),
-          (err: unknown) => refuseEvents(res, rejection(err)),
-        );
-        return;
-      }
-      case 'unknown':
-        return send(404, { error: `no endpoint ${url.pathname}` });
-    }
+    answerApi(target, url, req, res, this.api);
   }
 
   // ---- WebSocket ---------------------------------------------------------------------------
@@ -256,36 +209,11 @@ export class PikoServer {
       this.access(req.method, url.pathname, status, 'websocket', started);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.wss.emit('connection', ws, req);
-      this.access(req.method, url.pathname, 101, 'websocket', started);
-      const options = this.channelOptions(url);
-      if (target.kind === 'attach') {
-        this.runner.reattach(target.operation, sinceOf(url, req.headers['last-event-id']), following(url), new WebSocketChannel(target.operation, ws, options));
-      } else if (target.kind === 'start') {
-        this.awaitRequest(ws, target.action, options);
-      }
-    });
+    this.websockets.accept(req, socket, head, target, url, this.channelOptions(url), () => this.access(req.method, url.pathname, 101, 'websocket', started));
   }
 
   /** The server's backpressure bounds, and batches when the client asked for them (`?batch=1`). */
   private channelOptions(url: URL): ChannelOptions {
     return { ...this.options.backpressure, batch: url.searchParams.get('batch') === '1' };
   }
-
-  private awaitRequest(ws: WebSocket, action: OperationKind, options: ChannelOptions): void {
-    const timer = setTimeout(
-      () => refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', `no request arrived within ${this.options.requestTimeoutMs / 1000}s`))),
-      this.options.requestTimeoutMs,
-    );
-    ws.once('close', () => clearTimeout(timer));
-    ws.once('message', (data: RawData, isBinary: boolean) => {
-      clearTimeout(timer);
-      if (isBinary) return refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', 'the request must be a JSON text frame')));
-      this.runner.begin(String(data), action, (op) => new WebSocketChannel(op, ws, options), (c) => refuse(ws, c));
-    });
-  }
 }
-
-/** `?follow=false` replays the log and stops; otherwise a running operation is followed live. */
-const following = (url: URL): boolean => url.searchParams.get('follow') !== 'false';

@@ -58,3 +58,6 @@ export function requestUrl(path: string | undefined): URL | undefined {
     return undefined;
   }
 }
+
+/** `?follow=false` replays the log and stops; otherwise a running operation is followed live. */
+export const following = (url: URL): boolean => url.searchParams.get('follow') !== 'false';

@@ -1,55 +1,20 @@
 // Durable state: projects, environments and operations in SQLite. WAL mode and a busy timeout
 // let a server and local CLIs use the same file at once; every check-then-write runs inside an
 // IMMEDIATE transaction so two processes cannot both win a race (two creates of one name).
-import { chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
-import { createRequire } from 'node:module';
-import Database from 'better-sqlite3';
+import { statSync, type Stats } from 'node:fs';
 import { PikoError } from '../errors.js';
 import { stateDbPath } from '../paths.js';
 import type { EnvironmentStatus, OperationKind } from '../protocol/messages.js';
-import { MAX_ENVIRONMENT_ID, toEnvironment, type EnvironmentRow, type EnvironmentUpdate, type ProjectRow, type RawEnvironment } from './rows.js';
-import { now, OperationRecords } from './operations.js';
-import { guarded, stateError } from './failures.js';
+import { MAX_ENVIRONMENT_ID, toEnvironment, type EnvironmentRow, type EnvironmentUpdate, type RawEnvironment } from './rows.js';
+import { now } from './operations.js';
+import { guarded } from './failures.js';
+import { openPrivate } from './open.js';
+import { ProjectRecords } from './projects.js';
 import { MIGRATIONS } from './schema.js';
 
 export * from './rows.js';
 
 const ENV_SELECT = `SELECT e.*, p.name AS project FROM environments e JOIN projects p ON p.id = e.project_id`;
-
-/** better-sqlite3's addon, named: otherwise it searches the file system for it each time. */
-const nativeBinding = ((): string | undefined => {
-  try {
-    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
-  } catch {
-    return undefined;
-  }
-})();
-
-/**
- * PIKO_HOME and the database are private to their user (they hold every project's paths,
- * branches and errors): both are made so, and a database left readable by others is tightened.
- */
-function openPrivate(home: string, path: string): Database.Database {
-  try {
-    mkdirSync(home, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new PikoError('PIKO_ERR_STATE', `PIKO_HOME ${home} cannot be made (${(err as Error).message}): point PIKO_HOME at a folder you may write to`, { cause: err });
-  }
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch {
-    try {
-      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
-    } catch {
-      // Missing, or not ours to change: opening it says what matters.
-    }
-  }
-  try {
-    return new Database(path, nativeBinding ? { nativeBinding } : {});
-  } catch (err) {
-    throw stateError(path, err);
-  }
-}
 
 /** The refusal of a name an environment of the project already has. */
 export function environmentExists(existing: EnvironmentRow): PikoError {
@@ -60,7 +25,7 @@ export function environmentExists(existing: EnvironmentRow): PikoError {
   );
 }
 
-export class State extends OperationRecords {
+export class State extends ProjectRecords {
   readonly path: string;
   /** The file this database was opened as, to notice when the path names another one. */
   private readonly opened: Stats;
@@ -104,75 +69,6 @@ export class State extends OperationRecords {
       if (version < MIGRATIONS.length) this.db.pragma(`user_version = ${MIGRATIONS.length}`);
     });
     migrate.immediate();
-  }
-
-  // ---- projects ------------------------------------------------------------------------------
-
-  addProject(name: string, root: string): ProjectRow {
-    const add = this.db.transaction((): ProjectRow => {
-      const existing = this.projectByRoot(root);
-      if (existing) return existing;
-      if (this.projectByName(name)) {
-        throw new PikoError(
-          'PIKO_ERR_PROJECT_EXISTS',
-          `another repository is already registered as project ${JSON.stringify(name)} (${this.projectByName(name)!.root})`,
-        );
-      }
-      this.db
-        .prepare('INSERT INTO projects (name, root, created_at) VALUES (?, ?, ?)')
-        .run(name, root, now());
-      return this.projectByRoot(root)!;
-    });
-    return add.immediate();
-  }
-
-  /** Forgets a project and its operation records (their log files stay). Its environments must be gone. */
-  removeProject(id: number): void {
-    const remove = this.db.transaction(() => {
-      const left = this.listEnvironments(id);
-      if (left.length > 0) {
-        throw new PikoError('PIKO_ERR_PROJECT_IN_USE', `the project still has environments: ${left.map((e) => e.name).join(', ')}`);
-      }
-      this.db.prepare('DELETE FROM operations WHERE project_id = ?').run(id);
-      this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
-    });
-    remove.immediate();
-  }
-
-  /** The project a request names, or the only one there is; otherwise an error that lists them. */
-  requestProject(name: string | undefined): ProjectRow {
-    const projects = this.listProjects();
-    if (name !== undefined) {
-      const project = this.projectByName(name);
-      if (project) return project;
-      const known = projects.length ? ` (projects: ${projects.map((p) => p.name).join(', ')})` : '';
-      throw new PikoError('PIKO_ERR_PROJECT_UNKNOWN', `no project named ${JSON.stringify(name)} is registered${known}`);
-    }
-    if (projects.length === 1) return projects[0]!;
-    throw new PikoError(
-      'PIKO_ERR_PROJECT_UNKNOWN',
-      projects.length === 0 ? 'no project is registered yet' : `say which project (projects: ${projects.map((p) => p.name).join(', ')})`,
-    );
-  }
-
-  projectByName(name: string): ProjectRow | undefined {
-    return this.projectWhere('name = ?', name);
-  }
-
-  projectByRoot(root: string): ProjectRow | undefined {
-    return this.projectWhere('root = ?', root);
-  }
-
-  listProjects(): ProjectRow[] {
-    return this.db
-      .prepare('SELECT id, name, root, created_at AS createdAt FROM projects ORDER BY name')
-      .all() as ProjectRow[];
-  }
-
-  private projectWhere(where: string, value: unknown): ProjectRow | undefined {
-    return this.db
-      .prepare(`SELECT id, name, root, created_at AS createdAt FROM projects WHERE ${where}`)
-      .get(value) as ProjectRow | undefined;
   }
 
   // ---- environments --------------------------------------------------------------------------
