@@ -9,20 +9,21 @@
 // cross between them (the error classes are recognised across copies, see core/errors.ts).
 // Dynamic imports inside a file are bundled into it and run when first reached.
 // dist/bin/meta.json says which sources each file holds.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
 /**
  * The boundaries between the built files: which of a file's `import()`s load another built
- * file. The entry's is the argument parser, the parser's are the commands; operate.ts's is the
- * full way of running an operation (config, engine, stages), which a client of a running server
- * never needs.
+ * file. The entry's is the argument parser, the parser's (cli/parser/) are the commands;
+ * operate.ts's is the full way of running an operation (config, engine, stages), which a client
+ * of a running server never needs.
  */
 const BOUNDARIES = new Map([
   [resolve('cli/piko.ts'), /./],
   [resolve('cli/program.ts'), /./],
+  ...readdirSync('cli/parser').map((file) => [resolve('cli/parser', file), /./]),
   [resolve('cli/delivery/operate.ts'), /^\.\/configured\.js$/],
 ]);
 

@@ -33,12 +33,27 @@ const shown = (name: string): string => name.replace(/^script:/, '');
 /** A stage for an error: its config key when it has one. */
 const where = (stage: Orderable): string => (stage.key ? `${stage.key} (${shown(stage.name)})` : `stage ${JSON.stringify(shown(stage.name))}`);
 
+/** Each stage's resolved `before` and `after` anchors (names of other stages). */
+interface Anchors {
+  before: Map<string, string | undefined>;
+  after: Map<string, string | undefined>;
+}
+
 /**
  * Sorts stages so every `after` comes after its anchor and every `before` before it, a stage
  * anchored to another sits right beside it, and otherwise lower `order` goes first (ties keep
  * registration order). Unknown anchors, duplicate names and cycles are errors.
  */
 export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
+  const byName = uniqueNames(stages);
+  const anchors = resolveAnchors(stages, byName);
+  const sorted = sortAnchored(stages, byName, anchors, positions(stages, byName, anchors));
+  if (sorted.length < stages.length) throw cycleError(stages.filter((s) => !sorted.includes(s)));
+  return sorted;
+}
+
+/** The stages by name; two of one name are an error. */
+function uniqueNames<S extends Orderable>(stages: readonly S[]): Map<string, S> {
   const byName = new Map<string, S>();
   for (const stage of stages) {
     if (byName.has(stage.name)) {
@@ -47,9 +62,13 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
     }
     byName.set(stage.name, stage);
   }
+  return byName;
+}
+
+/** Every `before`/`after` as the name of a stage there is: `after: setup` means `script:setup`, as people see it. */
+function resolveAnchors(stages: readonly Orderable[], byName: Map<string, Orderable>): Anchors {
   const known = [...byName.keys()].map(shown).join(', ');
-  // `after: setup` means the stage `script:setup`: scripts are named as people see them.
-  const resolve = (stage: S, which: 'before' | 'after'): string | undefined => {
+  const resolve = (stage: Orderable, which: 'before' | 'after'): string | undefined => {
     const anchor = stage[which];
     if (anchor === undefined) return undefined;
     if (byName.has(anchor)) return anchor;
@@ -57,30 +76,19 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
     const unknown = `unknown stage ${JSON.stringify(anchor)} (stages: ${known})`;
     throw configError(stage, stage.key ? `${stage.key}.${which}: ${unknown}` : `${where(stage)} refers to ${unknown}`);
   };
-  const before = new Map(stages.map((s) => [s.name, resolve(s, 'before')]));
-  const after = new Map(stages.map((s) => [s.name, resolve(s, 'after')]));
-  const anchorOf = (stage: S): string | undefined => after.get(stage.name) ?? before.get(stage.name);
-
-  // Edges: anchor → stage for `after`, stage → anchor for `before`.
-  const incoming = new Map<string, number>(stages.map((s) => [s.name, 0]));
-  const outgoing = new Map<string, string[]>(stages.map((s) => [s.name, []]));
-  const edge = (from: string, to: string): void => {
-    outgoing.get(from)!.push(to);
-    incoming.set(to, incoming.get(to)! + 1);
+  return {
+    before: new Map(stages.map((s) => [s.name, resolve(s, 'before')])),
+    after: new Map(stages.map((s) => [s.name, resolve(s, 'after')])),
   };
-  for (const stage of stages) {
-    const a = after.get(stage.name);
-    const b = before.get(stage.name);
-    if (a !== undefined) edge(a, stage.name);
-    if (b !== undefined) edge(stage.name, b);
-  }
+}
 
-  // A stage anchored to another takes its position (just after or just before it).
+/** Each stage's rank: its position (a stage anchored to another takes its anchor's, just after or before), then registration order. */
+function positions(stages: readonly Orderable[], byName: Map<string, Orderable>, { before, after }: Anchors): (stage: Orderable) => [number, number] {
   const position = new Map<string, number>();
-  const positionOf = (stage: S, seen: Set<string>): number => {
+  const positionOf = (stage: Orderable, seen: Set<string>): number => {
     const cached = position.get(stage.name);
     if (cached !== undefined) return cached;
-    const anchor = anchorOf(stage);
+    const anchor = after.get(stage.name) ?? before.get(stage.name);
     let value = stage.order;
     if (anchor !== undefined && !seen.has(anchor)) {
       seen.add(stage.name);
@@ -90,8 +98,27 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
     return value;
   };
   const index = new Map(stages.map((s, i) => [s.name, i]));
-  const rank = (s: S): [number, number] => [positionOf(s, new Set()), index.get(s.name)!];
+  return (stage) => [positionOf(stage, new Set()), index.get(stage.name)!];
+}
 
+/**
+ * The stages in an order that keeps every anchor (edges anchor → stage for `after`, stage →
+ * anchor for `before`), taking the lowest rank among those free to go next. Stages on a cycle
+ * are never free: they are left out.
+ */
+function sortAnchored<S extends Orderable>(stages: readonly S[], byName: Map<string, S>, { before, after }: Anchors, rank: (stage: S) => [number, number]): S[] {
+  const incoming = new Map<string, number>(stages.map((s) => [s.name, 0]));
+  const outgoing = new Map<string, string[]>(stages.map((s) => [s.name, []]));
+  const edge = (from: string | undefined, to: string | undefined): void => {
+    if (from === undefined || to === undefined) return;
+    outgoing.get(from)!.push(to);
+    incoming.set(to, incoming.get(to)! + 1);
+  };
+  for (const stage of stages) {
+    edge(after.get(stage.name), stage.name);
+    const anchor = before.get(stage.name);
+    if (anchor !== undefined) edge(stage.name, anchor);
+  }
   const ready = stages.filter((s) => incoming.get(s.name) === 0);
   const sorted: S[] = [];
   while (ready.length > 0) {
@@ -108,10 +135,10 @@ export function orderStages<S extends Orderable>(stages: readonly S[]): S[] {
       if (left === 0) ready.push(byName.get(to)!);
     }
   }
-  if (sorted.length < stages.length) {
-    const stuck = stages.filter((s) => !sorted.includes(s));
-    const named = stuck.every((s) => s.key) ? stuck.map(where).join(', ') : `stages ${stuck.map((s) => shown(s.name)).join(', ')}`;
-    throw configError(stuck.find((s) => s.file), `${named} form a cycle through before/after`);
-  }
   return sorted;
+}
+
+function cycleError(stuck: readonly Orderable[]): PikoError {
+  const named = stuck.every((s) => s.key) ? stuck.map(where).join(', ') : `stages ${stuck.map((s) => shown(s.name)).join(', ')}`;
+  return configError(stuck.find((s) => s.file), `${named} form a cycle through before/after`);
 }
