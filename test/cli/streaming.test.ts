@@ -90,13 +90,21 @@ describe('streaming', () => {
 
   it('two creates of one name at once: exactly one wins, the other changes nothing', async () => {
     const box = sandbox();
-    const repo = makeRepo({ '.piko.yml': 'scripts:\n  setup: sleep 1; echo "made by $PPID"\n' });
+    // The winner's setup waits at a gate: the loser must be refused while the winner holds the
+    // name half-made, which proves the two overlapped (whichever of them wins).
+    const gate = gates();
+    const repo = makeRepo({ '.piko.yml': `scripts:\n  setup: ${gate.wait()}; echo "made by $PPID"\n` });
     await box.piko(['init'], repo);
-    const [a, b] = await Promise.all([box.piko(['create', 'race'], repo), box.piko(['create', 'race'], repo)]);
-    const codes = [a.exitCode, b.exitCode].sort();
-    expect(codes).toEqual([0, 1]);
-    const loser = a.exitCode === 1 ? a : b;
-    expect(loser.stderr).toContain('environment "race" already exists in project "app"');
+    const children = [box.spawn(['create', 'race'], repo), box.spawn(['create', 'race'], repo)];
+    const loser = await Promise.race(children.map((child, i) => child.then((result) => ({ result, i }))));
+    const winner = children[1 - loser.i]!;
+    expect(loser.result.exitCode).toBe(1);
+    expect(String(loser.result.stderr)).toContain('environment "race" already exists in project "app"');
+    expect(winner.exitCode).toBeNull();
+    const during = JSON.parse((await box.piko(['list', '--json'], repo)).stdout);
+    expect(during).toEqual([expect.objectContaining({ name: 'race', status: 'creating' })]);
+    gate.open();
+    expect((await winner).exitCode).toBe(0);
     const listed = JSON.parse((await box.piko(['list', '--json'], repo)).stdout);
     expect(listed).toEqual([expect.objectContaining({ name: 'race', status: 'ready' })]);
     expect(existsSync(join(repo, '.piko', 'worktrees', 'race'))).toBe(true);
