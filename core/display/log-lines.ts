@@ -15,10 +15,11 @@ export function logText(msg: Pick<LogMessage, 'data' | 'encoding'>): string {
 
 /** `840ms`, `2.3s`, `1m 12s`. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes}m ${Math.round((ms % 60_000) / 1000)}s`;
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
+  // Rounded first, so that 59.96 s reads 1m 0s rather than 60.0s, and 119.6 s 2m 0s rather than 1m 60s.
+  if (Math.round(ms / 100) < 600) return `${(Math.round(ms / 100) / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
 }
 
 /**

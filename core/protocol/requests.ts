@@ -48,14 +48,14 @@ export interface LifecycleRequest extends RequestBase {
 
 export type OperationRequest = CreateRequest | DestroyRequest | LifecycleRequest;
 
-const name = () => z.optional(z.string().check(z.minLength(1)));
+const name = () => z.optional(z.string().check(z.minLength(1, 'a non-empty string (leave the key out instead)')));
 
 const base = {
   project: name(),
   environment: z.string(),
   cwd: name(),
   transport: name(),
-  approve: z.optional(z.union([z.literal(true), z.string().check(z.minLength(1))])),
+  approve: z.optional(z.union([z.literal(true), z.string().check(z.minLength(1, 'true, or the approval digest of a refusal'))], { error: 'true, or the approval digest of a refusal' })),
 };
 
 export const OperationRequestSchema = z.discriminatedUnion('action', [
