@@ -59,7 +59,8 @@ export class PikoServer {
       url: () => this.info?.url,
       log: (line) => this.log(line),
     });
-    this.websockets = new WebSocketEndpoints(this.runner, this.options.requestTimeoutMs);
+    this.connections = new ConnectionLimit(this.options.maxConnections, (line) => this.log(line));
+    this.websockets = new WebSocketEndpoints(this.runner, this.options.requestTimeoutMs, this.connections);
     this.api = {
       state: this.state,
       runner: this.runner,
@@ -68,19 +69,20 @@ export class PikoServer {
       pingIntervalMs: this.options.pingIntervalMs,
       channelOptions: (url) => this.channelOptions(url),
     };
-    this.connections = new ConnectionLimit(this.options.maxConnections, (line) => this.log(line));
     // A client that is slow to send its headers is dropped soon (checked every second), not after Node's minute.
     const { headersTimeoutMs } = this.options;
     this.http = createServer(
       { headersTimeout: headersTimeoutMs, requestTimeout: Math.max(headersTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
       (req, res) => {
-        if (this.connections.refused(req.socket)) return;
+        if (this.connections.dropped(req.socket)) return;
+        // Until its answer is done (an SSE stream: until it ends), the connection is not evicted to make room.
+        res.once('close', this.connections.working(req.socket));
         this.guarded(`${req.method} ${req.url}`, () => this.onRequest(req, res), () => res.writeHead(500).end());
       },
     );
     this.http.on('connection', (socket: Socket) => this.connections.admit(socket));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.connections.refused(socket)) return;
+      if (this.connections.dropped(socket)) return;
       this.guarded(`${req.method} ${req.url}`, () => this.onUpgrade(req, socket, head), () => socket.destroy());
     });
   }

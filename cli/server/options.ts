@@ -17,7 +17,11 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** How long a client may take to send a request's headers before it is dropped (408). Default 10000 ms. */
   headersTimeoutMs?: number;
-  /** Open connections beyond this are answered 503 and closed. Default 128. */
+  /**
+   * How many connections are open at most. A new one past it takes the place of the one idle the
+   * longest (it has not sent a complete request, or waits between requests); only when all are
+   * doing work is it answered 503 and closed. Default 128.
+   */
   maxConnections?: number;
   backpressure?: BackpressureOptions;
   /** Where the access log and operation output go. Default: process.stdout, dropping operation output it cannot keep up with. */

@@ -8,8 +8,12 @@ import type { OperationKind } from '../../core/protocol/messages.js';
 import { rejection } from '../../core/protocol/rejection.js';
 import type { ChannelOptions } from '../../transports/channel.js';
 import { CLOSE, keepAlive, refuse, WebSocketChannel } from '../../transports/websocket.js';
+import type { ConnectionLimit } from './connections.js';
 import { following, sinceOf, type Route } from './routes.js';
 import type { OperationRunner } from './runner.js';
+
+/** RFC 6455's "Try Again Later": the server closed it to make room, not because of what it sent. */
+const TRY_AGAIN_LATER = 1013;
 
 export class WebSocketEndpoints {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -19,6 +23,7 @@ export class WebSocketEndpoints {
     private readonly runner: OperationRunner,
     /** How long a new WebSocket may take to send its request. */
     private readonly requestTimeoutMs: number,
+    private readonly connections: Pick<ConnectionLimit, 'working' | 'evictWith'>,
   ) {
     this.wss.on('connection', (socket) => socket.on('error', () => undefined));
   }
@@ -34,9 +39,12 @@ export class WebSocketEndpoints {
       this.wss.emit('connection', ws, req);
       accepted();
       if (target.kind === 'attach') {
+        // Following an operation is work from the start, and stays so until the socket closes.
+        this.connections.working(socket);
         this.runner.reattach(target.operation, sinceOf(url, req.headers['last-event-id']), following(url), new WebSocketChannel(target.operation, ws, options));
       } else if (target.kind === 'start') {
-        this.awaitRequest(ws, target.action, options);
+        this.connections.evictWith(socket, () => this.evict(ws));
+        this.awaitRequest(ws, socket, target.action, options);
       }
     });
   }
@@ -47,7 +55,18 @@ export class WebSocketEndpoints {
     this.stopHeartbeat?.();
   }
 
-  private awaitRequest(ws: WebSocket, action: OperationKind, options: ChannelOptions): void {
+  /** Closes a WebSocket that has not sent its request yet, to make room for a new connection. */
+  private evict(ws: WebSocket): void {
+    if (ws.readyState !== ws.OPEN) return;
+    const error = new PikoError(
+      'PIKO_ERR_USAGE',
+      'closed to make room for a new connection: the server was at its connection limit and this one had not sent its request; send it as soon as the socket opens',
+    );
+    ws.send(JSON.stringify(rejection(error)));
+    ws.close(TRY_AGAIN_LATER, 'the server is full: try again');
+  }
+
+  private awaitRequest(ws: WebSocket, socket: Duplex, action: OperationKind, options: ChannelOptions): void {
     const timer = setTimeout(
       () => refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', `no request arrived within ${this.requestTimeoutMs / 1000}s`))),
       this.requestTimeoutMs,
@@ -55,8 +74,20 @@ export class WebSocketEndpoints {
     ws.once('close', () => clearTimeout(timer));
     ws.once('message', (data: RawData, isBinary: boolean) => {
       clearTimeout(timer);
+      // Evicted (or timed out) while the request was on its way: it must not start an operation.
+      if (ws.readyState !== ws.OPEN) return;
       if (isBinary) return refuse(ws, rejection(new PikoError('PIKO_ERR_USAGE', 'the request must be a JSON text frame')));
-      this.runner.begin(String(data), action, (op) => new WebSocketChannel(op, ws, options), (c) => refuse(ws, c));
+      const done = this.connections.working(socket);
+      this.runner.begin(
+        String(data),
+        action,
+        (op) => new WebSocketChannel(op, ws, options),
+        (c) => {
+          refuse(ws, c);
+          // Refused, it only waits for the client to close: its slot may go to someone else.
+          done();
+        },
+      );
     });
   }
 }
