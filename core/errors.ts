@@ -19,6 +19,7 @@ export const ERRORS = {
   PIKO_ERR_STAGE_FAILED: 'Read the stage output above, fix the cause and run the command again.',
   PIKO_ERR_WORKTREE_DIRTY: 'Commit or stash the changes, or pass `--force` to throw them away.',
   PIKO_ERR_PATH_EXISTS: 'Move or remove the path; piko never overwrites what it did not create.',
+  PIKO_ERR_LEFTOVERS: 'Remove what an earlier environment of the name left (`piko doctor` lists it, with the commands), then run the command again.',
   PIKO_ERR_NOT_RUNNING: 'Nothing to cancel: `piko logs <name>` shows how it ended.',
   PIKO_ERR_CANCELLED: 'Nothing to do: what the operation had done was rolled back.',
   PIKO_ERR_LOG_UNWRITABLE: 'Free space on the disk that holds PIKO_HOME, or make $PIKO_HOME/logs writable, then run the command again.',

@@ -41,6 +41,9 @@ export function environmentPaths(
   };
 }
 
+/** The names docker compose looks for, in its own order of preference. */
+export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
 /** What the docker stage writes in the compose project folder and runs. */
 export const PIKO_COMPOSE_FILE = 'docker-compose.piko.yml';
 

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { newOperationId } from '../engine/operation.js';
 import { assertEnvironmentName } from '../environment/names.js';
 import { PikoError } from '../errors.js';
-import { composeProjectName, environmentPaths, isWithin } from '../paths.js';
+import { composeProjectName, environmentPaths, isWithin, stateDbPath } from '../paths.js';
 import type { CreateRequest } from '../protocol/requests.js';
 import { environmentExists, type EnvironmentRow, type ProjectRow, type State } from '../state/state.js';
 import { branchExists, git } from '../system/git.js';
+import { leftoversOf, mayUseDocker } from '../leftovers/find.js';
+import { keepable, removalCommands, type Leftover } from '../leftovers/report.js';
 import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';
 
 /** The repository is there and its base (HEAD, or --branch) is a commit: one git call when all is well. */
@@ -69,13 +71,37 @@ function sourceWorktree(state: State, project: ProjectRow, from: string): string
   return source.path;
 }
 
-async function assertPathsFree(project: ProjectRow, name: string, request: CreateRequest, worktree: string): Promise<void> {
+/**
+ * What an earlier environment of this name left that no row accounts for (its row lost with a
+ * state.db): refused before anything is made, naming each thing and the commands that remove it.
+ * A worktree path taken by something piko did not make is refused too, as someone else's.
+ */
+async function assertNothingLeft(
+  services: Services,
+  project: ProjectRow,
+  name: string,
+  request: CreateRequest,
+  paths: { worktree: string },
+  config: { worktrees?: string | undefined; compose?: string | string[] | undefined },
+  others: readonly EnvironmentRow[],
+): Promise<void> {
   const pikoDir = join(project.root, '.piko');
   if (existsSync(pikoDir) && lstatSync(pikoDir).isSymbolicLink()) {
     throw new PikoError('PIKO_ERR_PATH_EXISTS', `${pikoDir} is a symbolic link; piko keeps its worktrees and data there and will not follow it`);
   }
-  if (existsSync(worktree)) {
-    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${worktree} already exists but is no piko environment`);
+  const left = await leftoversOf({ name: project.name, root: project.root, worktrees: config.worktrees }, name, others, {
+    containers: mayUseDocker(project.root, config.compose) ? 'always' : 'if-others',
+  });
+  if (left.length > 0) {
+    // A create of the same name that won a race meanwhile made these: it exists, nothing was left.
+    const made = services.state.environment(project.id, name);
+    if (made) throw environmentExists(made);
+    throw leftoversError(services.home, project, name, left);
+  }
+  if (existsSync(paths.worktree)) {
+    throw new PikoError('PIKO_ERR_PATH_EXISTS', `${paths.worktree} already exists, and it is not a worktree piko made for ${project.name}/${name}`, {
+      hint: `Move or remove ${paths.worktree} (piko never overwrites what it did not make), or pick another name.`,
+    });
   }
   if (request.branch !== undefined && (await branchExists(project.root, name))) {
     throw new PikoError(
@@ -83,6 +109,21 @@ async function assertPathsFree(project: ProjectRow, name: string, request: Creat
       `branch ${JSON.stringify(name)} already exists, so it cannot be made from ${JSON.stringify(request.branch)}; leave out --branch to use it as it is`,
     );
   }
+}
+
+/** The refusal of a name an earlier environment left things of: what they are, and how to remove them. */
+function leftoversError(home: string, project: ProjectRow, name: string, left: readonly Leftover[]): PikoError {
+  const changes = left.some((l) => l.kind === 'worktree' && (l.changes ?? 0) > 0);
+  const hint = [
+    `Nothing was made. \`piko doctor\` lists them; remove them${changes ? ' (the uncommitted changes go with the worktree: look first)' : ''}, then run the command again:`,
+    ...removalCommands(left).map((line) => `  ${line}`),
+    ...keepable(left).flatMap((keep) => [keep.note.replace(/^./, (c) => c.toUpperCase()), ...keep.remove.map((line) => `  ${line}`)]),
+  ].join('\n  ');
+  return new PikoError(
+    'PIKO_ERR_LEFTOVERS',
+    `what an earlier ${project.name}/${name} left is still there, and no environment in ${stateDbPath(home)} accounts for it (was the state database removed or replaced?): ${left.map((l) => l.what).join('; ')}`,
+    { hint },
+  );
 }
 
 export async function prepareCreate(services: Services, request: CreateRequest): Promise<Prepared> {
@@ -100,7 +141,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   const source = request.from === undefined ? undefined : sourceWorktree(state, project, request.from);
   const paths = environmentPaths(project.root, name, { project: project.name, worktrees: config.worktrees });
   assertWorktreePlace(others, project, paths.worktree, config.worktrees, file);
-  await assertPathsFree(project, name, request, paths.worktree);
+  await assertNothingLeft(services, project, name, request, paths, config, others);
   // Stages that cannot be ordered (an unknown before/after, a cycle) are a config error: found
   // now, before anything is claimed, by ordering them for an operation that never runs.
   const draft: EnvironmentRow = {

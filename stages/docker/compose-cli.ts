@@ -3,8 +3,8 @@
 // distributions package) works the same. What v1 cannot tell (`ps --format json`) is asked of
 // the engine: compose labels every container, network and volume it makes with
 // `com.docker.compose.project=<name>`, in both versions.
-import { execFile } from 'node:child_process';
 import { PikoError } from '../../core/errors.js';
+import { query } from '../../core/system/query.js';
 
 export interface ComposeTool {
   major: 1 | 2;
@@ -15,30 +15,8 @@ export interface ComposeTool {
   label: string;
 }
 
-const PROJECT_LABEL = 'com.docker.compose.project';
-
-interface Ran {
-  /** The exit code; undefined when the program could not be started (`code` says why) or was stopped. */
-  exitCode: number | undefined;
-  code: string | undefined;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a quick query (no shell, no terminal), collecting its output. */
-function query(file: string, args: string[], options: { timeout: number; signal?: AbortSignal | undefined }): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: options.timeout, maxBuffer: 64 * 1024 * 1024, ...(options.signal ? { signal: options.signal } : {}) }, (error, stdout, stderr) => {
-      const failure = error as (Error & { code?: number | string }) | null;
-      resolve({
-        exitCode: !failure ? 0 : typeof failure.code === 'number' ? failure.code : undefined,
-        code: typeof failure?.code === 'string' ? failure.code : undefined,
-        stdout,
-        stderr,
-      });
-    });
-  });
-}
+export const PROJECT_LABEL = 'com.docker.compose.project';
+export const SERVICE_LABEL = 'com.docker.compose.service';
 
 async function versionOf(file: string, args: string[]): Promise<string | undefined> {
   const result = await query(file, args, { timeout: 30_000 });
@@ -97,7 +75,7 @@ export interface Container {
 }
 
 /** Runs docker quietly; a docker that fails (no daemon) says why in one line. */
-async function dockerLines(args: string[]): Promise<string[]> {
+export async function dockerLines(args: string[]): Promise<string[]> {
   const result = await query('docker', args, { timeout: 60_000 });
   if (result.exitCode !== 0) {
     const why = (result.stderr || result.code || 'failed').trim().split('\n')[0]!;

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PikoError } from '../../core/errors.js';
+import { COMPOSE_FILE_NAMES } from '../../core/paths.js';
 import { mergeCompose, mergeService, resolveTags } from './merge.js';
 import { rebaseFileEntry, rebaseService } from './rebase.js';
 import { isMapping, MAX_ALIAS_COUNT, readComposeYaml } from './yaml.js';
@@ -14,8 +15,6 @@ type Mapping = Record<string, unknown>;
 
 export type ComposeDocument = Mapping & { services?: Record<string, Mapping> };
 
-/** The names docker compose looks for, in its own order of preference. */
-export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 /** The override files docker compose reads after the compose file when none is named. */
 export const OVERRIDE_FILE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
 

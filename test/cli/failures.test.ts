@@ -154,8 +154,9 @@ describe('a failing stage rolls back', () => {
     // The daemon's own words are in the error, not in the stream.
     expect(result.stderr).toContain('cannot reach the Docker daemon (`docker version` exited with code 1: Cannot connect to the Docker daemon');
     expect(result.stderr).toContain('Start the Docker daemon');
-    // It never got as far as `up`, so there is nothing to bring down.
-    expect(box.docker.calls().map((c) => c.args[0])).toEqual(['version']);
+    // It never got as far as `up`, so there is nothing to bring down (the `ps` is the create's
+    // look for containers an earlier environment of the name left).
+    expect(box.docker.calls().map((c) => c.args[0])).toEqual(['ps', 'version']);
     expect(await leftovers(box, repo)).toEqual(NOTHING);
   });
 
