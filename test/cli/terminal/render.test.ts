@@ -81,7 +81,7 @@ describe('TerminalRenderer', () => {
   });
 
   it('formats durations', () => {
-    expect([formatDuration(45), formatDuration(1049), formatDuration(59_990), formatDuration(125_000)]).toEqual(['45ms', '1.0s', '60.0s', '2m 5s']);
+    expect([formatDuration(45), formatDuration(1049), formatDuration(59_990), formatDuration(125_000)]).toEqual(['45ms', '1.0s', '1m 0s', '2m 5s']);
   });
 
   it('--json writes each message as one line', () => {
