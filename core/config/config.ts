@@ -45,6 +45,28 @@ const stageSchema = () =>
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
+/** The database kinds piko can make a database per environment on. */
+export const DATABASE_KINDS = ['postgres', 'mysql', 'none'] as const;
+export type DatabaseKind = (typeof DATABASE_KINDS)[number];
+
+/** A database name as both servers take it unquoted: letters, digits and `_`, at most 63. */
+const databaseName = () => z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a database name of letters, digits and `_` (at most 63)'));
+
+/** A compose service run once for the whole project; its environments join it. */
+const sharedSchema = () =>
+  z.strictObject({
+    /** A database per environment on it: postgres or mysql (MariaDB too); none shares it as it is. Default: guessed from the image. */
+    database: z.optional(z.enum(DATABASE_KINDS)),
+    /** The database each environment's starts as a copy of (default: an empty one). */
+    template: z.optional(databaseName()),
+    /** Makes the template, once (`piko shared reseed` again), with PIKO_<SERVICE>_URL pointing at it. */
+    seed: z.optional(z.string().check(z.minLength(1, 'a non-empty command'))),
+    /** Variables set in every service of each environment to its own database's URL. */
+    env: z.optional(z.union([envName(), z.array(envName())])),
+  });
+
+const envName = () => z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name such as DATABASE_URL'));
+
 const buildConfigSchema = () =>
   z.strictObject({
     scripts: z.optional(
@@ -74,12 +96,15 @@ const buildConfigSchema = () =>
     copy: z.optional(z.array(nonEmpty())),
     /** The compose file(s), relative to the repository root, read in order like `-f a -f b`. */
     compose: z.optional(z.union([nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))])),
+    /** Compose services run once per project (`piko-<project>-shared`) instead of once per environment. */
+    shared: z.optional(z.record(z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a compose service name')), z.nullable(sharedSchema()))),
   });
 
 let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
 
 export type PikoConfig = z.infer<ReturnType<typeof buildConfigSchema>>;
 export type StageConfig = z.infer<ReturnType<typeof stageSchema>>;
+export type SharedConfig = z.infer<ReturnType<typeof sharedSchema>>;
 
 export interface LoadedConfig {
   config: PikoConfig;

@@ -62,6 +62,7 @@ export function trustLines(root: string, loaded: LoadedConfig): string[] {
     lines.push(`stage ${stage.name}: ${stage.run}${env.length ? ` (env ${env.join(' ')})` : ''}`);
   }
   for (const [service, shell] of Object.entries(config.shells ?? {})) lines.push(`shell ${service}: ${shell}`);
+  for (const [service, shared] of Object.entries(config.shared ?? {})) if (shared?.seed) lines.push(`seed ${service}: ${shared.seed}`);
   // Not run, but where piko writes: a worktree outside the repository is approved like a command.
   if (config.worktrees !== undefined) lines.push(`worktrees at ${config.worktrees}`);
   for (const [i, path] of (config.plugins ?? []).entries()) {

@@ -33,6 +33,8 @@ export interface OperationSpec {
   source?: string | undefined;
   /** The name of the file the config came from (`.piko.yml`), for errors that name it. */
   configFile?: string | undefined;
+  /** The port block of the project's shared services, when its config shares any. */
+  sharedBlock?: number | undefined;
 }
 
 type Emit = (operation: Operation, message: Unsequenced<OutputMessage>) => OutputMessage | undefined;
@@ -48,6 +50,8 @@ export class Operation {
   readonly notes: readonly string[];
   /** The worktree a create copies ignored files from. */
   readonly source: string;
+  /** The port block of the project's shared services, when its config shares any. */
+  readonly sharedBlock: number | undefined;
   readonly configFile: string | undefined;
   readonly log: OperationLog;
   /** Free space for plugins to keep per-operation data, keyed by plugin name. */
@@ -71,6 +75,7 @@ export class Operation {
     this.notes = spec.notes ?? [];
     this.source = spec.source ?? spec.project.root;
     this.configFile = spec.configFile;
+    this.sharedBlock = spec.sharedBlock;
     this.log = new OperationLog(operationLogPath(spec.home, this.id), (err) => this.logFailed(err));
     this.emitter = emit;
   }

@@ -6,14 +6,21 @@ export const publishedPorts = (binding: PortBinding): string =>
 
 /** `web-app` → `PIKO_WEB_APP_PORT`. */
 export function portVariable(service: string): string {
-  return `PIKO_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+  return serviceVariable(service, 'PORT');
+}
+
+/** `web-app` → `PIKO_WEB_APP_<suffix>`. */
+export function serviceVariable(service: string, suffix: string): string {
+  return `PIKO_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${suffix}`;
 }
 
 /**
  * Every `PIKO_*` variable of an environment. A service's first published port is
  * `PIKO_<SERVICE>_PORT`; when it publishes several, each is also `PIKO_<SERVICE>_PORT_<container port>`.
  * A service with replicas has a host port per replica: `PIKO_<SERVICE>_PORT` is the first, and
- * `PIKO_<SERVICE>_PORTS` the range (`10180-10182`) docker hands out one by one.
+ * `PIKO_<SERVICE>_PORTS` the range (`10180-10182`) docker hands out one by one. A shared service
+ * the environment uses has its ports the same way, and its database `PIKO_<SERVICE>_DATABASE`,
+ * `PIKO_<SERVICE>_URL` (inside the environment's network) and `PIKO_<SERVICE>_HOST_URL`.
  */
 export function environmentVariables(root: string, env: EnvironmentInfo): Record<string, string> {
   const vars: Record<string, string> = {
@@ -26,7 +33,9 @@ export function environmentVariables(root: string, env: EnvironmentInfo): Record
     PIKO_BRANCH: env.branch,
   };
   const byService = new Map<string, PortBinding[]>();
-  for (const port of env.ports) byService.set(port.service, [...(byService.get(port.service) ?? []), port]);
+  for (const port of [...env.ports, ...(env.shared ?? []).flatMap((use) => use.ports)]) {
+    byService.set(port.service, [...(byService.get(port.service) ?? []), port]);
+  }
   for (const [service, ports] of byService) {
     const name = portVariable(service);
     vars[name] = String(ports[0]!.hostPort);
@@ -34,6 +43,12 @@ export function environmentVariables(root: string, env: EnvironmentInfo): Record
     if (ports.length > 1) {
       for (const port of ports) vars[`${name}_${port.containerPort}`] = String(port.hostPort);
     }
+  }
+  for (const { service, database } of env.shared ?? []) {
+    if (!database) continue;
+    vars[serviceVariable(service, 'DATABASE')] = database.name;
+    vars[serviceVariable(service, 'URL')] = database.url;
+    vars[serviceVariable(service, 'HOST_URL')] = database.hostUrl;
   }
   return vars;
 }

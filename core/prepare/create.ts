@@ -159,7 +159,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
     }
     // A rollback that could not undo everything keeps the row, so `piko destroy` can finish it.
     op.environment.status = failure ? 'failed' : op.environment.mode === 'docker' ? 'running' : 'ready';
-    const { status, mode, composeProject, composeFile, tmuxSocket, ports } = op.environment;
-    state.updateEnvironment(op.environment.id, { status, mode, composeProject, composeFile, tmuxSocket, ports });
+    const { status, mode, composeProject, composeFile, tmuxSocket, ports, shared } = op.environment;
+    state.updateEnvironment(op.environment.id, { status, mode, composeProject, composeFile, tmuxSocket, ports, shared: shared ?? [] });
   });
 }

@@ -57,7 +57,9 @@ export async function projectEngine(
 /** The operation on `engine`, recorded in state as it runs; `outcome` says what its end means for the row. */
 export function recordedOperation(services: Services, engine: Engine, spec: Omit<OperationSpec, 'home'> & { id: string }, outcome: Outcome): Prepared {
   engine.use(new StateRecorder(services.state, outcome));
-  return { engine, operation: engine.operation({ ...spec, home: services.home, notes: services.notes }) };
+  // Shared services hold a port block of the project's, taken the first time one is needed.
+  const sharedBlock = Object.keys(spec.config.shared ?? {}).length > 0 ? services.state.sharedBlock(spec.project.id) : undefined;
+  return { engine, operation: engine.operation({ ...spec, home: services.home, notes: services.notes, sharedBlock }) };
 }
 
 /** The environment a request names in `project`; an unknown one is an error that lists those there are. */

@@ -5,8 +5,8 @@
 export const OPERATION_KINDS = ['create', 'destroy', 'up', 'down', 'restart'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
-/** Where a log line came from: `git`, `docker`, `tmux`, `piko` or `script:<stage>`. */
-export type LogSource = 'git' | 'copy' | 'docker' | 'tmux' | 'piko' | `script:${string}`;
+/** Where a log line came from: `git`, `copy`, `docker`, `shared`, `database`, `tmux`, `piko` or `script:<stage>`. */
+export type LogSource = 'git' | 'copy' | 'docker' | 'shared' | 'database' | 'tmux' | 'piko' | `script:${string}`;
 export type StreamName = 'stdout' | 'stderr';
 
 export type EnvironmentMode = 'docker' | 'simple';
@@ -29,6 +29,22 @@ export interface PortBinding {
   replicas?: number;
 }
 
+/** A shared service an environment uses: where the host reaches it, and the environment's own database on it. */
+export interface SharedUse {
+  service: string;
+  /** What the shared service publishes, on the project's shared port block. */
+  ports: PortBinding[];
+  /** The environment's database on that server, when it has one of its own. */
+  database?: {
+    kind: 'postgres' | 'mysql';
+    name: string;
+    /** Inside the environment's network: `postgres://user:pass@db:5432/name`. */
+    url: string;
+    /** From the host, on the published port. */
+    hostUrl: string;
+  };
+}
+
 export interface EnvironmentInfo {
   id: number;
   name: string;
@@ -43,6 +59,8 @@ export interface EnvironmentInfo {
   tmux?: string;
   /** The socket of the tmux server that session runs on (`#{socket_path}`), wherever it was made from. */
   tmuxSocket?: string;
+  /** The project's shared services it uses (none: not there). */
+  shared?: SharedUse[];
 }
 
 /** First message of every operation: the server (or local engine) took it and gave it an id. */

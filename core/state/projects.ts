@@ -34,6 +34,7 @@ export abstract class ProjectRecords extends OperationRecords {
         throw new PikoError('PIKO_ERR_PROJECT_IN_USE', `the project still has environments: ${left.map((e) => e.name).join(', ')}`);
       }
       this.db.prepare('DELETE FROM operations WHERE project_id = ?').run(id);
+      this.db.prepare('DELETE FROM shared WHERE project_id = ?').run(id);
       this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
     });
     remove.immediate();

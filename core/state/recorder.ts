@@ -25,8 +25,8 @@ export class StateRecorder implements PikoPlugin {
     engine.hooks.command.tap(PLUGIN_NAME, (operation, pid) => state.setOperationChild(operation.id, pid));
     engine.hooks.stageEnd.tap(PLUGIN_NAME, (_stage, operation) => {
       if (operation.kind !== 'create') return;
-      const { mode, composeProject, composeFile, tmuxSocket, ports } = operation.environment;
-      state.updateEnvironment(operation.environment.id, { mode, composeProject, composeFile, tmuxSocket, ports });
+      const { mode, composeProject, composeFile, tmuxSocket, ports, shared } = operation.environment;
+      state.updateEnvironment(operation.environment.id, { mode, composeProject, composeFile, tmuxSocket, ports, shared: shared ?? [] });
     });
     engine.hooks.settle.tap(PLUGIN_NAME, (operation, failure) => {
       let final = failure;

@@ -7,6 +7,7 @@ import type {
   EnvironmentStatus,
   OperationKind,
   PortBinding,
+  SharedUse,
 } from '../protocol/messages.js';
 
 /** Each id owns the host ports 10000 + 100 × id … + 99; past this id they would pass 65535. */
@@ -53,12 +54,18 @@ export interface EnvironmentUpdate {
   composeFile?: string | null;
   tmuxSocket?: string;
   ports?: PortBinding[];
+  shared?: SharedUse[];
 }
 
 /** The part of a row the wire protocol carries. */
 export function environmentInfo(row: EnvironmentRow): EnvironmentInfo {
-  const { id, name, project, mode, status, branch, path, dataDir, ports, tmux, tmuxSocket } = row;
-  return { id, name, project, mode, status, branch, path, dataDir, ports, ...(tmux ? { tmux } : {}), ...(tmux && tmuxSocket ? { tmuxSocket } : {}) };
+  const { id, name, project, mode, status, branch, path, dataDir, ports, tmux, tmuxSocket, shared } = row;
+  return {
+    id, name, project, mode, status, branch, path, dataDir, ports,
+    ...(tmux ? { tmux } : {}),
+    ...(tmux && tmuxSocket ? { tmuxSocket } : {}),
+    ...(shared?.length ? { shared } : {}),
+  };
 }
 
 /** An environments row as SQLite returns it. */
@@ -76,11 +83,10 @@ export interface RawEnvironment {
   compose_file: string | null;
   tmux_socket: string | null;
   ports: string;
+  shared: string;
   created_at: string;
   updated_at: string;
 }
-
-
 
 export function toEnvironment(raw: RawEnvironment): EnvironmentRow {
   return {
@@ -97,6 +103,7 @@ export function toEnvironment(raw: RawEnvironment): EnvironmentRow {
     composeProject: raw.compose_project,
     composeFile: raw.compose_file,
     ...(raw.tmux_socket ? { tmuxSocket: raw.tmux_socket } : {}),
+    ...(raw.shared && raw.shared !== '[]' ? { shared: JSON.parse(raw.shared) as SharedUse[] } : {}),
     createdAt: raw.created_at,
     updatedAt: raw.updated_at,
   };

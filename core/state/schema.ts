@@ -49,4 +49,15 @@ CREATE INDEX operations_env ON operations (project_id, environment, started_at);
   // The tmux server an environment's session was made on, so a destroy or an attach from another
   // context (another TMUX_TMPDIR, inside another tmux) finds it.
   `ALTER TABLE environments ADD COLUMN tmux_socket TEXT;`,
+  // A project's shared services (one compose project for all its environments) hold a port block
+  // of the same id space as environments; an environment records what it uses of them (its
+  // database on a shared server).
+  `
+CREATE TABLE shared (
+  project_id INTEGER PRIMARY KEY REFERENCES projects(id),
+  block      INTEGER NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+ALTER TABLE environments ADD COLUMN shared TEXT NOT NULL DEFAULT '[]';
+`,
 ];

@@ -87,19 +87,7 @@ export class State extends ProjectRecords {
       if (existing) {
         throw environmentExists(existing);
       }
-      const { id } = this.db
-        .prepare(
-          `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM environments WHERE id = 1) THEN 1
-             ELSE (SELECT MIN(id) + 1 FROM environments e
-                   WHERE NOT EXISTS (SELECT 1 FROM environments f WHERE f.id = e.id + 1)) END AS id`,
-        )
-        .get() as { id: number };
-      if (id > MAX_ENVIRONMENT_ID) {
-        throw new PikoError(
-          'PIKO_ERR_PORTS_EXHAUSTED',
-          `no environment id left: id ${id} would publish ports past 65535 (10000 + 100 × id); ${id - 1} environments exist`,
-        );
-      }
+      const id = this.freeBlock();
       const at = now();
       this.db
         .prepare(
@@ -111,6 +99,39 @@ export class State extends ProjectRecords {
       return this.environmentById(id)!;
     });
     return reserve.immediate();
+  }
+
+  /**
+   * The smallest id no environment and no project's shared services hold: ids pick port blocks
+   * (10000 + 100 × id), so the two share one space. Called inside the transaction that takes it.
+   */
+  private freeBlock(): number {
+    const { id } = this.db
+      .prepare(
+        `WITH taken(id) AS (SELECT id FROM environments UNION SELECT block FROM shared)
+         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM taken WHERE id = 1) THEN 1
+           ELSE (SELECT MIN(id) + 1 FROM taken t WHERE NOT EXISTS (SELECT 1 FROM taken u WHERE u.id = t.id + 1)) END AS id`,
+      )
+      .get() as { id: number };
+    if (id > MAX_ENVIRONMENT_ID) {
+      throw new PikoError(
+        'PIKO_ERR_PORTS_EXHAUSTED',
+        `no port block left: id ${id} would publish ports past 65535 (10000 + 100 × id); ${id - 1} environments and shared projects hold the others`,
+      );
+    }
+    return id;
+  }
+
+  /** The port block of the project's shared services, taken the first time it is asked for. */
+  sharedBlock(projectId: number): number {
+    const take = this.db.transaction((): number => {
+      const held = this.db.prepare('SELECT block FROM shared WHERE project_id = ?').get(projectId) as { block: number } | undefined;
+      if (held) return held.block;
+      const block = this.freeBlock();
+      this.db.prepare('INSERT INTO shared (project_id, block, created_at) VALUES (?, ?, ?)').run(projectId, block, now());
+      return block;
+    });
+    return take.immediate();
   }
 
   environment(projectId: number, name: string): EnvironmentRow | undefined {
@@ -142,6 +163,7 @@ export class State extends ProjectRecords {
       compose_file: update.composeFile,
       tmux_socket: update.tmuxSocket,
       ports: update.ports && JSON.stringify(update.ports),
+      shared: update.shared && JSON.stringify(update.shared),
     };
     const set = Object.entries(columns).filter(([, v]) => v !== undefined);
     const sql = `UPDATE environments SET ${set.map(([k]) => `${k} = ?`).join(', ')}${set.length ? ', ' : ''}updated_at = ? WHERE id = ?`;
