@@ -5,6 +5,7 @@ import { environmentInfo, type EnvironmentRow } from '../../core/state/state.js'
 import { hasSession, tmuxSession } from '../../core/system/tmux.js';
 import { publishedPorts } from '../../core/environment/vars.js';
 import { projectContainers, type Container } from '../../stages/docker/compose-cli.js';
+import { sharedComposeProject } from '../../stages/shared/model.js';
 import { openState } from '../open-state.js';
 import { resolveEnvironment } from '../../core/state/resolve.js';
 import { print } from '../terminal/print.js';
@@ -47,6 +48,11 @@ export async function status(name: string | undefined, options: { json?: boolean
     ];
     if (environment.composeProject) rows.push(['compose', `${environment.composeProject} (${environment.composeFile ?? 'no file'})`]);
     for (const port of environment.ports) rows.push(['port', `${port.service} ${port.containerPort}/${port.protocol} → localhost:${publishedPorts(port)}`]);
+    for (const use of environment.shared ?? []) {
+      const ports = use.ports.map((p) => `${p.containerPort}/${p.protocol} → localhost:${publishedPorts(p)}`).join(', ');
+      rows.push(['shared', `${use.service} (${sharedComposeProject(project.name)})${ports ? ` ${ports}` : ''}`]);
+      if (use.database) rows.push(['database', `${use.database.name} on ${use.service}: ${use.database.url} (from the host: ${use.database.hostUrl})`]);
+    }
     if (Array.isArray(found)) for (const c of found) rows.push(['container', `${c.name}  ${c.state}  ${c.ports.join(', ')}`.trimEnd()]);
     else rows.push(['containers', `unknown: ${found.error}`]);
     rows.push(['tmux', tmux ? `${session} (piko attach ${project.name}/${environment.name})` : 'no session']);

@@ -35,6 +35,21 @@ export function addSetupCommands(program: Command, version: string): void {
     .action(async (name: string, options: { force?: boolean }) => (await import('../commands/projects.js')).removeProject(name, options));
 
   program
+    .command('shared')
+    .description("the project's shared services (compose project piko-<project>-shared): status, up, down, logs, reseed")
+    .argument('<action>', 'status: what runs and which environments use it; up; down (refused while environments use it); logs; reseed: make each template again')
+    .argument('[service]', 'for logs: one service')
+    .option('-p, --project <name>', 'project name (default: the one you stand in)')
+    .option('-f, --follow', 'logs: follow')
+    .option('--force', 'down: stop them even while environments use them (their data is kept)')
+    .option('--volumes', 'down: remove their volumes too (refused while environments use them)')
+    .option('--json', 'status: print JSON')
+    .option('-y, --yes', "approve what the project's config runs (a seed) as it is now")
+    .action(async (action: string, service: string | undefined, options: Record<string, boolean | string | undefined>) =>
+      (await import('../commands/shared.js')).shared(action, service, options),
+    );
+
+  program
     .command('server')
     .description('run the piko server in the foreground: operations stream to clients over WebSocket and SSE')
     .option('-p, --port <port>', 'port to listen on; 0 picks a free one', '19876')

@@ -4,10 +4,13 @@
 // `compose up -d`). Rollback and destroy take the project down and remove what compose left
 // behind; `up`, `down` and `restart` are one compose command each. Without a compose file both
 // stages are skipped: the environment is `simple`.
-import type { Engine, PikoPlugin, StageDefinition } from '../../core/engine/engine.js';
+import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../../core/engine/engine.js';
 import { STAGE_ORDER } from '../../core/engine/stage-order.js';
 import { PikoError } from '../../core/errors.js';
 import type { DestroyRequest } from '../../core/protocol/requests.js';
+import { sharedComposeProject } from '../shared/model.js';
+import type { ComposeTool } from './compose-cli.js';
+import { joinNetworks } from './networks.js';
 import { hasCompose, plan, type Plan } from './plan.js';
 import { compose, requireEngine, takeDown } from './run.js';
 
@@ -38,6 +41,20 @@ function portsStage(): StageDefinition {
   };
 }
 
+/**
+ * `up -d`; with shared services, the containers are made first and the shared ones join the
+ * environment's networks before anything starts, so a service finds `db` from its first breath.
+ */
+async function composeUp(ctx: StageContext, tool: ComposeTool): Promise<void> {
+  const { environment, project } = ctx.operation;
+  const shared = environment.shared ?? [];
+  if (shared.length > 0) {
+    await compose(ctx, tool, ['up', '--no-start']);
+    await joinNetworks(sharedComposeProject(project.name), shared.map((use) => use.service), environment.composeProject!);
+  }
+  await compose(ctx, tool, ['up', '-d']);
+}
+
 function createStage(): StageDefinition {
   let started = false;
   return {
@@ -49,7 +66,7 @@ function createStage(): StageDefinition {
       await plan(ctx.operation, ctx.operation.data.get(PLAN_KEY) as Plan | undefined);
       const tool = await requireEngine(ctx);
       started = true;
-      await compose(ctx, tool, ['up', '-d']);
+      await composeUp(ctx, tool);
     },
     async rollback(ctx) {
       if (started) await takeDown(ctx, { volumes: true });
@@ -78,11 +95,11 @@ function destroyStage(): StageDefinition {
   };
 }
 
-/** `piko up`, `down` and `restart`: one compose command, and the status it leaves. */
+/** `piko up`, `down` and `restart`: one compose command each, and the status it leaves. */
 const LIFECYCLE = {
-  up: { args: ['up', '-d'], status: 'running' },
-  down: { args: ['down'], status: 'stopped' },
-  restart: { args: ['restart'], status: 'running' },
+  up: { run: composeUp, status: 'running' },
+  down: { run: (ctx: StageContext) => takeDown(ctx, { volumes: false, remove: false }), status: 'stopped' },
+  restart: { run: (ctx: StageContext, tool: ComposeTool) => compose(ctx, tool, ['restart']), status: 'running' },
 } as const;
 
 function lifecycleStage(kind: keyof typeof LIFECYCLE): StageDefinition {
@@ -91,7 +108,7 @@ function lifecycleStage(kind: keyof typeof LIFECYCLE): StageDefinition {
     order: STAGE_ORDER.DOCKER,
     plugin: PLUGIN_NAME,
     async run(ctx) {
-      await compose(ctx, await requireEngine(ctx), [...LIFECYCLE[kind].args]);
+      await LIFECYCLE[kind].run(ctx, await requireEngine(ctx));
       ctx.operation.environment.status = LIFECYCLE[kind].status;
     },
   };

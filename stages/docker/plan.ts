@@ -11,8 +11,9 @@ import { publishedPorts } from '../../core/environment/vars.js';
 import { PikoError } from '../../core/errors.js';
 import { composeProjectName, PIKO_COMPOSE_FILE } from '../../core/paths.js';
 import type { PortBinding } from '../../core/protocol/messages.js';
-import { parseDotEnv } from './interpolate.js';
-import { composeFiles, loadCompose } from './load.js';
+import { databaseVariables, hasShared, setEnvironment, sharedServices, splitShared } from '../shared/model.js';
+import { parseDotEnv, type Vars } from './interpolate.js';
+import { composeFiles, loadCompose, type ComposeDocument } from './load.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import { portRequests } from './published.js';
 import { rewriteCompose } from './rewrite.js';
@@ -48,6 +49,18 @@ export function hasCompose(operation: Operation): boolean {
 }
 
 /**
+ * The environment's part of the model: without the services the project shares (they run once,
+ * in `piko-<project>-shared`), its services given their own database's URL where `env:` asks.
+ */
+function withoutShared(operation: Operation, doc: ComposeDocument, shown: string, vars: Vars): ComposeDocument {
+  if (!hasShared(operation.config)) return doc;
+  const shared = sharedServices(operation.config, doc, operation.configFile ?? 'config', vars);
+  const environment = splitShared(doc, shared.map((s) => s.service), shown).environment;
+  setEnvironment(environment, databaseVariables(doc, shared, vars, operation.project.name, operation.environment.name));
+  return environment;
+}
+
+/**
  * Plans the environment's compose project and writes docker-compose.piko.yml; the environment
  * (as the operation holds it) gets its mode, compose project, file and ports. `previous` is an
  * earlier plan whose ports are kept when the model still asks for the same ones.
@@ -76,10 +89,11 @@ export async function plan(operation: Operation, previous: Plan | undefined): Pr
     ...operation.vars(),
   };
   const shown = model.files.join(' + ');
-  const requests = portRequests(model.doc, shown, vars);
+  const doc = withoutShared(operation, model.doc, shown, vars);
+  const requests = portRequests(doc, shown, vars);
   const bindings =
     previous && sameRequests(previous.requests, requests) ? previous.bindings : await allocatePorts(environment.id, requests);
-  const rewritten = rewriteCompose(model.doc, {
+  const rewritten = rewriteCompose(doc, {
     file: shown,
     vars,
     composeProject,

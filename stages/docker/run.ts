@@ -9,6 +9,7 @@ import { commandError, displayCommand } from '../../core/engine/exec.js';
 import type { Operation } from '../../core/engine/operation.js';
 import { PikoError } from '../../core/errors.js';
 import { composeCommand, removeProject, requireCompose, requireDaemon, type ComposeTool } from './compose-cli.js';
+import { leaveNetworks } from './networks.js';
 
 const TOOL_KEY = 'DockerStagePlugin:compose';
 
@@ -59,10 +60,18 @@ export async function compose(ctx: StageContext, tool: ComposeTool, args: string
   await docker(ctx, ...composeCommand(tool, composeProject!, file && basename(file), args));
 }
 
-/** Brings the project down, then removes what `down` left (or could not reach without its file). */
-export async function takeDown(ctx: StageContext, options: { volumes: boolean }): Promise<void> {
+/**
+ * Brings the project down, then (unless `remove` is false: a plain `piko down`) removes what
+ * `down` left or could not reach without its file. The shared services leave its networks first.
+ */
+export async function takeDown(ctx: StageContext, options: { volumes: boolean; remove?: boolean }): Promise<void> {
   const tool = await requireEngine(ctx);
   const project = ctx.operation.environment.composeProject!;
+  if (ctx.operation.environment.shared?.length) await leaveNetworks(project);
+  if (options.remove === false) {
+    await compose(ctx, tool, ['down']);
+    return;
+  }
   // Compose v1 cannot `down` a project whose file is gone; the engine's labels still find it.
   if (pikoFile(ctx.operation) || tool.major === 2) {
     await compose(ctx, tool, ['down', ...(options.volumes ? ['-v'] : []), '--remove-orphans']);
