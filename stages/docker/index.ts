@@ -7,10 +7,12 @@
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../../core/engine/engine.js';
 import { STAGE_ORDER } from '../../core/engine/stage-order.js';
 import { PikoError } from '../../core/errors.js';
+import { PIKO_COMPOSE_FILE } from '../../core/paths.js';
 import type { DestroyRequest } from '../../core/protocol/requests.js';
 import { sharedComposeProject } from '../shared/model.js';
 import type { ComposeTool } from './compose-cli.js';
-import { joinNetworks } from './networks.js';
+import { joinNetworks, makeNetworks, plainNetworks } from './networks.js';
+import { readComposeFile } from './load.js';
 import { hasCompose, plan, type Plan } from './plan.js';
 import { compose, requireEngine, takeDown } from './run.js';
 
@@ -42,14 +44,17 @@ function portsStage(): StageDefinition {
 }
 
 /**
- * `up -d`; with shared services, the containers are made first and the shared ones join the
- * environment's networks before anything starts, so a service finds `db` from its first breath.
+ * `up -d`; with shared services, the environment's networks are made first (by piko where they
+ * are plain, else by `up --no-start`) and the shared containers join them before anything
+ * starts, so a service finds `db` from its first breath.
  */
 async function composeUp(ctx: StageContext, tool: ComposeTool): Promise<void> {
   const { environment, project } = ctx.operation;
   const shared = environment.shared ?? [];
   if (shared.length > 0) {
-    await compose(ctx, tool, ['up', '--no-start']);
+    const networks = plainNetworks(readComposeFile(environment.composeFile!, PIKO_COMPOSE_FILE), environment.composeProject!);
+    if (networks) await makeNetworks(environment.composeProject!, networks);
+    else await compose(ctx, tool, ['up', '--no-start']);
     await joinNetworks(sharedComposeProject(project.name), shared.map((use) => use.service), environment.composeProject!);
   }
   await compose(ctx, tool, ['up', '-d']);

@@ -4,6 +4,7 @@
 // resolve the others' services by name). Before an environment's networks go, whatever other
 // project's containers are on them leave, or docker would refuse to remove them.
 import { dockerLines, PROJECT_LABEL, SERVICE_LABEL } from './compose-cli.js';
+import { isMapping } from './yaml.js';
 
 const byProject = (project: string): string[] => ['--filter', `label=${PROJECT_LABEL}=${project}`];
 
@@ -84,4 +85,35 @@ export async function leaveNetworks(project: string): Promise<number> {
     }
   }
   return left;
+}
+
+/**
+ * The networks of an environment's compose file as piko can make them itself, exactly as compose
+ * would (a name and nothing else: no driver, ipam or options), or undefined when one is more than
+ * that (compose must make it: `up --no-start`). External ones are not the environment's.
+ */
+export function plainNetworks(doc: Record<string, unknown>, project: string): { key: string; name: string }[] | undefined {
+  const networks = { default: null, ...(isMapping(doc.networks) ? doc.networks : {}) } as Record<string, unknown>;
+  const plain: { key: string; name: string }[] = [];
+  for (const [key, value] of Object.entries(networks)) {
+    const config = isMapping(value) ? value : {};
+    if (config.external) continue;
+    const { name, ...rest } = config;
+    if (Object.keys(rest).length > 0 || (name !== undefined && typeof name !== 'string')) return undefined;
+    plain.push({ key, name: name ?? `${project}_${key}` });
+  }
+  return plain;
+}
+
+/**
+ * Makes `networks` of compose project `project` the way compose labels its own (both versions
+ * take a network so labelled as theirs, and `down` removes it): one process less to start than
+ * `up --no-start` before the shared services can join them.
+ */
+export async function makeNetworks(project: string, networks: readonly { key: string; name: string }[]): Promise<void> {
+  const there = new Set(await projectNetworks(project));
+  for (const { key, name } of networks) {
+    if (there.has(name)) continue;
+    await dockerLines(['network', 'create', '--label', `${PROJECT_LABEL}=${project}`, '--label', `com.docker.compose.network=${key}`, name]);
+  }
 }
