@@ -3,7 +3,11 @@
 // distributions package) works the same. What v1 cannot tell (`ps --format json`) is asked of
 // the engine: compose labels every container, network and volume it makes with
 // `com.docker.compose.project=<name>`, in both versions.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { PikoError } from '../../core/errors.js';
+import { pikoHome } from '../../core/paths.js';
 import { query } from '../../core/system/query.js';
 
 export interface ComposeTool {
@@ -51,9 +55,57 @@ export async function requireDaemon(signal?: AbortSignal): Promise<string> {
   );
 }
 
-/** Like `findCompose`, but a missing compose is an error that says what to install. */
-export async function requireCompose(): Promise<ComposeTool> {
+/**
+ * What decides which compose `findCompose` finds: the programs on PATH (docker, docker-compose)
+ * and the places the docker CLI loads its compose plugin from, each as its size and mtime (or
+ * absent). While none of them changes, the answer cannot either.
+ */
+function composeFingerprint(): string {
+  const path = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  const onPath = (name: string): string | undefined => path.map((dir) => join(dir, name)).find((file) => existsSync(file));
+  const config = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  const plugins = [config, '/usr/local/lib/docker', '/usr/local/libexec/docker', '/usr/lib/docker', '/usr/libexec/docker'].map((dir) => join(dir, 'cli-plugins', 'docker-compose'));
+  return [onPath('docker'), onPath('docker-compose'), ...plugins]
+    .map((file) => {
+      if (file === undefined) return '-';
+      try {
+        const stat = statSync(file);
+        return `${file}:${stat.size}:${stat.mtimeMs}`;
+      } catch {
+        return `${file}:-`;
+      }
+    })
+    .join('|');
+}
+
+/**
+ * `findCompose`, remembered in $PIKO_HOME/cache while nothing it depends on changes: Compose v1
+ * takes half a second to say its version, on every operation.
+ */
+async function knownCompose(): Promise<ComposeTool | undefined> {
+  const file = join(pikoHome(), 'cache', 'compose.json');
+  const fingerprint = composeFingerprint();
+  try {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as { fingerprint: string; tool: ComposeTool };
+    if (cached.fingerprint === fingerprint) return cached.tool;
+  } catch {
+    // Not there yet, or not readable: asked below.
+  }
   const tool = await findCompose();
+  if (tool) {
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, JSON.stringify({ fingerprint, tool }));
+    } catch {
+      // A cache that cannot be written costs the next operation half a second, nothing more.
+    }
+  }
+  return tool;
+}
+
+/** Like `findCompose` (remembered), but a missing compose is an error that says what to install. */
+export async function requireCompose(): Promise<ComposeTool> {
+  const tool = await knownCompose();
   if (tool) return tool;
   throw new PikoError(
     'PIKO_ERR_DOCKER_UNAVAILABLE',
