@@ -11,6 +11,7 @@
 // dist/bin/meta.json says which sources each file holds.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
@@ -133,4 +134,19 @@ for (const file of Object.keys(outputs).filter((file) => file.endsWith('.js') &&
 }
 // The sources are ES modules; these files are not.
 writeFileSync('dist/bin/package.json', `${JSON.stringify({ type: 'commonjs' })}\n`);
+
+// The config file's JSON Schema, for editors, shipped beside the command: made by the same code
+// `piko config schema` runs, from the zod schema configs are validated with, so it cannot say
+// otherwise. Built from the sources (not tsc's output, which may be older when this runs alone).
+// Written outside dist/bin (which ships) and beside node_modules, where its imports resolve.
+const generator = resolve('dist/schema-generator.mjs');
+await build({ entryPoints: ['core/config/schema.ts'], outfile: generator, bundle: true, packages: 'external', format: 'esm', platform: 'node', logLevel: 'warning' });
+let made;
+try {
+  made = await import(pathToFileURL(generator).href);
+} finally {
+  rmSync(generator);
+}
+const { configJsonSchemaText, SCHEMA_FILE } = made;
+writeFileSync(`dist/bin/${SCHEMA_FILE}`, configJsonSchemaText());
 writeFileSync('dist/bin/meta.json', JSON.stringify({ outputs }));

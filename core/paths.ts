@@ -19,7 +19,7 @@ export function isWithin(path: string, dir: string): boolean {
 }
 
 /** Where worktrees go unless the config says otherwise: inside the repository (the original tool's layout). */
-const DEFAULT_WORKTREES = '.piko/worktrees';
+export const DEFAULT_WORKTREES = '.piko/worktrees';
 
 /**
  * Where an environment's files go: its worktree where `worktrees:` puts it (a folder, which gets

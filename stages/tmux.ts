@@ -8,6 +8,7 @@ import { basename, dirname } from 'node:path';
 import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../core/engine/engine.js';
 import { withoutPikoVariables } from '../core/engine/stage-context.js';
 import { STAGE_ORDER } from '../core/engine/stage-order.js';
+import { DEFAULT_SHELL } from '../core/config/config.js';
 import { PikoError } from '../core/errors.js';
 import { tmux, tmuxArgs, tmuxSession, type TmuxResult } from '../core/system/tmux.js';
 import { composeCommand } from './docker/compose-cli.js';
@@ -97,7 +98,7 @@ function createStage(): StageDefinition {
         const tool = await composeToolFor(ctx.operation);
         const command = (...args: string[]) => composeCommand(tool, environment.composeProject!, basename(compose), args).flat();
         for (const service of names) {
-          const shell = (ctx.operation.config.shells?.[service] ?? 'sh').split(/\s+/).filter(Boolean);
+          const shell = (ctx.operation.config.shells?.[service] ?? DEFAULT_SHELL).split(/\s+/).filter(Boolean);
           await shownTmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', service, '-c', dirname(compose), ...env, ...staying(`the ${service} shell`, command('exec', service, ...shell)));
         }
         await shownTmux(ctx, 'new-window', '-d', '-t', `=${session}:`, '-n', 'logs', '-c', dirname(compose), ...env, ...staying('docker compose logs', command('logs', '-f')));

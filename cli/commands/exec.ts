@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { execa } from 'execa';
-import type { LoadedConfig } from '../../core/config/config.js';
+import { DEFAULT_SHELL, type LoadedConfig } from '../../core/config/config.js';
 import { trustedConfig } from '../../core/config/trust.js';
 import { PikoError } from '../../core/errors.js';
 import { pikoHome } from '../../core/paths.js';
@@ -54,7 +54,7 @@ export async function exec(name: string, service: string, command: string[]): Pr
   if (environment.mode !== 'docker' || !environment.composeFile || !environment.composeProject) {
     throw new PikoError('PIKO_ERR_USAGE', `${project.name}/${environment.name} is a simple environment: it has no containers`);
   }
-  const shell = (await approvedConfig(project)).config.shells?.[service] ?? 'sh';
+  const shell = (await approvedConfig(project)).config.shells?.[service] ?? DEFAULT_SHELL;
   const run = command.length > 0 ? command : shell.split(/\s+/).filter(Boolean);
   const file = existsSync(environment.composeFile) ? basename(environment.composeFile) : undefined;
   // Without a terminal on stdin (a pipe, a script) docker must not try to allocate one.

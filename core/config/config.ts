@@ -69,6 +69,8 @@ const envName = () => z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a va
 
 const buildConfigSchema = () =>
   z.strictObject({
+    // An editor's pointer to piko.schema.json: a JSON config has no comment to say it in.
+    $schema: z.optional(z.string()),
     scripts: z.optional(
       z.strictObject({
         prepare: z.optional(z.string()),
@@ -101,6 +103,12 @@ const buildConfigSchema = () =>
   });
 
 let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
+
+/** The schema every config is validated with: ./schema.ts makes the JSON Schema from this very one. */
+export const pikoConfigSchema = (): ReturnType<typeof buildConfigSchema> => (configSchema ??= buildConfigSchema());
+
+/** What a compose service's shell is when `shells:` names none (`piko shell`, its tmux window). */
+export const DEFAULT_SHELL = 'sh';
 
 export type PikoConfig = z.infer<ReturnType<typeof buildConfigSchema>>;
 export type StageConfig = z.infer<ReturnType<typeof stageSchema>>;
@@ -165,8 +173,7 @@ function knownKeys(path: readonly PropertyKey[]): readonly string[] {
 
 /** Validates a parsed config; throws PIKO_ERR_CONFIG_INVALID naming `file`, and every key wrong with what was expected. */
 export function validateConfig(raw: unknown, file: string): PikoConfig {
-  configSchema ??= buildConfigSchema();
-  const result = configSchema.safeParse(raw ?? {});
+  const result = pikoConfigSchema().safeParse(raw ?? {});
   if (result.success) return result.data;
   const problems = describeIssues(result.error, raw, knownKeys);
   throw new PikoError(

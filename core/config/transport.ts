@@ -11,16 +11,39 @@ export function globMatches(glob: string, name: string): boolean {
   return new RegExp(`^${pattern}$`).test(name);
 }
 
+/** The transport when nothing names one. */
+export const DEFAULT_TRANSPORT: TransportName = 'websocket';
+
+/** The `environments:` glob that applies to `environment`: the first that matches, in the file's order. */
+export function matchingGlob(config: PikoConfig, environment: string): string | undefined {
+  return Object.keys(config.environments ?? {}).find((glob) => globMatches(glob, environment));
+}
+
+/** A transport and what chose it: `glob` is the `environments:` entry whose `transport` it is. */
+export interface TransportChoice {
+  transport: TransportName;
+  from: 'PIKO_TRANSPORT' | 'environments' | 'transport' | 'default';
+  glob?: string;
+}
+
+/** The transport everything but `--transport` picks, and which of them picked it (`piko config` says so). */
+export function configuredTransport(config: PikoConfig, environment: string | undefined, env: NodeJS.ProcessEnv = process.env): TransportChoice {
+  if (env.PIKO_TRANSPORT) return { transport: env.PIKO_TRANSPORT, from: 'PIKO_TRANSPORT' };
+  const glob = environment === undefined ? undefined : matchingGlob(config, environment);
+  // The first matching entry decides even without a `transport` of its own: the top-level one applies then.
+  const entry = glob === undefined ? undefined : config.environments?.[glob]?.transport;
+  if (entry !== undefined) return { transport: entry, from: 'environments', glob: glob! };
+  if (config.transport !== undefined) return { transport: config.transport, from: 'transport' };
+  return { transport: DEFAULT_TRANSPORT, from: 'default' };
+}
+
 export function chooseTransport(
   flag: string | undefined,
   config: PikoConfig,
   environment: string,
   env: NodeJS.ProcessEnv = process.env,
 ): TransportName {
-  if (flag !== undefined) return flag;
-  if (env.PIKO_TRANSPORT) return env.PIKO_TRANSPORT;
-  const matched = Object.entries(config.environments ?? {}).find(([glob]) => globMatches(glob, environment));
-  return matched?.[1].transport ?? config.transport ?? 'websocket';
+  return flag ?? configuredTransport(config, environment, env).transport;
 }
 
 /**
