@@ -51,3 +51,6 @@ export const PIKO_COMPOSE_FILE = 'docker-compose.piko.yml';
 export function composeProjectName(project: string, env: string): string {
   return `piko-${project}-${env}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
 }
+
+/** The compose project of a project's shared services: `piko-<project>-shared`. */
+export const sharedComposeProjectName = (project: string): string => composeProjectName(project, 'shared');

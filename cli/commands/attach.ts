@@ -12,6 +12,8 @@ export async function attach(name: string | undefined): Promise<void> {
   let socket: string | undefined;
   try {
     const { project, environment } = await resolveEnvironment(state, name, process.cwd());
+    // Prune's idle time counts from a person's last use.
+    state.touchEnvironment(environment.id);
     session = tmuxSession(project.name, environment.name);
     socket = environment.tmuxSocket;
   } finally {

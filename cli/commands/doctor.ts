@@ -13,7 +13,7 @@ import { processAlive } from '../../core/system/process.js';
 import { readServerInfo } from '../../core/server-info.js';
 import { State, type ProjectRow } from '../../core/state/state.js';
 import { findLeftovers } from '../../core/leftovers/find.js';
-import { keepable, removalCommands, type Leftover, type LeftoverProject, type LeftoverReport } from '../../core/leftovers/report.js';
+import { keepable, leftoverJson, removalCommands, shown, type Leftover, type LeftoverProject, type LeftoverReport } from '../../core/leftovers/report.js';
 import { findCompose } from '../../stages/docker/compose-cli.js';
 import { composeFiles } from '../../stages/docker/load.js';
 import { ExitError } from '../exit.js';
@@ -127,8 +127,8 @@ function leftoversText(home: string, leftovers: readonly Leftover[]): string {
     const changes = group.some((l) => l.kind === 'worktree' && (l.changes ?? 0) > 0);
     const remove = removalCommands(group);
     out.push('', `${name}:`, ...group.map((l) => `  ${l.what}`));
-    if (remove.length) out.push(`  to remove${changes ? ' (the uncommitted changes go with the worktree: look first)' : ''}:`, ...remove.map((line) => `    ${line}`));
-    for (const keep of keepable(group)) out.push(`  ${keep.note}`, ...keep.remove.map((line) => `    ${line}`));
+    if (remove.length) out.push(`  to remove${changes ? ' (the uncommitted changes go with the worktree: look first)' : ''}:`, ...remove.map((line) => `    ${shown(line)}`));
+    for (const keep of keepable(group)) out.push(`  ${keep.note}`, ...keep.remove.map((line) => `    ${shown(line)}`));
   }
   return out.join('\n');
 }
@@ -195,7 +195,7 @@ export async function doctor(options: { json?: boolean }): Promise<void> {
   } finally {
     state.close();
   }
-  if (options.json) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(checks.map((c) => (c.leftovers ? { ...c, leftovers: c.leftovers.map(leftoverJson) } : c)), null, 2)}\n`);
   else {
     const width = Math.max(...checks.map((c) => c.name.length));
     const mark = { ok: '✓', missing: '✗', warn: '!', note: '-' };

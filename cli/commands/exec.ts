@@ -16,10 +16,13 @@ import { resolveEnvironment } from '../../core/state/resolve.js';
 import { ExitError } from '../exit.js';
 import { errorText } from '../terminal/say.js';
 
+/** The environment a command means, marked as used now (prune's idle time counts from it). */
 async function target(name: string | undefined): Promise<{ project: ProjectRow; environment: EnvironmentRow }> {
   const { state } = openState();
   try {
-    return await resolveEnvironment(state, name, process.cwd());
+    const found = await resolveEnvironment(state, name, process.cwd());
+    state.touchEnvironment(found.environment.id);
+    return found;
   } finally {
     state.close();
   }

@@ -40,16 +40,20 @@ function cut(text: string, width: number, column: number): string {
   return column === 7 ? `…${text.slice(text.length - width + 1)}` : `${text.slice(0, width - 1)}…`;
 }
 
-export function list(options: { json?: boolean }): void {
+export async function list(options: { json?: boolean }): Promise<void> {
   const state = new State(pikoHome());
   try {
-    const environments = state.listEnvironments().map(environmentInfo);
-    if (options.json) {
-      print(`${JSON.stringify(environments, null, 2)}\n`);
+    const found = state.listEnvironments();
+    if (found.length === 0) {
+      print(options.json ? '[]\n' : 'no environments yet: piko create <name>\n');
       return;
     }
-    if (environments.length === 0) {
-      print('no environments yet: piko create <name>\n');
+    // Loaded only when there is something to mark: git runs for it.
+    const { environmentMarks } = await import('../../core/prune/marks.js');
+    const marks = await environmentMarks(state, found);
+    const environments = found.map((row) => ({ ...environmentInfo(row), marks: marks.get(`${row.project}/${row.name}`) ?? [] }));
+    if (options.json) {
+      print(`${JSON.stringify(environments, null, 2)}\n`);
       return;
     }
     const rows = environments.map((e) => [
@@ -57,7 +61,7 @@ export function list(options: { json?: boolean }): void {
       e.name,
       e.project,
       e.mode,
-      e.status,
+      [e.status, ...e.marks].join(', '),
       e.branch,
       e.ports.map((p) => `${p.service}:${publishedPorts(p)}`).join(' ') || '-',
       e.path,

@@ -80,4 +80,17 @@ export function addOperationCommands(program: Command): void {
     .description('cancel a running operation, on the server or in a local piko: it stops and rolls back')
     .argument('<name>', 'environment name (or project/name), or an operation id (op_…)')
     .action(async (name: string) => (await import('../commands/cancel.js')).cancel(name));
+
+  program
+    .command('prune')
+    .description('the environments that are done (branch merged or gone, removed by hand, left without a record; unused, with --idle): a table, and with --yes removed')
+    .option('--idle <duration>', 'also those nobody used for this long (30d, 2w, 12h)')
+    .option('-y, --yes', 'remove them: each one piko has a record of by a destroy, streamed like one')
+    .option('--discard-changes', 'remove those holding uncommitted work a person made too (never those in use)')
+    .option('-p, --project <name>', 'only this project (default: the one you stand in, else every project)')
+    .option('--json', 'print the table as JSON')
+    .addOption(transportOption())
+    .action(async (options: { idle?: string; yes?: boolean; discardChanges?: boolean; project?: string; json?: boolean; transport?: string }) =>
+      (await import('../commands/prune.js')).prune(options),
+    );
 }

@@ -25,15 +25,18 @@ interface LeftoverBase {
   environment: string;
   /** What it is, in a line: `worktree /src/app/.piko/worktrees/feat-1 (branch feat-1, 2 uncommitted changes)`. */
   what: string;
-  /** The shell commands that remove it (what a create of the name would run into), in order, their arguments quoted. */
-  remove: string[];
+  /** The commands that remove it (what a create of the name would run into), in order, each an argument array. */
+  remove: Command[];
   /**
    * What a create of the name takes over as it is, so it may stay: a branch (checked out as it
    * is), docker volumes (used again, as after `destroy --keep-volumes`). Why, and the commands
    * that remove it all the same.
    */
-  keep?: { note: string; remove: string[] };
+  keep?: { note: string; remove: Command[] };
 }
+
+/** A command as an argument array: run as it is (prune), shown quoted for a shell (doctor). */
+export type Command = string[];
 
 export type Leftover =
   | (LeftoverBase & {
@@ -67,16 +70,25 @@ export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-export const command = (...args: string[]): string => args.map(shellQuote).join(' ');
+export const command = (...args: string[]): Command => args;
+
+/** A command as a POSIX shell reads it back. */
+export const shown = (command: Command): string => command.map(shellQuote).join(' ');
 
 /** The removal commands of several leftovers, in an order that works: sessions and containers before the folders they use, a worktree before its branch. */
-export function removalCommands(leftovers: readonly Leftover[]): string[] {
+export function removalCommands(leftovers: readonly Leftover[]): Command[] {
   const sorted = [...leftovers].sort((a, b) => REMOVAL_ORDER.indexOf(a.kind) - REMOVAL_ORDER.indexOf(b.kind));
-  return [...new Set(sorted.flatMap((l) => l.remove))];
+  const seen = new Set<string>();
+  return sorted.flatMap((l) => l.remove).filter((c) => !seen.has(shown(c)) && seen.add(shown(c)));
+}
+
+/** A leftover as `doctor --json` shows it: its commands as a shell reads them. */
+export function leftoverJson(leftover: Leftover): object {
+  return { ...leftover, remove: leftover.remove.map(shown), ...(leftover.keep ? { keep: { ...leftover.keep, remove: leftover.keep.remove.map(shown) } } : {}) };
 }
 
 /** What of several leftovers may stay, each with the commands that remove it all the same. */
-export function keepable(leftovers: readonly Leftover[]): { note: string; remove: string[] }[] {
+export function keepable(leftovers: readonly Leftover[]): { note: string; remove: Command[] }[] {
   return leftovers.flatMap((l) => (l.keep ? [l.keep] : []));
 }
 

@@ -6,22 +6,25 @@ import { join } from 'node:path';
 import { newOperationId } from '../engine/operation.js';
 import { assertEnvironmentName } from '../environment/names.js';
 import { PikoError } from '../errors.js';
-import { composeProjectName, environmentPaths, isWithin, stateDbPath } from '../paths.js';
+import { environmentPaths, isWithin, stateDbPath } from '../paths.js';
 import type { CreateRequest } from '../protocol/requests.js';
 import { environmentExists, type EnvironmentRow, type ProjectRow, type State } from '../state/state.js';
 import { branchExists, git } from '../system/git.js';
 import { leftoversOf, mayUseDocker } from '../leftovers/find.js';
-import { keepable, removalCommands, type Leftover } from '../leftovers/report.js';
+import { keepable, removalCommands, shown, type Leftover } from '../leftovers/report.js';
 import { projectEngine, recordedOperation, requestEnvironment, type Prepared, type Services } from './services.js';
 
-/** The repository is there and its base (HEAD, or --branch) is a commit: one git call when all is well. */
-async function assertRepositoryAndBase(project: ProjectRow, base: string | undefined): Promise<void> {
+/**
+ * The repository is there and its base (HEAD, or --branch) is a commit; what it is called (the
+ * branch HEAD is on, or what --branch said) and the commit, for prune to ask about merges later.
+ */
+async function repositoryBase(project: ProjectRow, base: string | undefined): Promise<{ base: string | null; baseCommit: string }> {
   const repository = existsSync(project.root);
-  const found =
-    repository &&
-    !base?.startsWith('-') &&
-    (await git(project.root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${base ?? 'HEAD'}^{commit}`])).ok;
-  if (found) return;
+  const found = repository && !base?.startsWith('-') ? await git(project.root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${base ?? 'HEAD'}^{commit}`]) : undefined;
+  if (found?.ok) {
+    const name = base ?? (await git(project.root, ['symbolic-ref', '--quiet', '--short', 'HEAD'])).stdout.trim();
+    return { base: name || null, baseCommit: found.stdout.trim() };
+  }
   if (!repository || !(await git(project.root, ['rev-parse', '--git-dir'])).ok) {
     throw new PikoError(
       'PIKO_ERR_NOT_GIT_REPO',
@@ -30,15 +33,6 @@ async function assertRepositoryAndBase(project: ProjectRow, base: string | undef
   }
   if (base === undefined) throw new PikoError('PIKO_ERR_NOT_GIT_REPO', `${project.root} has no commit to branch from yet`);
   throw new PikoError('PIKO_ERR_BRANCH', `base branch ${JSON.stringify(base)} was not found in ${project.root}`);
-}
-
-/** `x/y-z` and `x-y/z` would share the compose project `piko-x-y-z`: the second is refused. */
-function assertComposeProjectFree(others: readonly EnvironmentRow[], project: ProjectRow, name: string): void {
-  const composeProject = composeProjectName(project.name, name);
-  const clash = others.find((other) => other.composeProject === composeProject);
-  if (clash) {
-    throw new PikoError('PIKO_ERR_ENV_EXISTS', `environment ${clash.project}/${clash.name} already uses the compose project ${composeProject}`);
-  }
 }
 
 /**
@@ -116,8 +110,8 @@ function leftoversError(home: string, project: ProjectRow, name: string, left: r
   const changes = left.some((l) => l.kind === 'worktree' && (l.changes ?? 0) > 0);
   const hint = [
     `Nothing was made. \`piko doctor\` lists them; remove them${changes ? ' (the uncommitted changes go with the worktree: look first)' : ''}, then run the command again:`,
-    ...removalCommands(left).map((line) => `  ${line}`),
-    ...keepable(left).flatMap((keep) => [keep.note.replace(/^./, (c) => c.toUpperCase()), ...keep.remove.map((line) => `  ${line}`)]),
+    ...removalCommands(left).map((line) => `  ${shown(line)}`),
+    ...keepable(left).flatMap((keep) => [keep.note.replace(/^./, (c) => c.toUpperCase()), ...keep.remove.map((line) => `  ${shown(line)}`)]),
   ].join('\n  ');
   return new PikoError(
     'PIKO_ERR_LEFTOVERS',
@@ -130,14 +124,13 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   const { state, home } = services;
   assertEnvironmentName(request.environment);
   const project = state.requestProject(request.project);
-  await assertRepositoryAndBase(project, request.branch);
+  const { base, baseCommit } = await repositoryBase(project, request.branch);
   const { engine, config, file } = await projectEngine(services, project, request);
   const name = request.environment;
   const existing = state.environment(project.id, name);
   if (existing) throw environmentExists(existing);
   // Every project's environments, for the places a new one must not share.
   const others = state.listEnvironments();
-  assertComposeProjectFree(others, project, name);
   const source = request.from === undefined ? undefined : sourceWorktree(state, project, request.from);
   const paths = environmentPaths(project.root, name, { project: project.name, worktrees: config.worktrees });
   assertWorktreePlace(others, project, paths.worktree, config.worktrees, file);
@@ -151,7 +144,7 @@ export async function prepareCreate(services: Services, request: CreateRequest):
   engine.stagesFor(engine.operation({ kind: 'create', request, project, environment: draft, config, home, configFile: file }));
 
   const id = newOperationId();
-  const environment = state.reserveEnvironment({ projectId: project.id, name, branch: name, path: paths.worktree, dataDir: paths.dataDir }, id);
+  const environment = state.reserveEnvironment({ projectId: project.id, name, branch: name, path: paths.worktree, dataDir: paths.dataDir, base, baseCommit }, id);
   return recordedOperation(services, engine, { id, kind: 'create', request, project, environment, config, source, configFile: file }, (op, failure) => {
     if (failure && !op.rollbackIncomplete) {
       state.deleteEnvironment(op.environment.id);

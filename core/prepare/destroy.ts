@@ -14,7 +14,7 @@ import { projectEngine, recordedOperation, requestEnvironment, type Prepared, ty
  * (git does not list them), nor the file piko wrote itself, nor untracked files the create made
  * (`prepare` copying `.env`) as long as nobody changed them.
  */
-async function uncommittedChanges(path: string): Promise<string[]> {
+export async function uncommittedChanges(path: string): Promise<string[]> {
   return (await changesMade(path)).filter((line) => !line.endsWith(` ${PIKO_COMPOSE_FILE}`));
 }
 

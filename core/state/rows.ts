@@ -24,6 +24,11 @@ export interface EnvironmentRow extends EnvironmentInfo {
   projectId: number;
   composeProject: string | null;
   composeFile: string | null;
+  /** The branch (or commit) it was made from, and the commit that was then: what prune asks a merge about. */
+  base?: string | null;
+  baseCommit?: string | null;
+  /** When a person last used it outside an operation (attach, exec, run, shell). */
+  usedAt?: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -84,6 +89,9 @@ export interface RawEnvironment {
   tmux_socket: string | null;
   ports: string;
   shared: string;
+  base: string | null;
+  base_commit: string | null;
+  used_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -102,6 +110,9 @@ export function toEnvironment(raw: RawEnvironment): EnvironmentRow {
     ports: JSON.parse(raw.ports) as PortBinding[],
     composeProject: raw.compose_project,
     composeFile: raw.compose_file,
+    base: raw.base,
+    baseCommit: raw.base_commit,
+    usedAt: raw.used_at,
     ...(raw.tmux_socket ? { tmuxSocket: raw.tmux_socket } : {}),
     ...(raw.shared && raw.shared !== '[]' ? { shared: JSON.parse(raw.shared) as SharedUse[] } : {}),
     createdAt: raw.created_at,

@@ -60,4 +60,8 @@ CREATE TABLE shared (
 );
 ALTER TABLE environments ADD COLUMN shared TEXT NOT NULL DEFAULT '[]';
 `,
+  // What an environment was made from (the base branch's name and the commit it pointed at), so
+  // prune can tell a branch merged into it; and when a person last used it (attach, exec, run,
+  // shell; operations have their own rows).
+  `ALTER TABLE environments ADD COLUMN base TEXT; ALTER TABLE environments ADD COLUMN base_commit TEXT; ALTER TABLE environments ADD COLUMN used_at TEXT;`,
 ];

@@ -3,7 +3,7 @@
 // IMMEDIATE transaction so two processes cannot both win a race (two creates of one name).
 import { statSync, type Stats } from 'node:fs';
 import { PikoError } from '../errors.js';
-import { stateDbPath } from '../paths.js';
+import { composeProjectName, sharedComposeProjectName, stateDbPath } from '../paths.js';
 import type { EnvironmentStatus, OperationKind } from '../protocol/messages.js';
 import { MAX_ENVIRONMENT_ID, toEnvironment, type EnvironmentRow, type EnvironmentUpdate, type RawEnvironment } from './rows.js';
 import { now } from './operations.js';
@@ -79,7 +79,7 @@ export class State extends ProjectRecords {
    * transaction. Throws PIKO_ERR_ENV_EXISTS when the name is taken.
    */
   reserveEnvironment(
-    input: { projectId: number; name: string; branch: string; path: string; dataDir: string },
+    input: { projectId: number; name: string; branch: string; path: string; dataDir: string; base?: string | null; baseCommit?: string | null },
     operation: string,
   ): EnvironmentRow {
     const reserve = this.db.transaction((): EnvironmentRow => {
@@ -87,14 +87,15 @@ export class State extends ProjectRecords {
       if (existing) {
         throw environmentExists(existing);
       }
+      this.assertComposeProjectFree(input.projectId, input.name);
       const id = this.freeBlock();
       const at = now();
       this.db
         .prepare(
-          `INSERT INTO environments (id, project_id, name, branch, path, data_dir, status, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?)`,
+          `INSERT INTO environments (id, project_id, name, branch, path, data_dir, status, base, base_commit, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?)`,
         )
-        .run(id, input.projectId, input.name, input.branch, input.path, input.dataDir, at, at);
+        .run(id, input.projectId, input.name, input.branch, input.path, input.dataDir, input.base ?? null, input.baseCommit ?? null, at, at);
       this.insertOperation({ id: operation, kind: 'create', projectId: input.projectId, environment: input.name, envId: id });
       return this.environmentById(id)!;
     });
@@ -132,6 +133,26 @@ export class State extends ProjectRecords {
       return block;
     });
     return take.immediate();
+  }
+
+  /**
+   * `x/y-z` and `x-y/z` would share the compose project `piko-x-y-z`, and an environment named
+   * `shared` would be the shared services of a project that has them: refused in the transaction
+   * that reserves the name, so two creates at once cannot both take it.
+   */
+  private assertComposeProjectFree(projectId: number, name: string): void {
+    const project = this.listProjects().find((p) => p.id === projectId)!;
+    const mine = composeProjectName(project.name, name);
+    const taken = this.listEnvironments().find((e) => composeProjectName(e.project, e.name) === mine);
+    if (taken) throw new PikoError('PIKO_ERR_ENV_EXISTS', `environment ${taken.project}/${taken.name} already uses the compose project ${mine}`);
+    const withShared = new Set((this.db.prepare('SELECT project_id AS id FROM shared').all() as { id: number }[]).map((row) => row.id));
+    const shared = this.listProjects().find((p) => withShared.has(p.id) && sharedComposeProjectName(p.name) === mine);
+    if (shared) throw new PikoError('PIKO_ERR_ENV_EXISTS', `${mine} is the compose project of ${shared.name}'s shared services: pick another name`);
+  }
+
+  /** A person used the environment just now (attach, exec, run, shell). */
+  touchEnvironment(id: number): void {
+    this.db.prepare('UPDATE environments SET used_at = ? WHERE id = ?').run(now(), id);
   }
 
   environment(projectId: number, name: string): EnvironmentRow | undefined {

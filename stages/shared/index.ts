@@ -9,12 +9,13 @@ import type { Engine, PikoPlugin, StageContext, StageDefinition } from '../../co
 import type { Operation } from '../../core/engine/operation.js';
 import { STAGE_ORDER } from '../../core/engine/stage-order.js';
 import { PikoError } from '../../core/errors.js';
+import { composeProjectName } from '../../core/paths.js';
 import type { CreateRequest, DestroyRequest } from '../../core/protocol/requests.js';
 import { withLock } from '../../core/system/lock.js';
 import { hasCompose } from '../docker/plan.js';
 import { requireEngine } from '../docker/run.js';
 import { copy, create, drop, exists, type Shell } from './databases.js';
-import { databaseName, hasShared } from './model.js';
+import { databaseName, hasShared, sharedComposeProject } from './model.js';
 import { databaseServer, planShared, sharedUses, startShared, type SharedPlan } from './project.js';
 import { ensureTemplates } from './templates.js';
 
@@ -61,6 +62,10 @@ function sharedStage(templates: boolean): StageDefinition {
     plugin: PLUGIN_NAME,
     skip: (ctx) => noShared(ctx.operation),
     async run(ctx) {
+      const { name } = ctx.operation.environment;
+      if (sharedComposeProject(ctx.operation.project.name) === composeProjectName(ctx.operation.project.name, name)) {
+        throw new PikoError('PIKO_ERR_NAME_INVALID', `shared failed: an environment named ${name} would have the compose project of the project's shared services`, { stage: 'shared', hint: 'Pick another name.' });
+      }
       const plan = await ensureShared(ctx, templates);
       const { environment, project } = ctx.operation;
       environment.shared = sharedUses(plan, environment.name);

@@ -16,7 +16,7 @@ type Mapping = Record<string, unknown>;
 export const hasShared = (config: PikoConfig): boolean => Object.keys(config.shared ?? {}).length > 0;
 
 /** The compose project of a piko project's shared services. */
-export const sharedComposeProject = (project: string): string => `piko-${project}-shared`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+export { sharedComposeProjectName as sharedComposeProject } from '../../core/paths.js';
 
 /** The port each kind of server listens on inside its container. */
 export const DATABASE_PORTS: Record<Exclude<DatabaseKind, 'none'>, number> = { postgres: 5432, mysql: 3306 };

@@ -95,8 +95,8 @@ describe('findLeftovers', () => {
         networks: ['piko-x-a_default'],
         volumes: ['piko-x-a_data'],
         what: 'compose project piko-x-a (2 containers, 1 network, 1 volume)',
-        remove: ['docker rm --force piko-x-a-web-1 piko-x-a-db-1', 'docker network rm piko-x-a_default'],
-        keep: expect.objectContaining({ remove: ['docker volume rm piko-x-a_data'] }),
+        remove: [['docker', 'rm', '--force', 'piko-x-a-web-1', 'piko-x-a-db-1'], ['docker', 'network', 'rm', 'piko-x-a_default']],
+        keep: expect.objectContaining({ remove: [['docker', 'volume', 'rm', 'piko-x-a_data']] }),
       }),
       // Volumes alone: what `destroy --keep-volumes` keeps; listed, with nothing that must go.
       expect.objectContaining({ project: 'x', environment: 'vol', what: 'compose project piko-x-vol (1 volume)', remove: [] }),
@@ -123,7 +123,7 @@ describe('findLeftovers', () => {
     standInDocker({ ps: [], network: [], volume: [] });
     const { leftovers } = await findLeftovers([{ name: "it's my app", root: repo }], []);
     expect(leftovers.map((l) => l.kind)).toEqual(['worktree', 'branch', 'data-dir']);
-    for (const l of leftovers) for (const command of [...l.remove, ...(l.keep?.remove ?? [])]) await execa('sh', ['-c', command]);
+    for (const l of leftovers) for (const [file, ...args] of [...l.remove, ...(l.keep?.remove ?? [])]) await execa(file!, args);
     expect(git(repo, 'worktree', 'list', '--porcelain').split('\n\n')).toHaveLength(1);
     expect(git(repo, 'branch', '--list', 'feat')).toBe('');
     expect((await findLeftovers([{ name: "it's my app", root: repo }], [])).leftovers).toEqual([]);
