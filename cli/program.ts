@@ -4,9 +4,12 @@
 import { Command, CommanderError } from 'commander';
 import { PikoError } from '../core/errors.js';
 import { ExitError } from './exit.js';
+import { addConfigCommands } from './parser/config.js';
+import { addCompletionCommands } from './parser/completion.js';
 import { addEnvironmentCommands } from './parser/environments.js';
 import { addOperationCommands } from './parser/operations.js';
 import { addSetupCommands } from './parser/setup.js';
+import { addWorkspaceCommands } from './parser/workspace.js';
 import { print, stdoutColumns } from './terminal/print.js';
 
 /** What commander found wrong with the command line, in its words. */
@@ -53,7 +56,10 @@ export function run(version: string): void {
 
   addOperationCommands(program);
   addEnvironmentCommands(program);
+  addWorkspaceCommands(program);
   addSetupCommands(program, version);
+  addCompletionCommands(program);
+  addConfigCommands(program);
 
   program.parseAsync(process.argv).catch(async (err: unknown) => {
     process.exitCode = await fail(err);
