@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import WebSocket from 'ws';
 import { env, median, ms, notes, peakMb, piko, PIKO, repo, ROOT, row, rows, rssMb, RUNS, spread, startServer, stopServer, timed, work } from './harness.js';
+import { stalledReplays } from './replays.js';
 import { createCost, startup } from './startup.js';
 import { warmCreate } from './warm.js';
 
@@ -147,42 +148,6 @@ async function memory(): Promise<void> {
   row('memory: server idle RSS', `${idle.toFixed(0)} MB`, '≤ 70 MB', idle <= 70, 'after start-up, before any request');
   row('memory: server peak RSS, stalled client sent 60 MB', `${peak.toFixed(0)} MB`, '≤ 150 MB', peak <= 150, `idle server ${idle.toFixed(0)} MB; the client was told ${dropped} lines were dropped`);
   row('memory: server RSS after that operation / idle', `${(after / idle).toFixed(2)}×`, '≤ 1.2', after / idle <= 1.2, `${after.toFixed(0)} MB 9 s after the client caught up and left, against ${idle.toFixed(0)} MB idle`);
-}
-
-/** 50 clients re-attach to a finished 60 MB log and stop reading: the server must stay bounded. */
-async function stalledReplays(): Promise<void> {
-  const dir = await repo('replays', `yes ${'r'.repeat(90)} | head -n 660000`);
-  const create = await piko(['create', 'long', '--no-attach', '--json', '--transport', 'stdout'], dir);
-  const operation = (JSON.parse(create.stdout.split('\n')[0]!) as { operation: string }).operation;
-  // A server that did not run the operation itself: what it holds afterwards is the replays' doing.
-  const server = await startServer();
-  await new Promise((r) => setTimeout(r, 300));
-  const idle = rssMb(server.pid);
-  const url = new URL(`/api/operations/${operation}/stream`, server.url);
-  url.protocol = 'ws:';
-  let stalled = 0;
-  const failures: string[] = [];
-  const sockets = Array.from({ length: 50 }, () => {
-    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${server.token}` } });
-    // Reads the first message, then nothing more.
-    socket.once('message', () => {
-      socket.pause();
-      stalled++;
-    });
-    socket.on('error', (err) => failures.push(err.message));
-    return socket;
-  });
-  // Long enough for every replay to fill its socket and wait.
-  for (let i = 0; i < 100 && stalled + failures.length < 50; i++) await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setTimeout(r, 3000));
-  if (failures.length) throw new Error(`${failures.length} clients failed: ${failures[0]}`);
-  const held = rssMb(server.pid);
-  const peak = peakMb(server.pid);
-  for (const socket of sockets) socket.terminate();
-  await new Promise((r) => setTimeout(r, 1000));
-  const after = rssMb(server.pid);
-  await stopServer(server);
-  row('memory: 50 re-attached clients that stop reading a 60 MB log', `${peak.toFixed(0)} MB peak`, '≤ 200 MB', peak <= 200, `server idle ${idle.toFixed(0)} MB, ${held.toFixed(0)} MB while they were stalled, ${after.toFixed(0)} MB once they were gone`);
 }
 
 // ---- 5. scale --------------------------------------------------------------------------------

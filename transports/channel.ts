@@ -78,9 +78,16 @@ export abstract class Channel {
   /** Calls `listener` once the client's connection is gone, whoever closed it. */
   abstract onClose(listener: () => void): void;
 
+  /**
+   * Hands the network what the transport held back to send together. Called before the queue is
+   * measured, so that a replay waits only for what the client has not taken.
+   */
+  protected flushWrites(): void {}
+
   /** Ends the stream (after `complete`, or at the end of a replay), after what is pending. */
   close(): void {
     this.flush();
+    this.flushWrites();
     this.end();
   }
 
@@ -102,6 +109,7 @@ export abstract class Channel {
    */
   async caughtUp(limit = this.softLimit): Promise<void> {
     this.flush();
+    this.flushWrites();
     const bound = Math.min(limit, this.softLimit);
     while (this.open && this.buffered() > bound) await new Promise((resolve) => setTimeout(resolve, 20));
   }

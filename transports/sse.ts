@@ -30,7 +30,25 @@ export function startEventStream(res: ServerResponse, keepAliveMs: number): void
   res.once('close', () => clearInterval(timer));
 }
 
+/** What one write of a channel carries at most, in characters (a single longer event goes alone). */
+export const SSE_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The events of one turn of the event loop go to the socket as bytes, in one write (up to
+ * SSE_CHUNK_BYTES each). Written one string per event, as `res.write` takes them, a client that
+ * does not read cost the server several times what `writableLength` counts: node:http cuts each
+ * write into four socket writes (the chunk's size, CRLF, the event, CRLF) and corks the socket
+ * until the next tick, and node:net then copies every string of that writev into a native buffer
+ * three times its length (room for the worst case of UTF-8), held with the strings themselves
+ * until the kernel takes them, which for a client that stopped reading is never. The cork also
+ * kept a replay's step out of the kernel while `caughtUp` measured it, so every step waited. As
+ * bytes, what waits for the client is what the channel counts, as for a WebSocket.
+ */
 export class SseChannel extends Channel {
+  /** Events of this turn not yet handed to the socket, and their length in characters. */
+  private events: string[] = [];
+  private eventsLength = 0;
+
   constructor(
     operation: string,
     private readonly res: ServerResponse,
@@ -44,11 +62,30 @@ export class SseChannel extends Channel {
   }
 
   buffered(): number {
-    return this.res.writableLength;
+    return this.res.writableLength + this.eventsLength;
   }
 
   protected write(message: ServerMessage): void {
-    this.res.write(sseEvent(message));
+    const event = sseEvent(message);
+    if (this.eventsLength + event.length > SSE_CHUNK_BYTES) this.flushWrites();
+    this.events.push(event);
+    this.eventsLength += event.length;
+    if (this.events.length === 1) process.nextTick(() => this.flushWrites());
+  }
+
+  protected override flushWrites(): void {
+    if (this.events.length === 0) return;
+    const text = this.events.join('');
+    this.events = [];
+    this.eventsLength = 0;
+    if (!this.open) return;
+    const chunk = Buffer.from(text);
+    // Corked here, node:http leaves the socket alone, and the uncork sends the chunk with its
+    // framing now, instead of on the next tick.
+    const socket = this.res.socket;
+    socket?.cork();
+    this.res.write(chunk);
+    socket?.uncork();
   }
 
   protected end(): void {
