@@ -32,6 +32,8 @@ export function stageShell(ctx: StageContext): Shell {
 }
 
 const noShared = (operation: Operation): string | undefined => (hasCompose(operation) ? undefined : 'no compose file: simple mode');
+const noDatabase = (operation: Operation): string | undefined =>
+  operation.environment.shared?.some((use) => use.database) ? undefined : 'no database of its own on a shared server';
 
 /**
  * Plans the shared project and has it running and healthy, under the project's lock so that two
@@ -83,7 +85,7 @@ function databaseStage(): StageDefinition {
     name: 'database',
     order: STAGE_ORDER.DATABASE,
     plugin: PLUGIN_NAME,
-    skip: (ctx) => (ctx.operation.environment.shared?.some((use) => use.database) ? undefined : 'no database of its own on a shared server'),
+    skip: (ctx) => noDatabase(ctx.operation),
     async run(ctx) {
       const { operation } = ctx;
       const plan = operation.data.get(PLAN_KEY) as SharedPlan;
@@ -124,7 +126,7 @@ function dropStage(): StageDefinition {
     name: 'database',
     order: STAGE_ORDER.DESTROY_DATABASE,
     plugin: PLUGIN_NAME,
-    skip: (ctx) => (ctx.operation.environment.shared?.some((use) => use.database) ? undefined : 'no database of its own on a shared server'),
+    skip: (ctx) => noDatabase(ctx.operation),
     async run(ctx) {
       const { operation } = ctx;
       const request = operation.request as DestroyRequest;
