@@ -54,6 +54,8 @@ async function projectsMeant(state: State, named: string | undefined): Promise<P
 }
 
 export async function prune(options: PruneOptions): Promise<void> {
+  // Each removal streams like a destroy: its lines would break the JSON.
+  if (options.json && options.yes) throw new PikoError('PIKO_ERR_USAGE', '--json lists the candidates and removes nothing: leave out --json to remove them with --yes');
   const idleMs = options.idle === undefined ? undefined : parseDuration(options.idle);
   const now = Date.now();
   const { state } = openState();
@@ -67,7 +69,7 @@ export async function prune(options: PruneOptions): Promise<void> {
   if (options.json) {
     print(`${JSON.stringify(candidates.map(({ row: _row, leftovers, ...c }) => ({ ...c, leftovers: leftovers?.length ?? 0, ...verdict(c, discard) })), null, 2)}\n`);
   } else if (candidates.length === 0) {
-    print(`nothing to prune: no environment is merged, gone${idleMs === undefined ? '' : ', idle'} or left without a record (--idle 30d also counts the unused ones)\n`);
+    print(`nothing to prune: no environment is merged, gone${idleMs === undefined ? '' : ', idle'} or left without a record${idleMs === undefined ? ' (--idle 30d also counts the unused ones)' : ''}\n`);
     return;
   } else {
     const rows = [['ENVIRONMENT', 'WHY', 'LAST USED', 'SIZE', 'WHAT HAPPENS'], ...candidates.map((c) => [`${c.project}/${c.environment}`, c.why.join(', '), ago(c.lastUsed, now), size(c.bytes), options.yes ? verdict(c, discard).note.replace(/^-$/, 'removed') : verdict(c, discard).note])];
@@ -76,7 +78,9 @@ export async function prune(options: PruneOptions): Promise<void> {
   }
   const removable = candidates.filter((c) => verdict(c, discard).remove);
   if (!options.yes) {
-    if (!options.json) print(`${removable.length} of ${candidates.length} would be removed: \`piko prune --yes${options.idle ? ` --idle ${options.idle}` : ''}\` removes them${candidates.length > removable.length ? '; the others are kept, as said' : ''}\n`);
+    // The command that removes what this one listed: the same flags.
+    const again = ['piko prune --yes', ...(options.idle ? [`--idle ${options.idle}`] : []), ...(discard ? ['--discard-changes'] : []), ...(options.project !== undefined ? [`--project ${options.project}`] : [])].join(' ');
+    if (!options.json) print(`${removable.length} of ${candidates.length} would be removed: \`${again}\` removes them${candidates.length > removable.length ? '; the others are kept, as said' : ''}\n`);
     return;
   }
   let failed = 0;

@@ -8,14 +8,34 @@ import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
 import { isWithin } from '../paths.js';
 import { tmux, tmuxArgs } from '../system/tmux.js';
 
-/** A process's group (field 5 of /proc/<pid>/stat), or undefined when it is gone. */
-function processGroup(pid: number | string): number | undefined {
+/** Fields of /proc/<pid>/stat after the command name (0: state, 1: parent, 2: group), or undefined when it is gone. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** A process's group (field 5 of /proc/<pid>/stat), or undefined when it is gone. */
+function processGroup(pid: number | string): number | undefined {
+  const group = statFields(pid)?.[2];
+  return group === undefined ? undefined : Number(group);
+}
+
+/**
+ * Whether `pid` is this process or one it started (or they started): piko's own git, du and
+ * tmux calls, which run in the worktree (`git status`) while it is looked at.
+ */
+function ownProcess(pid: number): boolean {
+  let at: number | undefined = pid;
+  for (let hops = 0; at !== undefined && at > 1 && hops < 64; hops++) {
+    if (at === process.pid) return true;
+    const parent: string | undefined = statFields(at)?.[1];
+    at = parent === undefined ? undefined : Number(parent);
+  }
+  return false;
 }
 
 /** The processes (pid, group, command name) whose working directory is inside `dir` (Linux: /proc); undefined where that cannot be known. */
@@ -81,7 +101,7 @@ export async function heldBy(options: { worktree: string; session: string; socke
   if (options.running) return 'an operation is running on it';
   const own = await pikosOwn(options.session, options.socket);
   if (own.clients > 0) return `${own.clients === 1 ? 'a person is' : `${own.clients} people are`} attached to its tmux session`;
-  const working = processesIn(options.worktree)?.filter((p) => !own.pids.has(p.pid) && !(p.group !== undefined && own.groups.has(p.group)) && p.pid !== process.pid);
+  const working = processesIn(options.worktree)?.filter((p) => !own.pids.has(p.pid) && !(p.group !== undefined && own.groups.has(p.group)) && !ownProcess(p.pid));
   if (working === undefined) return undefined;
   if (working.length > 0) {
     const named = [...new Set(working.map((p) => p.command))].slice(0, 3).join(', ');
