@@ -18,7 +18,7 @@ export interface Awaited {
 const HEALTHY_TIMEOUT_MS = 180_000;
 const POLL_MS = 250;
 
-interface ContainerState {
+export interface ContainerState {
   id: string;
   service: string;
   status: string;
@@ -36,12 +36,13 @@ export async function containerStates(composeProject: string): Promise<Container
   });
 }
 
-export async function waitHealthy(plan: Awaited, shell: Shell, signal?: AbortSignal): Promise<void> {
+export async function waitHealthy(plan: Awaited, shell: Shell, signal?: AbortSignal, first?: ContainerState[]): Promise<void> {
   const deadline = Date.now() + HEALTHY_TIMEOUT_MS;
   const waiting = new Set(plan.services.map((s) => s.service));
   let said = false;
   for (;;) {
-    const states = await containerStates(plan.composeProject);
+    const states = first ?? (await containerStates(plan.composeProject));
+    first = undefined;
     for (const service of [...waiting]) {
       const mine = states.filter((s) => s.service === service);
       const bad = mine.find((s) => s.status === 'exited' || s.status === 'dead' || s.health === 'unhealthy');

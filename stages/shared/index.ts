@@ -1,7 +1,7 @@
 // The shared services plugin. A create of a project whose config shares services gets a `shared`
 // stage (the project's shared compose project planned, started once for everyone under a lock,
-// waited for until healthy, each template made by its seed the first time) and a `database` stage
-// (the environment's own database: a copy of the template, of `--from`'s, or an empty one), both
+// waited for until healthy) and a `database` stage (the environment's own database: a copy of the
+// template, made by its seed the first time it is missing, of `--from`'s, or an empty one), both
 // before `prepare`, so `setup` migrates the environment's own database. `up` and `restart` start
 // the shared services first; a destroy drops the environment's database once its containers are
 // gone (`--keep-volumes` keeps it).
@@ -14,7 +14,7 @@ import type { CreateRequest, DestroyRequest } from '../../core/protocol/requests
 import { withLock } from '../../core/system/lock.js';
 import { hasCompose } from '../docker/plan.js';
 import { requireEngine } from '../docker/run.js';
-import { copy, create, drop, exists, type Shell } from './databases.js';
+import { copy, create, drop, exists, type DatabaseServer, type Shell } from './databases.js';
 import { databaseName, hasShared, sharedComposeProject } from './model.js';
 import { databaseServer, planShared, sharedUses, startShared, type SharedPlan } from './project.js';
 import { ensureTemplates } from './templates.js';
@@ -35,29 +35,44 @@ const noShared = (operation: Operation): string | undefined => (hasCompose(opera
 const noDatabase = (operation: Operation): string | undefined =>
   operation.environment.shared?.some((use) => use.database) ? undefined : 'no database of its own on a shared server';
 
-/**
- * Plans the shared project and has it running and healthy, under the project's lock so that two
- * operations at once start it once; `templates` also makes each missing template.
- */
-export async function ensureShared(ctx: StageContext, templates: boolean): Promise<SharedPlan> {
+/** Runs `work` under the project's shared lock, so that two operations at once start (or seed) once. */
+function locked(ctx: StageContext, plan: SharedPlan, work: () => Promise<void>): Promise<void> {
+  const { operation } = ctx;
+  return withLock(operation.home, `shared-${operation.project.name}`, work, {
+    signal: ctx.signal,
+    onWait: () => ctx.info(`waiting for another piko operation on ${plan.composeProject}`),
+  });
+}
+
+/** Plans the shared project and has it running and healthy. */
+export async function ensureShared(ctx: StageContext): Promise<SharedPlan> {
   const { operation } = ctx;
   const plan = await planShared({ project: operation.project, config: operation.config, block: operation.sharedBlock! });
   const tool = await requireEngine(ctx);
-  const shell = stageShell(ctx);
-  await withLock(
-    operation.home,
-    `shared-${operation.project.name}`,
-    async () => {
-      await startShared(plan, tool, shell, ctx.signal);
-      if (templates) await ensureTemplates(plan, shell, operation.configFile ?? 'config');
-    },
-    { signal: ctx.signal, onWait: () => ctx.info(`waiting for another piko operation on ${plan.composeProject}`) },
-  );
+  await locked(ctx, plan, () => startShared(plan, tool, stageShell(ctx), ctx.signal));
   operation.data.set(PLAN_KEY, plan);
   return plan;
 }
 
-function sharedStage(templates: boolean): StageDefinition {
+/**
+ * Copies `source` (a template, or `--from`'s database) to `name`. A template that is not there
+ * yet is made by its seed, under the lock, and the copy tried again: asked only when the copy
+ * fails, not before every create.
+ */
+async function copyFrom(ctx: StageContext, plan: SharedPlan, server: DatabaseServer, source: string, name: string, template: boolean): Promise<void> {
+  const seed = () => locked(ctx, plan, () => ensureTemplates(plan, stageShell(ctx), ctx.operation.configFile ?? 'config'));
+  // MySQL copies through a dump, whose failure does not say why in its message: asked first.
+  if (template && server.kind === 'mysql' && !(await exists(server, source))) await seed();
+  try {
+    await copy(server, stageShell(ctx), source, name);
+  } catch (err) {
+    if (!template || server.kind !== 'postgres' || !/template database .* does not exist/.test((err as Error).message)) throw err;
+    await seed();
+    await copy(server, stageShell(ctx), source, name);
+  }
+}
+
+function sharedStage(): StageDefinition {
   return {
     name: 'shared',
     order: STAGE_ORDER.SHARED,
@@ -68,7 +83,7 @@ function sharedStage(templates: boolean): StageDefinition {
       if (sharedComposeProject(ctx.operation.project.name) === composeProjectName(ctx.operation.project.name, name)) {
         throw new PikoError('PIKO_ERR_NAME_INVALID', `shared failed: an environment named ${name} would have the compose project of the project's shared services`, { stage: 'shared', hint: 'Pick another name.' });
       }
-      const plan = await ensureShared(ctx, templates);
+      const plan = await ensureShared(ctx);
       const { environment, project } = ctx.operation;
       environment.shared = sharedUses(plan, environment.name);
       for (const { service, kind } of plan.services) {
@@ -101,7 +116,7 @@ function databaseStage(): StageDefinition {
         }
         try {
           if (source === undefined) await create(server, name);
-          else await copy(server, stageShell(ctx), source, name);
+          else await copyFrom(ctx, plan, server, source, name, from === undefined);
         } catch (err) {
           // Asked by making it, not before: one round trip less for every create.
           if (!/already exists|database exists/.test((err as Error).message)) throw err;
@@ -136,7 +151,7 @@ function dropStage(): StageDefinition {
         return;
       }
       try {
-        const plan = await ensureShared(ctx, false);
+        const plan = await ensureShared(ctx);
         for (const use of databases) {
           await drop(await databaseServer(plan, use.service), use.database!.name);
           ctx.info(`dropped ${use.database!.name} on ${use.service}`);
@@ -157,12 +172,12 @@ export class SharedServicesPlugin implements PikoPlugin {
       // A project that shares nothing sees none of these stages, not even skipped.
       if (!hasShared(operation.config)) return;
       if (operation.kind === 'create') {
-        registry.add(sharedStage(true));
+        registry.add(sharedStage());
         registry.add(databaseStage());
       } else if (operation.kind === 'destroy') {
         registry.add(dropStage());
       } else if (operation.kind !== 'down') {
-        registry.add(sharedStage(false));
+        registry.add(sharedStage());
       }
     });
   }

@@ -152,7 +152,9 @@ export async function startShared(plan: SharedPlan, tool: ComposeTool, shell: Sh
     await shell.run(...sharedCompose(plan, tool, ['up', '-d', '--remove-orphans']), { cwd: plan.dir });
     await rejoinNetworks(plan.composeProject, joined);
   }
-  await waitHealthy({ ...plan, serverOf: (service, container) => databaseServerOf(plan, service, container) }, shell, signal);
+  const serverOf = (service: string, container: string) => databaseServerOf(plan, service, container);
+  // Running already from this very file: the states just read are the first look.
+  await waitHealthy({ ...plan, serverOf }, shell, signal, running && plan.unchanged ? states : undefined);
 }
 
 /** The database server `service` runs, when it is one piko makes databases on. */
