@@ -9,6 +9,7 @@
 // cross between them (the error classes are recognised across copies, see core/errors.ts).
 // Dynamic imports inside a file are bundled into it and run when first reached.
 // dist/bin/meta.json says which sources each file holds.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -150,3 +151,41 @@ try {
 const { configJsonSchemaText, SCHEMA_FILE } = made;
 writeFileSync(`dist/bin/${SCHEMA_FILE}`, configJsonSchemaText());
 writeFileSync('dist/bin/meta.json', JSON.stringify({ outputs }));
+
+// The dashboard page (cli/ui), for browsers: its TypeScript is a project of its own (the DOM's
+// types, not Node's), checked here since `tsc -p .` leaves it out; then bundled and minified into
+// dist/bin/ui/ (index.html, app.js, app.css), which `piko server` serves. Nothing of it is fetched
+// from anywhere else, and nothing in it is inline: the page's CSP allows only its own files.
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'cli/ui'], { stdio: 'inherit' });
+/**
+ * picocolors' browser build has no colours at all (every function returns its text), and the
+ * page renders with `color: true` to turn the colours into spans. Its Node build only reads
+ * `process` to guess a default the renderer never asks for (see `define`).
+ */
+const colouredPicocolors = {
+  name: 'coloured-picocolors',
+  setup(on) {
+    on.onResolve({ filter: /^picocolors$/ }, () => ({ path: require.resolve('picocolors') }));
+  },
+};
+await build({
+  entryPoints: [
+    { in: 'cli/ui/page/main.ts', out: 'app' },
+    { in: 'cli/ui/app.css', out: 'app' },
+  ],
+  outdir: 'dist/bin/ui',
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome120', 'firefox121', 'safari17'],
+  define: { process: 'globalThis.process' },
+  plugins: [colouredPicocolors],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const page = readFileSync('cli/ui/index.html', 'utf8');
+// What the CSP would block in the browser fails the build here instead.
+const inline = /<script(?![^>]*\bsrc=)[^>]*>|<style[\s>]|\sstyle=|\son[a-z]+=|javascript:|(?:src|href)=["']?(?:https?:)?\/\//i.exec(page);
+if (inline) throw new Error(`cli/ui/index.html: ${inline[0]} (the page's CSP allows no inline script or style, nor anything from elsewhere)`);
+writeFileSync('dist/bin/ui/index.html', page);

@@ -5,8 +5,15 @@ import { publishedPorts } from '../../core/environment/vars.js';
 import type { CompleteMessage, MessageRenderer, ServerMessage } from '../../core/protocol/messages.js';
 import { expandBatch } from '../../core/protocol/batch.js';
 import { cleanLine, withoutNewline } from '../../core/display/clean-line.js';
-import { formatDuration, prefixedLines, sourceLabel } from '../../core/display/log-lines.js';
+import { base64Binary, formatDuration, latin1Bytes, prefixedLines, sourceLabel } from '../../core/display/log-lines.js';
 
+
+/**
+ * Node's Buffer where there is one (the browser page renders with this class too): what a line
+ * that is not UTF-8 has always been written as, and a Buffer joined to a string reads as its text.
+ */
+const NodeBuffer = (globalThis as unknown as { Buffer?: { from(data: ArrayBufferLike, offset: number, length: number): Uint8Array } }).Buffer;
+const asBytes = (bytes: Uint8Array): Uint8Array => (NodeBuffer ? NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes);
 
 export interface TerminalRendererOptions {
   /** Text, or bytes for lines that are not UTF-8 (written as the command printed them). */
@@ -100,8 +107,13 @@ export class TerminalRenderer implements MessageRenderer {
           // Not UTF-8: the bytes as the command printed them (a latin1 string maps each byte to
           // one character and back, so cleaning and colouring leave the rest untouched).
           // One write, like every line: a writer may flush between two (see turn-writer.ts).
-          const bytes = Buffer.from(message.data, 'base64').toString('latin1');
-          this.write(Buffer.concat([Buffer.from(prefix), Buffer.from(`${this.shown(withoutNewline(bytes), message.stream, true)}\n`, 'latin1')]));
+          const bytes = base64Binary(message.data);
+          const head = new TextEncoder().encode(prefix);
+          const tail = latin1Bytes(`${this.shown(withoutNewline(bytes), message.stream, true)}\n`);
+          const line = new Uint8Array(head.length + tail.length);
+          line.set(head);
+          line.set(tail, head.length);
+          this.write(asBytes(line));
           return;
         }
         this.write(prefixedLines(message, prefix, (line) => this.shown(line, message.stream), message.stream === 'stderr').text);

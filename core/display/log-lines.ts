@@ -10,7 +10,31 @@ export function sourceLabel(source: string): string {
 
 /** The text of a log message (base64 payloads decoded as UTF-8 with replacement characters). */
 export function logText(msg: Pick<LogMessage, 'data' | 'encoding'>): string {
-  return msg.encoding === 'base64' ? Buffer.from(msg.data, 'base64').toString('utf8') : msg.data;
+  return msg.encoding === 'base64' ? new TextDecoder().decode(latin1Bytes(base64Binary(msg.data))) : msg.data;
+}
+
+// No Buffer below: the browser page renders with this code too, and atob, TextEncoder and
+// TextDecoder are in both.
+
+/**
+ * Base64 as a binary string (one character per byte, U+0000–U+00FF, which is what latin1 makes of
+ * bytes). What a server sends decodes as it is; anything else is read the lenient way Node's
+ * Buffer reads it (URL-safe letters taken, other characters skipped) rather than thrown over.
+ */
+export function base64Binary(data: string): string {
+  try {
+    return atob(data);
+  } catch {
+    const kept = data.replace(/-/g, '+').replace(/_/g, '/').replace(/[^A-Za-z0-9+/]/g, '');
+    return atob(kept.length % 4 === 1 ? kept.slice(0, -1) : kept);
+  }
+}
+
+/** A binary string's bytes (each character's low byte, as latin1 encodes). */
+export function latin1Bytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 /** `840ms`, `2.3s`, `1m 12s`. */

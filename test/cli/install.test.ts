@@ -72,7 +72,9 @@ describe('the installed package', () => {
 
       // The command and what it needs to run, nothing of the sources, tests or the demo.
       expect(shipped).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/bin/package.json', 'dist/bin/piko.js', 'dist/bin/program.js']));
-      expect(shipped.filter((path) => !/^(package\.json|README\.md|LICEN[CS]E.*|dist\/bin\/[^/]+)$/.test(path))).toEqual([]);
+      // The dashboard's page ships in its own folder beside the command (the server serves it).
+      expect(shipped.filter((path) => !/^(package\.json|README\.md|LICEN[CS]E.*|dist\/bin\/[^/]+|dist\/bin\/ui\/[^/]+)$/.test(path))).toEqual([]);
+      expect(shipped).toEqual(expect.arrayContaining(['dist/bin/ui/index.html', 'dist/bin/ui/app.js', 'dist/bin/ui/app.css']));
       expect(shipped.filter((path) => /demo|meta\.json/.test(path))).toEqual([]);
       // Every built file another one loads (`require("./commands-list.js")`) is in the tarball.
       const loaded = new Set(
