@@ -9,6 +9,7 @@ import { addCompletionCommands } from './parser/completion.js';
 import { addEnvironmentCommands } from './parser/environments.js';
 import { addOperationCommands } from './parser/operations.js';
 import { addSetupCommands } from './parser/setup.js';
+import { addUiCommands } from './parser/ui.js';
 import { addWorkspaceCommands } from './parser/workspace.js';
 import { print, stdoutColumns } from './terminal/print.js';
 
@@ -60,6 +61,7 @@ export function run(version: string): void {
   addSetupCommands(program, version);
   addCompletionCommands(program);
   addConfigCommands(program);
+  addUiCommands(program);
 
   program.parseAsync(process.argv).catch(async (err: unknown) => {
     process.exitCode = await fail(err);

@@ -1,11 +1,17 @@
 // Who may talk to `piko server`. The threat is a web page in the user's browser: it can open a
-// WebSocket to localhost (cross-site WebSocket hijacking) or reach it under a name it controls
-// (DNS rebinding). So a request must carry the token from $PIKO_HOME/server.json, must not come
-// from a foreign Origin, and must name the server by a host it answers to.
+// WebSocket to localhost (cross-site WebSocket hijacking), send it requests (CSRF), or reach it
+// under a name it controls (DNS rebinding). So a request must name the server by a host it
+// answers to, must not come from a foreign Origin, and must carry either the token from
+// $PIKO_HOME/server.json (the CLI) or the dashboard's session cookie. A browser attaches that
+// cookie to whatever asks for the server, so a request signed in by the cookie is taken only
+// when the browser says it comes from the server's own page.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
+
+/** The dashboard's session cookie (see cli/server/ui-auth.ts). */
+export const SESSION_COOKIE = 'piko_ui';
 
 export interface GuardOptions {
   token: string;
@@ -13,9 +19,24 @@ export interface GuardOptions {
   hosts: readonly string[];
   /** The port it listens on: a page served from another port of the same host is another origin. */
   port: number;
+  /** Whether a dashboard session id is live; without it no cookie is honoured. */
+  session?: (id: string) => boolean;
 }
 
-export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+/** What the request is, as far as the cookie's rules go. */
+export interface RequestKind {
+  method?: string | undefined;
+  /** A WebSocket upgrade: the browser sends it whatever page opens it, so it needs the Origin. */
+  upgrade?: boolean;
+}
+
+export type GuardVerdict =
+  | { ok: true; by: 'token' }
+  | { ok: true; by: 'session'; session: string }
+  | { ok: false; status: 401 | 403; reason: string };
+
+/** What a browser (or anyone) gets without the token or a live session. */
+export const SIGN_IN = 'sign in: run piko ui';
 
 /** `localhost:8080` → `localhost`, `[::1]:8080` → `::1`. */
 function hostName(host: string): string {
@@ -26,11 +47,31 @@ function hostName(host: string): string {
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
-export function checkRequest(headers: IncomingHttpHeaders, options: GuardOptions): GuardVerdict {
+/** Compares two secrets in time that does not depend on where they differ. */
+export const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected));
+
+/** The Host check alone (DNS rebinding): what even the page's files and the sign-in link need. */
+export function checkHost(headers: IncomingHttpHeaders, options: Pick<GuardOptions, 'hosts'>): GuardVerdict | undefined {
   const host = headers.host;
   if (!host || !options.hosts.includes(hostName(host))) {
     return { ok: false, status: 403, reason: `Host ${JSON.stringify(host ?? '')} is not a name this server answers to` };
   }
+  return undefined;
+}
+
+/** Every value the `name` cookie has in a Cookie header (another page of the same host may have set one too). */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  if (!header) return [];
+  return header
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.startsWith(`${name}=`))
+    .map((pair) => pair.slice(name.length + 1));
+}
+
+export function checkRequest(headers: IncomingHttpHeaders, options: GuardOptions, request: RequestKind = {}): GuardVerdict {
+  const badHost = checkHost(headers, options);
+  if (badHost) return badHost;
   const origin = headers.origin;
   if (origin !== undefined) {
     // Only the server's own origin (scheme, host and port) may send one.
@@ -43,10 +84,45 @@ export function checkRequest(headers: IncomingHttpHeaders, options: GuardOptions
     }
     if (!same) return { ok: false, status: 403, reason: `cross-origin request from ${origin} refused` };
   }
-  // The scheme is case-insensitive (RFC 7235), the token is not.
-  const match = /^bearer +(\S+) *$/i.exec(headers.authorization ?? '');
-  if (!match || !timingSafeEqual(digest(match[1]!), digest(options.token))) {
-    return { ok: false, status: 401, reason: 'missing or wrong token: send Authorization: Bearer <token from $PIKO_HOME/server.json>' };
+  if (headers.authorization !== undefined) {
+    // The scheme is case-insensitive (RFC 7235), the token is not.
+    const match = /^bearer +(\S+) *$/i.exec(headers.authorization);
+    if (!match || !sameSecret(match[1]!, options.token)) {
+      return { ok: false, status: 401, reason: 'missing or wrong token: send Authorization: Bearer <token from $PIKO_HOME/server.json>' };
+    }
+    return { ok: true, by: 'token' };
   }
-  return { ok: true };
+  const cookies = options.session ? cookieValues(headers.cookie, SESSION_COOKIE) : [];
+  if (cookies.length === 0) return { ok: false, status: 401, reason: SIGN_IN };
+  const refused = crossSite(headers, request);
+  if (refused) return { ok: false, status: 403, reason: refused };
+  const session = cookies.find((id) => options.session!(id));
+  if (session === undefined) return { ok: false, status: 401, reason: `${SIGN_IN} (this browser's session has ended: the server restarted, or 12 hours passed)` };
+  return { ok: true, by: 'session', session };
+}
+
+/**
+ * Why a request that carries the cookie may not be from the server's own page, if it may not.
+ * A POST or an upgrade must say its Origin, exactly this server as the request names it; a GET
+ * without one must not be marked by the browser as coming from another site (Sec-Fetch-Site
+ * `same-site` is another port of the same host: a page of another origin all the same).
+ */
+function crossSite(headers: IncomingHttpHeaders, request: RequestKind): string | undefined {
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return `a request from another site (Sec-Fetch-Site: ${site}) cannot use the dashboard's sign-in`;
+  }
+  const origin = headers.origin;
+  const unsafe = request.upgrade === true || !['GET', 'HEAD'].includes((request.method ?? 'GET').toUpperCase());
+  if (origin === undefined) {
+    return unsafe ? "a request that changes something must come from the dashboard's own page (it has no Origin header)" : undefined;
+  }
+  let own: string;
+  try {
+    own = new URL(`http://${headers.host}`).origin;
+  } catch {
+    return `cross-origin request from ${origin} refused`;
+  }
+  // Exact: http://localhost:PORT is not http://127.0.0.1:PORT, though both name this server.
+  return origin.toLowerCase() === own ? undefined : `cross-origin request from ${origin} refused: the dashboard's requests come from ${own}`;
 }

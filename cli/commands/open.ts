@@ -1,22 +1,18 @@
 // `piko open <name>`: the worktree in your editor; `piko open <name> <service>`: that service's
 // published port in the browser.
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
 import { PikoError } from '../../core/errors.js';
 import type { PortBinding } from '../../core/protocol/messages.js';
 import type { EnvironmentRow } from '../../core/state/state.js';
 import { ExitError } from '../exit.js';
+import { BROWSER_OPENER, onPath, openInBrowser } from '../launch.js';
 import { print } from '../terminal/print.js';
 import { noteText } from '../terminal/say.js';
 import { findEnvironment, worktreeOf } from './path.js';
 
 /** Editors tried, in this order, when neither VISUAL nor EDITOR says which. */
 const FALLBACK_EDITORS = ['cursor', 'code'];
-
-/** What opens a URL in the user's browser here. */
-const BROWSER_OPENER = process.platform === 'darwin' ? 'open' : 'xdg-open';
 
 /**
  * `code -n`, `"/opt/My Editor/bin/edit" --wait`, `vim -c 'set nu'`: an editor command split into
@@ -55,24 +51,6 @@ export function splitCommand(text: string, from: string): string[] {
   }
   if (inWord) words.push(word);
   return words;
-}
-
-/** The executable `program` names: a path as it is, a bare name looked for on PATH like a shell would. */
-function onPath(program: string): string | undefined {
-  const candidates = program.includes('/')
-    ? [resolve(program)]
-    : (process.env.PATH ?? '')
-        .split(delimiter)
-        .filter(Boolean)
-        .map((dir) => join(dir, program));
-  return candidates.find((file) => {
-    try {
-      accessSync(file, fsConstants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** The editor to use: VISUAL, else EDITOR (as the user wrote them), else the first fallback installed. */
@@ -136,20 +114,6 @@ function servicesWithPorts(environment: EnvironmentRow): string[] {
   const own = environment.ports.filter((p) => p.protocol === 'tcp').map((p) => p.service);
   const shared = (environment.shared ?? []).filter((use) => use.ports.some((p) => p.protocol === 'tcp')).map((use) => use.service);
   return [...new Set([...own, ...shared])];
-}
-
-/**
- * Hands `url` to the desktop's opener and returns once it has started: an opener may stay until
- * the browser it launched quits (xdg-open with a browser that was not running yet), and piko
- * must not wait for that.
- */
-async function openInBrowser(opener: string, url: string): Promise<void> {
-  const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
-  await new Promise<void>((done, fail) => {
-    child.once('spawn', done);
-    child.once('error', (err) => fail(new PikoError('PIKO_ERR_USAGE', `${opener} could not start: ${err.message}`, { hint: `Open ${url} yourself.` })));
-  });
-  child.unref();
 }
 
 export async function open(name: string, service: string | undefined): Promise<void> {

@@ -1,11 +1,10 @@
 // `piko server`: a node:http server that runs operations and streams them to WebSocket and SSE
-// clients. Every request passes the guard (token, Origin, Host) before any work; what a request
-// asks for comes from ./routes.ts and is answered by ./api.ts (HTTP, SSE) or ./upgrade.ts
-// (WebSocket); the operations themselves come from ./runner.ts, the connection limit from
-// ./connections.ts.
+// clients, and serves the dashboard. Here: what it is made of, its start and its stop. Where each
+// request goes is ./dispatch.ts; the operations themselves come from ./runner.ts, the connection
+// limit from ./connections.ts, the dashboard's stream of changes from ./changes.ts.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { PikoPlugin } from '../../core/engine/engine.js';
@@ -15,17 +14,21 @@ import { processAlive } from '../../core/system/process.js';
 import { State } from '../../core/state/state.js';
 import { builtinStagePlugins } from '../../stages/index.js';
 import type { ChannelOptions } from '../../transports/channel.js';
-import { checkRequest, type GuardOptions } from '../../transports/guard.js';
+import type { GuardOptions } from '../../transports/guard.js';
 import { OperationHub } from '../../transports/hub.js';
 import { hostsFor, serverUrl } from './addresses.js';
-import { answerApi, type ApiContext } from './api.js';
+import type { ApiContext } from './api.js';
+import { ChangeFeed } from './changes.js';
 import { ConnectionLimit } from './connections.js';
-import { answerAndClose, sendJson } from './http.js';
+import { answerRequest, answerUpgrade, type Dispatch } from './dispatch.js';
 import { ServerLogPlugin, type ServerLogOutput } from './log.js';
-import { withDefaults, type ResolvedOptions, type ServerOptions } from './options.js';
-import { requestUrl, route, routeTransport } from './routes.js';
+import { SESSION_TTL_MS, withDefaults, type ResolvedOptions, type ServerOptions } from './options.js';
 import { OperationRunner } from './runner.js';
+import { DashboardAuth } from './ui-auth.js';
 import { WebSocketEndpoints } from './upgrade.js';
+
+/** How often the dashboard's quiet stream of changes gets a comment, at most. */
+const EVENTS_KEEP_ALIVE_MS = 15_000;
 
 export type { ServerOptions } from './options.js';
 
@@ -37,8 +40,11 @@ export class PikoServer {
   private readonly http: Server;
   private readonly websockets: WebSocketEndpoints;
   private readonly api: ApiContext;
+  private readonly dispatch: Dispatch;
   private readonly token = randomBytes(32).toString('hex');
   private readonly connections: ConnectionLimit;
+  private readonly feed: ChangeFeed;
+  private readonly auth: DashboardAuth;
   private guard: GuardOptions | undefined;
   private closing: Promise<void> | undefined;
   private startedAt = Date.now();
@@ -51,11 +57,19 @@ export class PikoServer {
     this.out = output;
     this.state = new State(options.home);
     const hub = new OperationHub();
+    this.feed = new ChangeFeed({
+      state: this.state,
+      home: options.home,
+      version: this.options.version,
+      log: (line) => this.log(line),
+      keepAliveMs: Math.min(EVENTS_KEEP_ALIVE_MS, this.options.pingIntervalMs),
+    });
+    this.auth = new DashboardAuth({ codeTtlMs: this.options.codeTtlMs, sessionTtlMs: SESSION_TTL_MS });
     this.runner = new OperationRunner({
       state: this.state,
       home: options.home,
       hub,
-      plugins: [...builtinStagePlugins(), hub, new ServerLogPlugin(output), ...plugins],
+      plugins: [...builtinStagePlugins(), hub, new ServerLogPlugin(output), this.feed, ...plugins],
       url: () => this.info?.url,
       log: (line) => this.log(line),
     });
@@ -68,6 +82,18 @@ export class PikoServer {
       uptimeMs: () => Date.now() - this.startedAt,
       pingIntervalMs: this.options.pingIntervalMs,
       channelOptions: (url) => this.channelOptions(url),
+      feed: this.feed,
+      auth: this.auth,
+      url: () => this.info!.url,
+    };
+    this.dispatch = {
+      api: this.api,
+      websockets: this.websockets,
+      guard: () => this.guard!,
+      uiDir: this.options.uiDir,
+      auth: this.auth,
+      log: (line) => this.log(line),
+      closing: () => this.closing !== undefined,
     };
     // A client that is slow to send its headers is dropped soon (checked every second), not after Node's minute.
     const { headersTimeoutMs } = this.options;
@@ -77,31 +103,18 @@ export class PikoServer {
         if (this.connections.dropped(req.socket)) return;
         // Until its answer is done (an SSE stream: until it ends), the connection is not evicted to make room.
         res.once('close', this.connections.working(req.socket));
-        this.guarded(`${req.method} ${req.url}`, () => this.onRequest(req, res), () => res.writeHead(500).end());
+        this.guarded(`${req.method} ${req.url}`, () => answerRequest(req, res, this.dispatch), () => res.writeHead(500).end());
       },
     );
     this.http.on('connection', (socket: Socket) => this.connections.admit(socket));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (this.connections.dropped(socket)) return;
-      this.guarded(`${req.method} ${req.url}`, () => this.onUpgrade(req, socket, head), () => socket.destroy());
+      this.guarded(`${req.method} ${req.url}`, () => answerUpgrade(req, socket, head, this.dispatch), () => socket.destroy());
     });
-  }
-
-  /**
-   * Why the server takes nothing more, when its state database is no longer the file at its path:
-   * the CLI would make a new one there, and the two would disagree for good.
-   */
-  private stateProblem(): string | undefined {
-    const problem = this.state.replaced();
-    return problem && `${problem}: this server takes no more requests; stop it and start it again (it then opens the file at that path)`;
   }
 
   private log(line: string): void {
     this.out.write(`${line}\n`);
-  }
-
-  private access(method: string | undefined, path: string, status: number, transport: string, started: number): void {
-    this.log(`${method ?? '?'} ${path} ${status} ${transport} ${Date.now() - started}ms`);
   }
 
   /** Whatever a request does, the server stays up. */
@@ -132,7 +145,7 @@ export class PikoServer {
       });
     });
     const address = this.http.address() as AddressInfo;
-    this.guard = { token: this.token, hosts: hostsFor(host), port: address.port };
+    this.guard = { token: this.token, hosts: hostsFor(host), port: address.port, session: (id) => this.auth.valid(id) };
     this.startedAt = Date.now();
     this.info = { url: serverUrl(host, address.port), token: this.token, pid: process.pid, startedAt: new Date().toISOString() };
     writeServerInfo(home, this.info);
@@ -153,65 +166,11 @@ export class PikoServer {
   private async shutdown(reason: string): Promise<void> {
     this.http.close();
     await this.runner.drain(this.options.shutdownTimeoutMs);
+    this.feed.stop();
     this.websockets.close(reason);
     this.http.closeAllConnections();
     if (readServerInfo(this.options.home)?.pid === process.pid) rmSync(serverInfoPath(this.options.home), { force: true });
     this.state.close();
-  }
-
-  // ---- HTTP --------------------------------------------------------------------------------
-
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const started = Date.now();
-    const url = requestUrl(req.url);
-    if (!url) {
-      sendJson(res, 400, { error: 'not a URL this server understands' });
-      this.access(req.method, '?', 400, 'http', started);
-      return;
-    }
-    const target = route(url.pathname);
-    const transport = routeTransport(target) === 'sse' ? 'sse' : 'http';
-    res.on('finish', () => this.access(req.method, url.pathname, res.statusCode, transport, started));
-    res.on('close', () => {
-      if (!res.writableFinished) this.access(req.method, url.pathname, res.statusCode, `${transport} (client gone)`, started);
-    });
-    const send = (status: number, body: unknown): void => sendJson(res, status, body);
-    const verdict = checkRequest(req.headers, this.guard!);
-    if (!verdict.ok) return send(verdict.status, { error: verdict.reason });
-    const broken = this.stateProblem();
-    if (broken) return send(503, { ok: false, error: broken });
-    if (routeTransport(target) === 'websocket') return send(426, { error: `${url.pathname} speaks WebSocket: send an Upgrade request` });
-    const method = target.kind === 'start' || target.kind === 'cancel' ? 'POST' : 'GET';
-    if (target.kind !== 'unknown' && req.method !== method) return send(405, { error: `${req.method} is not allowed on ${url.pathname}: use ${method}` });
-    answerApi(target, url, req, res, this.api);
-  }
-
-  // ---- WebSocket ---------------------------------------------------------------------------
-
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const started = Date.now();
-    socket.on('error', () => undefined);
-    const url = requestUrl(req.url) ?? new URL('http://piko/?');
-    const verdict = checkRequest(req.headers, this.guard!);
-    const target = route(url.pathname);
-    const broken = verdict.ok ? this.stateProblem() : undefined;
-    const [status, error] = this.closing
-      ? [503, 'the server is shutting down']
-      : !verdict.ok
-        ? [verdict.status, verdict.reason]
-        : broken
-          ? [503, broken]
-          : routeTransport(target) !== 'websocket'
-          ? [404, `no WebSocket endpoint ${url.pathname}`]
-          : target.kind === 'attach' && !this.runner.knows(target.operation)
-            ? [404, `no operation ${target.operation} on this server`]
-            : [0, ''];
-    if (status !== 0) {
-      answerAndClose(socket, status, error);
-      this.access(req.method, url.pathname, status, 'websocket', started);
-      return;
-    }
-    this.websockets.accept(req, socket, head, target, url, this.channelOptions(url), () => this.access(req.method, url.pathname, 101, 'websocket', started));
   }
 
   /** The server's backpressure bounds, and batches when the client asked for them (`?batch=1`). */

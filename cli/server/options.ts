@@ -2,6 +2,7 @@
 import type { BackpressureOptions } from '../../transports/channel.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './addresses.js';
 import { serverOutput, type ServerLogOutput } from './log.js';
+import { defaultUiDir } from './static.js';
 
 export interface ServerOptions {
   home: string;
@@ -24,12 +25,26 @@ export interface ServerOptions {
    */
   maxConnections?: number;
   backpressure?: BackpressureOptions;
+  /** How long a dashboard sign-in code stays good. Default PIKO_UI_CODE_TTL_MS (for tests), else 60000 ms. */
+  codeTtlMs?: number;
+  /** Where the dashboard's page is. Default PIKO_UI_DIR (for tests and working on the page), else dist/bin/ui/. */
+  uiDir?: string;
   /** Where the access log and operation output go. Default: process.stdout, dropping operation output it cannot keep up with. */
   output?: ServerLogOutput;
   version?: string;
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, 'backpressure' | 'version'>> & { version: string; backpressure: BackpressureOptions };
+
+/** A dashboard session lasts this long from its sign-in. */
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+/** PIKO_UI_CODE_TTL_MS, when it is a whole number of milliseconds (0: every code has expired when it is made). */
+function codeTtlFromEnv(): number | undefined {
+  const text = process.env.PIKO_UI_CODE_TTL_MS;
+  const value = text === undefined || text.trim() === '' ? NaN : Number(text);
+  return Number.isInteger(value) && value >= 0 ? value : undefined;
+}
 
 export function withDefaults(options: ServerOptions): ResolvedOptions {
   return {
@@ -44,5 +59,7 @@ export function withDefaults(options: ServerOptions): ResolvedOptions {
     output: options.output ?? serverOutput(),
     version: options.version ?? '0.0.0',
     backpressure: options.backpressure ?? {},
+    codeTtlMs: options.codeTtlMs ?? codeTtlFromEnv() ?? 60_000,
+    uiDir: options.uiDir ?? defaultUiDir(),
   };
 }

@@ -9,13 +9,32 @@ const OPERATION_PATH = /^\/api\/operations\/([^/]+)(?:\/(stream|events|cancel))?
 
 export type StreamTransport = 'websocket' | 'sse';
 
+/** `/api/projects/<name>/branches`. */
+const BRANCHES_PATH = /^\/api\/projects\/([^/]+)\/branches$/;
+
 export type Route =
   | { kind: 'start'; action: OperationKind; transport: StreamTransport }
   | { kind: 'attach'; operation: string; transport: StreamTransport }
   | { kind: 'cancel'; operation: string }
   | { kind: 'operation'; operation: string }
-  | { kind: 'health' | 'projects' | 'environments' }
+  | { kind: 'branches'; project: string }
+  | { kind: 'health' | 'projects' | 'environments' | 'operations' | 'overview' | 'events' | 'codes' | 'logout' }
   | { kind: 'unknown' };
+
+/** The routes that take a POST; every other takes a GET. */
+const POSTED = new Set<Route['kind']>(['start', 'cancel', 'codes', 'logout']);
+export const methodOf = (target: Route): 'POST' | 'GET' => (POSTED.has(target.kind) ? 'POST' : 'GET');
+
+const FIXED: Readonly<Record<string, Route>> = {
+  '/api/health': { kind: 'health' },
+  '/api/projects': { kind: 'projects' },
+  '/api/environments': { kind: 'environments' },
+  '/api/operations': { kind: 'operations' },
+  '/api/overview': { kind: 'overview' },
+  '/api/events': { kind: 'events' },
+  '/api/ui/codes': { kind: 'codes' },
+  '/api/ui/logout': { kind: 'logout' },
+};
 
 export function route(path: string): Route {
   const start = START_PATH.exec(path);
@@ -27,15 +46,23 @@ export function route(path: string): Route {
     if (op[2] === 'cancel') return { kind: 'cancel', operation };
     return { kind: 'attach', operation, transport: op[2] === 'stream' ? 'websocket' : 'sse' };
   }
-  if (path === '/api/health') return { kind: 'health' };
-  if (path === '/api/projects') return { kind: 'projects' };
-  if (path === '/api/environments') return { kind: 'environments' };
-  return { kind: 'unknown' };
+  const branches = BRANCHES_PATH.exec(path);
+  if (branches) {
+    try {
+      return { kind: 'branches', project: decodeURIComponent(branches[1]!) };
+    } catch {
+      return { kind: 'unknown' };
+    }
+  }
+  return Object.hasOwn(FIXED, path) ? FIXED[path]! : { kind: 'unknown' };
 }
 
 /** The transport a route streams over, or `http` for plain JSON answers. */
 export const routeTransport = (target: Route): StreamTransport | 'http' =>
-  target.kind === 'start' || target.kind === 'attach' ? target.transport : 'http';
+  target.kind === 'start' || target.kind === 'attach' ? target.transport : target.kind === 'events' ? 'sse' : 'http';
+
+/** Whether a path is the dashboard's (its files, its sign-in link) rather than the API's. */
+export const isPagePath = (path: string): boolean => !path.startsWith('/api/') && path !== '/api';
 
 /**
  * `since` from `?since=N` or a `Last-Event-ID` header, whichever is later (an EventSource that

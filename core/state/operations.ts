@@ -97,6 +97,30 @@ export class OperationRecords {
       .get(projectId, environment) as OperationRow | undefined;
   }
 
+  /** The operations recorded on an environment (of that name: a destroyed one's too), newest first. */
+  operationsOf(projectId: number, environment: string, limit: number): OperationRow[] {
+    return this.db
+      .prepare(`${OPERATION_SELECT} WHERE project_id = ? AND environment = ? ORDER BY started_at DESC, rowid DESC LIMIT ?`)
+      .all(projectId, environment, limit) as OperationRow[];
+  }
+
+  /**
+   * What may have changed since a reader saw the operations up to `afterRowid`: those recorded
+   * after it, those running, and those named (the ones it saw running), each with its rowid.
+   */
+  operationChanges(afterRowid: number, ids: readonly string[]): (OperationRow & { rowid: number })[] {
+    return this.db
+      .prepare(
+        `${OPERATION_SELECT.replace('SELECT ', 'SELECT rowid, ')} WHERE rowid > ? OR status = 'running' OR id IN (SELECT value FROM json_each(?)) ORDER BY rowid`,
+      )
+      .all(afterRowid, JSON.stringify(ids)) as (OperationRow & { rowid: number })[];
+  }
+
+  /** The rowid of the operation recorded last (0 when none is). */
+  lastOperationRowid(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(rowid), 0) AS rowid FROM operations').get() as { rowid: number }).rowid;
+  }
+
   /** Whether a live process runs an operation on the environment. */
   protected heldByLiveOperation(envId: number): boolean {
     const running = this.db

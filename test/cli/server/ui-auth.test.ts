@@ -1,0 +1,50 @@
+// One-time codes and sessions, with a clock the test moves.
+import { describe, expect, it } from '@jest/globals';
+import { clearedCookie, DashboardAuth, sessionCookie } from '../../../cli/server/ui-auth.js';
+
+function auth(codeTtlMs = 60_000, sessionTtlMs = 12 * 3_600_000) {
+  const clock = { now: 1_000_000 };
+  return { clock, auth: new DashboardAuth({ codeTtlMs, sessionTtlMs, now: () => clock.now }) };
+}
+
+describe('dashboard sign-in', () => {
+  it('takes a code once, within its lifetime', () => {
+    const { auth: a, clock } = auth();
+    const { code, expiresAt } = a.newCode();
+    expect(expiresAt.getTime()).toBe(clock.now + 60_000);
+    const session = a.redeem(code);
+    expect(session).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.redeem(code)).toBeUndefined();
+    expect(a.valid(session!)).toBe(true);
+
+    const late = a.newCode();
+    clock.now += 60_000;
+    expect(a.redeem(late.code)).toBeUndefined();
+    expect(a.redeem('not a code')).toBeUndefined();
+  });
+
+  it('ends a session after its lifetime, or when signed out', () => {
+    const { auth: a, clock } = auth(60_000, 1000);
+    const first = a.redeem(a.newCode().code)!;
+    const second = a.redeem(a.newCode().code)!;
+    a.drop(second);
+    expect(a.valid(second)).toBe(false);
+    clock.now += 999;
+    expect(a.valid(first)).toBe(true);
+    clock.now += 1;
+    expect(a.valid(first)).toBe(false);
+    expect(a.valid('x')).toBe(false);
+  });
+
+  it('keeps a bounded number of codes', () => {
+    const { auth: a } = auth();
+    const codes = Array.from({ length: 300 }, () => a.newCode().code);
+    expect(a.redeem(codes[0]!)).toBeUndefined();
+    expect(a.redeem(codes.at(-1)!)).toBeDefined();
+  });
+
+  it('makes the cookie HttpOnly, SameSite=Strict, for the whole site, for the session only', () => {
+    expect(sessionCookie('abc')).toBe('piko_ui=abc; HttpOnly; SameSite=Strict; Path=/');
+    expect(clearedCookie).toBe('piko_ui=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
+  });
+});

@@ -1,0 +1,90 @@
+// `piko ui`: a sign-in link from the running server, or from one it starts in the background,
+// opened with the desktop's opener (a stand-in here that records what it was given) or printed.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanup, initProject, isRunning, sandbox, tempDir, waitForFile, waitUntilGone } from '../../helpers/fixtures.js';
+import { startServer, stopServers } from '../../helpers/server.js';
+import { raw } from './dashboard-helpers.js';
+
+/** Servers `piko ui` started: not children of the test, so stopped by pid. */
+const started: number[] = [];
+
+afterEach(async () => {
+  for (const pid of started.splice(0)) {
+    if (!isRunning(pid)) continue;
+    process.kill(pid, 'SIGTERM');
+    await waitUntilGone(pid, `the server piko ui started (pid ${pid})`);
+  }
+  await stopServers();
+  cleanup();
+});
+
+/** A stand-in xdg-open (and open) that writes the URL it was given to a file. */
+function stubOpener(): { bin: string; opened: string } {
+  const bin = tempDir('piko-opener-');
+  const opened = join(bin, 'opened.txt');
+  for (const name of ['xdg-open', 'open']) {
+    writeFileSync(join(bin, name), `#!/bin/sh\nprintf '%s\\n' "$1" > ${JSON.stringify(opened)}\n`, { mode: 0o755 });
+  }
+  return { bin, opened };
+}
+
+/** Signs in with `link`: the session cookie it sets, checked against the server. */
+async function signsIn(link: string): Promise<void> {
+  const url = new URL(link);
+  const answer = await raw({ url: url.origin }, url.pathname + url.search);
+  expect(answer.status).toBe(303);
+  const cookie = answer.headers['set-cookie']![0]!.split(';')[0]!;
+  expect((await raw({ url: url.origin }, '/api/overview', { headers: { cookie } })).status).toBe(200);
+}
+
+describe('piko ui', () => {
+  it('starts a server in the background when none runs, and opens a link that signs in', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const opener = stubOpener();
+    const result = await box.piko(['ui', '--port', '0'], repo, { PATH: `${opener.bin}:${box.env.PATH}` });
+    const info = JSON.parse(readFileSync(join(box.home, 'server.json'), 'utf8')) as { url: string; pid: number };
+    started.push(info.pid);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain(`[piko] started a piko server in the background (pid ${info.pid}, ${info.url}); its output goes to ${join(box.home, 'server.log')}; stop it with \`kill ${info.pid}\``);
+    expect(result.stderr).toMatch(/opening the dashboard with (xdg-)?open/);
+    const link = result.stdout.trim();
+    expect(link).toMatch(new RegExp(`^${info.url.replace(/[.]/g, '\\.')}/ui/login\\?code=[0-9a-f]{32}$`));
+    expect((await waitForFile(opener.opened)).trim()).toBe(link);
+    await signsIn(link);
+    expect(readFileSync(join(box.home, 'server.log'), 'utf8')).toMatch(/piko server listening on/);
+    // Its output goes to the log, not to a terminal piko ui has left.
+    process.kill(info.pid, 'SIGTERM');
+    await waitUntilGone(info.pid, 'the server piko ui started');
+    expect(existsSync(join(box.home, 'server.json'))).toBe(false);
+  });
+
+  it('uses the server that runs, and with --no-open only prints the link', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const server = await startServer(box);
+    const opener = stubOpener();
+    const result = await box.piko(['ui', '--no-open'], repo, { PATH: `${opener.bin}:${box.env.PATH}` });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).not.toContain('started a piko server');
+    expect(result.stderr).toMatch(/open this link in your browser: it signs you in to the dashboard once, within \d+s/);
+    const link = result.stdout.trim();
+    expect(link.startsWith(`${server.url}/ui/login?code=`)).toBe(true);
+    await signsIn(link);
+    // piko ui has exited: an opener it had started would have been spawned by now.
+    expect(existsSync(opener.opened)).toBe(false);
+    expect(JSON.parse(readFileSync(join(box.home, 'server.json'), 'utf8')).pid).toBe(server.pid);
+  });
+
+  it('prints the link when there is nothing to open it with', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const server = await startServer(box);
+    const result = await box.piko(['ui'], repo, { PIKO_UI_NO_OPEN: '1' });
+    expect(result.exitCode).toBe(0);
+    await signsIn(result.stdout.trim());
+    expect(result.stdout.trim().startsWith(server.url)).toBe(true);
+  });
+});
