@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import WebSocket from 'ws';
 import { env, median, ms, notes, peakMb, piko, PIKO, repo, ROOT, row, rows, rssMb, RUNS, spread, startServer, stopServer, timed, work } from './harness.js';
 import { completion } from './completion.js';
+import { dashboard } from './dashboard.js';
 import { data } from './data.js';
 import { stalledReplays } from './replays.js';
 import { overhead, scale } from './scale.js';
@@ -159,7 +160,7 @@ try {
   const started = performance.now();
   // `--only startup,createCost` runs just those.
   const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
-  const benches = [throughput, latency, startup, createCost, completion, memory, stalledReplays, scale, overhead, warmCreate, data].filter((bench) => !only || only.includes(bench.name));
+  const benches = [throughput, latency, startup, createCost, completion, memory, stalledReplays, scale, overhead, warmCreate, data, dashboard].filter((bench) => !only || only.includes(bench.name));
   for (const bench of benches) {
     const t = await timed(bench);
     console.log(`  (${bench.name}: ${(t / 1000).toFixed(0)} s)`);

@@ -1,0 +1,73 @@
+// Signing in to the dashboard in a real browser, the way a person does: `piko ui` prints a
+// one-time link, the browser opens it and lands on the board with a cookie no script can read;
+// the same link in another browser context is refused; a browser that never signed in is told
+// to run `piko ui`.
+import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import type { Browser } from 'playwright-core';
+import { card, closeBrowsers, describeBrowser, launchBrowser, newContext, screenshot, signInLink, tid, type PageDocument } from '../../../helpers/browser.js';
+import { cleanup, initProject, sandbox } from '../../../helpers/fixtures.js';
+import { startServer, stopServers } from '../../../helpers/server.js';
+
+declare const document: PageDocument;
+
+describeBrowser('the dashboard in Chromium: signing in', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(closeBrowsers);
+  afterEach(async () => {
+    await stopServers();
+    cleanup();
+  });
+
+  it("opens piko ui's link on the board, with an HttpOnly cookie; the link works once; a browser without it is told to run piko ui", async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const made = await box.piko(['create', 'first', '--no-attach'], repo);
+    expect(made.exitCode).toBe(0);
+    const server = await startServer(box);
+    const link = await signInLink(box, repo);
+    expect(new URL(link).origin).toBe(server.url);
+
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const answer = await page.goto(link);
+    // Redirected to the board, the code gone from the address.
+    expect(page.url()).toBe(`${server.url}/`);
+    expect(answer?.status()).toBe(200);
+    await page.waitForSelector(`${tid('connection')}[data-state="live"]`);
+    await page.waitForSelector(card('app', 'first'));
+    expect(await page.textContent(`${card('app', 'first')} ${tid('status')}`)).toContain('ready');
+    // The session cookie is there, for the browser only.
+    const cookies = await context.cookies(server.url);
+    expect(cookies).toEqual([expect.objectContaining({ name: 'piko_ui', httpOnly: true, sameSite: 'Strict', path: '/', expires: -1 })]);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    await screenshot(page, 'sign-in-board');
+
+    // The same link again, in a context of its own (no cookie): the code was used.
+    const other = await newContext(browser);
+    const again = await other.newPage();
+    const refused = await again.goto(link);
+    expect(refused?.status()).toBe(403);
+    expect(await again.textContent('body')).toMatch(/piko ui/);
+    expect(await other.cookies(server.url)).toEqual([]);
+    await screenshot(again, 'sign-in-link-used');
+
+    // The board itself, never signed in: the page says what to do.
+    const board = await again.goto(`${server.url}/`);
+    expect(board?.status()).toBe(200);
+    await again.waitForSelector(tid('signed-out'));
+    expect(await again.textContent(tid('signed-out-command'))).toBe('piko ui');
+    expect(await again.$(tid('board'))).toBeNull();
+    await screenshot(again, 'sign-in-signed-out');
+
+    // The first browser is still signed in; signing out there ends it.
+    await page.click(tid('sign-out'));
+    await page.waitForSelector(tid('signed-out'));
+    await page.reload();
+    await page.waitForSelector(tid('signed-out'));
+    await context.close();
+    await other.close();
+  });
+});
