@@ -2,31 +2,10 @@
 // what differs from the last reading as the events of its stream: the feed (./changes.ts) says
 // when to read; this says what a reading found. The marks (merged, gone, idle) are git's answer,
 // not the database's: they are kept here as git last gave them and shown with each environment.
-import type { EnvironmentInfo, OperationKind } from '../../core/protocol/messages.js';
-import type { Mark } from '../../core/prune/marks.js';
-import { environmentInfo, type EnvironmentRow, type OperationRow, type OperationStatus, type ProjectRow, type State } from '../../core/state/state.js';
+import type { DashboardEnvironment, Mark, OperationSummary, Overview } from '../../core/protocol/dashboard.js';
+import { environmentInfo, type EnvironmentRow, type OperationRow, type ProjectRow, type State } from '../../core/state/state.js';
 
-export interface OperationSummary {
-  id: string;
-  kind: OperationKind;
-  status: OperationStatus;
-  startedAt: string;
-  endedAt: string | null;
-  error: string | null;
-  stage: string | null;
-  /** From start to end; null while it runs. */
-  durationMs: number | null;
-}
-
-export interface DashboardEnvironment extends EnvironmentInfo {
-  lastOperation: OperationSummary | null;
-  marks: Mark[];
-}
-
-export interface Overview {
-  projects: { name: string; root: string; environments: DashboardEnvironment[] }[];
-  version: string;
-}
+export type { DashboardEnvironment, OperationSummary, Overview };
 
 export type FeedEventKind = 'snapshot' | 'environment' | 'environment-removed' | 'operation';
 export type FeedEvent = [FeedEventKind, unknown];

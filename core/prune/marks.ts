@@ -2,6 +2,7 @@
 // whatever the number of environments): its branch gone, merged into the branch it was made from
 // (by a merge or a fast-forward: rebased and squashed ones prune finds, at a price list does not
 // pay), or unused for a while.
+import type { Mark } from '../protocol/dashboard.js';
 import type { EnvironmentRow, ProjectRow, State } from '../state/state.js';
 import { git } from '../system/git.js';
 
@@ -14,7 +15,7 @@ export function lastUsed(state: State, row: EnvironmentRow): string | undefined 
 /** How long unused before `piko list` calls an environment idle. */
 export const LIST_IDLE_MS = 14 * 86_400_000;
 
-export type Mark = 'merged' | 'gone' | 'idle';
+export type { Mark };
 
 /** The marks of every environment of `project`, by name. */
 async function projectMarks(state: State, project: ProjectRow, rows: readonly EnvironmentRow[], now: number): Promise<Map<string, Mark[]>> {

@@ -1,6 +1,7 @@
 // The rows of the state database as the rest of piko sees them, and the part of an
 // environment the wire protocol carries. No SQLite here: the engine and its tests use these
 // types without a database.
+import type { OperationStatus } from '../protocol/dashboard.js';
 import type {
   EnvironmentInfo,
   EnvironmentMode,
@@ -33,7 +34,7 @@ export interface EnvironmentRow extends EnvironmentInfo {
   updatedAt: string;
 }
 
-export type OperationStatus = 'running' | 'succeeded' | 'failed';
+export type { OperationStatus };
 
 export interface OperationRow {
   id: string;
