@@ -20,11 +20,7 @@ const FLOOD = `awk 'BEGIN { for (i = 0; i < ${LINES}; i++) printf "%07d %s\\n", 
 /** The output's last line, as both print it (after the ✓, in its colour in a terminal). */
 const DONE = ' flood ready (';
 const CHROMIUM = process.env.PIKO_BENCH_CHROMIUM ?? '/usr/bin/chromium';
-/**
- * A full-HD desktop window: the panel is wide enough for the 80-byte lines. (Where they wrap, as
- * at 1400×900, the panel stops following the end of its log: the known bug in
- * test/cli/ui/browser/operations.test.ts.)
- */
+/** A full-HD desktop window: the panel is wide enough for the 80-byte lines. */
 const VIEWPORT = { width: 1920, height: 1080 };
 /** As the browser tests run it (test/helpers/browser.ts): root, no GPU, no network of its own. */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

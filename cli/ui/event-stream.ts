@@ -15,8 +15,9 @@ export interface ReadOptions {
   onComment?: () => void;
   /**
    * Hands the thread back (the page: a task later, so it can paint and take input). Called once
-   * `budgetMs` of reading went by without one: a fetch may hand over megabytes at once, and
-   * parsing and rendering them in one go would freeze the tab for as long.
+   * `budgetMs` went by since the last: a fetch may hand over megabytes at once, or chunk after
+   * chunk already there (each read then answers at once, without a task in between), and parsing
+   * and rendering them in one go would freeze the tab for as long.
    */
   pause?: () => Promise<void>;
   budgetMs?: number;
@@ -47,7 +48,6 @@ export async function readEventStream(reader: ByteReader, onEvent: (event: Event
       parser.feed(decoder.decode());
       return stopped ? 'stopped' : 'ended';
     }
-    since = Date.now();
     const text = value ? decoder.decode(value, { stream: true }) : '';
     // The parser takes text cut anywhere (it keeps a partial line until the rest comes).
     for (let at = 0; at < text.length && !stopped; at += SLICE_CHARS) {

@@ -1,23 +1,9 @@
 // What the page knows of every project and environment, and how each event of `/api/events`
 // changes it. Pure: the page renders what this holds, and tests feed it events.
-import type { EnvironmentInfo, OperationKind } from '../../core/protocol/messages.js';
+import type { DashboardEnvironment, Mark, OperationStatus, OperationSummary } from '../../core/protocol/dashboard.js';
+import type { OperationKind } from '../../core/protocol/messages.js';
 
-/** core/prune/marks.ts's Mark (not imported: that module reads the state database, and the page's types must not pull it in). */
-export type Mark = 'merged' | 'gone' | 'idle';
-
-export type OperationStatus = 'running' | 'succeeded' | 'failed';
-
-/** An operation as `/api/overview` and `/api/events` describe it. */
-export interface OperationSummary {
-  id: string;
-  kind: OperationKind;
-  status: OperationStatus;
-  startedAt: string;
-  endedAt: string | null;
-  error: string | null;
-  stage: string | null;
-  durationMs: number | null;
-}
+export type { Mark, OperationStatus, OperationSummary };
 
 /** An operation as `/api/operations` lists them (core/state/rows.ts's OperationRow, the fields the page reads). */
 export interface OperationRecord {
@@ -32,9 +18,7 @@ export interface OperationRecord {
   exitCode: number | null;
 }
 
-export interface Env extends EnvironmentInfo {
-  lastOperation: OperationSummary | null;
-  marks: Mark[];
+export interface Env extends DashboardEnvironment {
   /**
    * Known only from its operation so far (a create that has not made its row yet): shown at
    * once, with what is known, and replaced by the real one when its `environment` event comes.

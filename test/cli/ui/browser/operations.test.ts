@@ -138,15 +138,10 @@ describeBrowser('the dashboard in Chromium: operations', () => {
     expect(timeless(shown).slice(-2)).toEqual(printed.slice(-2));
   });
 
-  // KNOWN BUG (cli/ui, not yet fixed; `it.failing` passes while the bug is there, and fails once
-  // it is fixed: then make it `it`). Lines that wrap in the panel: `.log .ln` has
-  // `content-visibility: auto; contain-intrinsic-size: auto 1.5em`, so a frame's new lines are
-  // laid out one row high, the panel scrolls to that end, and only then are the lines in view
-  // rendered at their real height (two rows or more). The scroll event that follows sees the
-  // reader thousands of pixels above the end, as if they had scrolled up: the panel stops
-  // following, and "↓ N new lines" shows until they click it. The page would rather stop
-  // following only when the reader scrolls up (a scrollTop lower than the one it set).
-  it.failing('follows the end of the output while it pours in, even when its lines wrap', async () => {
+  // Lines that wrap in the panel: a frame's new lines may be laid out after the panel scrolled to
+  // its end (taller than first thought), which leaves the reader far above the new end without
+  // their having scrolled. The panel must keep following: only the reader scrolling up stops it.
+  it('follows the end of the output while it pours in, even when its lines wrap', async () => {
     const box = sandbox();
     const long = 'x'.repeat(200);
     const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: "awk 'BEGIN { for (i = 0; i < 5000; i++) printf \\"%05d ${long}\\\\n\\", i }'"\n` });
@@ -161,6 +156,46 @@ describeBrowser('the dashboard in Chromium: operations', () => {
     await screenshot(page, 'follow-wrapped-lines');
     expect(await page.isVisible(tid('jump-to-end'))).toBe(false);
     expect((await logLines(page)).at(-1)).toMatch(/^✓ wrapped ready/);
+  });
+
+  it('stops following when the reader scrolls up, counts what comes, and takes them back to the end', async () => {
+    const box = sandbox();
+    const gate = gates();
+    const print = (what: string, count: number): string => `awk 'BEGIN { for (i = 0; i < ${count}; i++) printf "${what} %03d\\n", i }'`;
+    const setup = [print('before', 300), gate.wait('gate', 60), print('after', 500)];
+    const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: |\n${setup.map((line) => `    ${line}\n`).join('')}` });
+    await startServer(box);
+    const { page } = await openDashboard(browser, box, repo);
+    await createFromPage(page, 'app', 'reader');
+    await page.waitForFunction(() => document.querySelector('[data-testid="log"]')?.lastElementChild?.textContent === '[setup] before 299');
+    const log = page.locator(tid('log'));
+    const scroll = (): Promise<{ top: number; bottom: number }> => log.evaluate((el) => ({ top: el.scrollTop, bottom: el.scrollHeight - el.clientHeight }));
+    expect((await scroll()).top).toBeGreaterThan(0);
+
+    // A person's wheel, up: the page leaves them there, and says nothing until lines come.
+    await log.hover();
+    await page.mouse.wheel(0, -2000);
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="log"]') as unknown as { scrollTop: number; scrollHeight: number; clientHeight: number };
+      return el.scrollHeight - el.clientHeight - el.scrollTop > 500;
+    });
+    const left = (await scroll()).top;
+    expect(await page.isVisible(tid('jump-to-end'))).toBe(false);
+
+    gate.open();
+    await page.waitForSelector(`${tid('session')}[data-phase="succeeded"]`);
+    await page.waitForSelector(`${tid('jump-to-end')}:not([hidden])`);
+    expect(await page.textContent(tid('jump-to-end'))).toMatch(/^↓ 5\d\d new lines$/);
+    // Where the reader was, with what they were reading: the lines after it are only counted.
+    expect((await scroll()).top).toBe(left);
+    expect((await logLines(page)).at(-1)).toBe('[setup] before 299');
+    await screenshot(page, 'reader-scrolled-up');
+
+    await page.click(tid('jump-to-end'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="log"]')?.lastElementChild?.textContent?.startsWith('✓ reader ready') === true);
+    expect(await page.isVisible(tid('jump-to-end'))).toBe(false);
+    const end = await scroll();
+    expect(end.bottom - end.top).toBeLessThan(24);
   });
 
   it('cancels a running create from the panel: it ends cancelled and rolled back', async () => {
