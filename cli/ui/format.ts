@@ -42,3 +42,7 @@ export function operationLine(op: OperationSummary): string {
   if (op.status === 'succeeded') return `${VERBS[op.kind] ?? op.kind}${took}`;
   return `${op.kind} failed${op.stage ? ` at ${op.stage}` : ''}${took}`;
 }
+
+/** Numbers as the reader's locale writes them, through one formatter (toLocaleString makes one each call). */
+const NUMBER = new Intl.NumberFormat();
+export const formatCount = (n: number): string => NUMBER.format(n);

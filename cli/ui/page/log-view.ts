@@ -2,6 +2,7 @@
 // LineStore has the rest), the lines of a frame go in at once, and the view follows the end
 // until the reader scrolls up (then new lines are only counted, behind a "↓ N new lines" button).
 import { afterScroll } from '../follow.js';
+import { formatCount } from '../format.js';
 import { planAppend, planBackfill, planEarlier, type LineWindow, type StoredLine, type WindowLimits } from '../line-store.js';
 import type { OperationSession } from '../session.js';
 import { h, icon, terminalLine } from './dom.js';
@@ -15,8 +16,13 @@ import { h, icon, terminalLine } from './dom.js';
 export const LIMITS: WindowLimits = { tail: 2000, perFrame: 150 };
 /** Lines "show earlier lines" adds. */
 export const EARLIER_LINES = 2000;
-/** KNOB: while lines come faster than a frame builds them, the log is built again at most this often (ms). */
-const FLOOD_MS = 50;
+/**
+ * KNOB: while lines come faster than a frame builds them, the log is built again at most this
+ * often (ms): nobody reads lines that fly by, and each build costs a layout that the stream's
+ * reading waits for (50 ms: the page showed a 400,000-line create's end 1.3-1.5x later than a
+ * terminal; 150 ms: 1.2x).
+ */
+const FLOOD_MS = 150;
 
 function lineElement(line: StoredLine): HTMLElement {
   const el = document.createElement('div');
@@ -105,8 +111,8 @@ export class LogView {
     // Still short of the tail: the next frame puts in more.
     if (this.following && planBackfill(this.window, store.total, LIMITS, 1, store.first)) this.requestFrame();
     this.earlier.hidden = this.window.start <= store.first;
-    if (!this.earlier.hidden) this.earlier.textContent = `Show earlier lines (${this.window.start.toLocaleString()} above)`;
-    this.count.textContent = `${store.total.toLocaleString()} line${store.total === 1 ? '' : 's'}${store.first > 0 ? ` (the first ${store.first.toLocaleString()} only in the download)` : ''}`;
+    if (!this.earlier.hidden) this.earlier.textContent = `Show earlier lines (${formatCount(this.window.start)} above)`;
+    this.count.textContent = `${formatCount(store.total)} line${store.total === 1 ? '' : 's'}${store.first > 0 ? ` (the first ${formatCount(store.first)} only in the download)` : ''}`;
     this.showJump();
     // Last, after every write: the one layout this frame needs happens here.
     if (this.following) this.pin();
@@ -169,6 +175,6 @@ export class LogView {
   private showJump(): void {
     const behind = this.following ? 0 : this.session.store.total - this.window.end;
     this.jump.hidden = behind <= 0;
-    if (behind > 0) this.jump.textContent = `↓ ${behind.toLocaleString()} new line${behind === 1 ? '' : 's'}`;
+    if (behind > 0) this.jump.textContent = `↓ ${formatCount(behind)} new line${behind === 1 ? '' : 's'}`;
   }
 }

@@ -1,6 +1,7 @@
 // How an operation ended, under its log: the renderer's last lines (the stage summary and the
 // ✓/✗ line), what did not reach the page, a lost connection; and a refusal the person can
 // answer (an approval, or discarding the changes someone made) as a choice with its button.
+import { formatCount } from '../format.js';
 import type { OperationSession } from '../session.js';
 import { append, h, terminalLine } from './dom.js';
 import { PHASE_TONE } from './phase.js';
@@ -22,7 +23,7 @@ export function drawResult(result: HTMLElement, s: OperationSession): void {
     }
   }
   if (s.dropped > 0) {
-    append(result, [h('p', { class: 'note' }, `${s.dropped.toLocaleString()} lines did not reach this page while it fell behind; the download has them all.`)]);
+    append(result, [h('p', { class: 'note' }, `${formatCount(s.dropped)} lines did not reach this page while it fell behind; the download has them all.`)]);
   }
   if (s.phase === 'lost') {
     append(result, [
