@@ -2,9 +2,10 @@
 // WebSocket to localhost (cross-site WebSocket hijacking), send it requests (CSRF), or reach it
 // under a name it controls (DNS rebinding). So a request must name the server by a host it
 // answers to, must not come from a foreign Origin, and must carry either the token from
-// $PIKO_HOME/server.json (the CLI) or the dashboard's session cookie. A browser attaches that
-// cookie to whatever asks for the server, so a request signed in by the cookie is taken only
-// when the browser says it comes from the server's own page.
+// $PIKO_HOME/server.json (the CLI) or the dashboard's session: its cookie and its page's key
+// (cli/server/ui-auth.ts). A browser attaches that cookie to whatever asks for the server, and
+// sends it to every port of the host, so a request signed in by the cookie is taken only when
+// the browser says it comes from the server's own page, and with the key only that page has.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -12,6 +13,19 @@ export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
 
 /** The dashboard's session cookie (see cli/server/ui-auth.ts). */
 export const SESSION_COOKIE = 'piko_ui';
+/** The header the dashboard's page sends its key in, with the cookie. */
+export const KEY_HEADER = 'x-piko-key';
+
+/**
+ * What every answer of the API carries: nothing in it is for another origin to embed (as a
+ * script, a style, a frame) or for a browser to take for another type than it says.
+ */
+export const API_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-resource-policy': 'same-origin',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+};
 
 export interface GuardOptions {
   token: string;
@@ -19,8 +33,8 @@ export interface GuardOptions {
   hosts: readonly string[];
   /** The port it listens on: a page served from another port of the same host is another origin. */
   port: number;
-  /** Whether a dashboard session id is live; without it no cookie is honoured. */
-  session?: (id: string) => boolean;
+  /** Whether a dashboard session id is live and the key its page's; without it no cookie is honoured. */
+  session?: (id: string, key: string) => boolean;
 }
 
 /** What the request is, as far as the cookie's rules go. */
@@ -96,8 +110,12 @@ export function checkRequest(headers: IncomingHttpHeaders, options: GuardOptions
   if (cookies.length === 0) return { ok: false, status: 401, reason: SIGN_IN };
   const refused = crossSite(headers, request);
   if (refused) return { ok: false, status: 403, reason: refused };
-  const session = cookies.find((id) => options.session!(id));
-  if (session === undefined) return { ok: false, status: 401, reason: `${SIGN_IN} (this browser's session has ended: the server restarted, or 12 hours passed)` };
+  const key = headers[KEY_HEADER];
+  if (typeof key !== 'string') {
+    return { ok: false, status: 401, reason: `${SIGN_IN} (the dashboard's cookie goes with its page's key, in ${KEY_HEADER}: the page sends it, a WebSocket cannot)` };
+  }
+  const session = cookies.find((id) => options.session!(id, key));
+  if (session === undefined) return { ok: false, status: 401, reason: `${SIGN_IN} (this browser's session has ended: the server restarted, 12 hours passed, or another sign-in took its place)` };
   return { ok: true, by: 'session', session };
 }
 

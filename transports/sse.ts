@@ -6,6 +6,7 @@ import { messageText } from '../core/protocol/message-text.js';
 import type { CompleteFailureMessage, ServerMessage } from '../core/protocol/messages.js';
 import { lastSeq } from '../core/protocol/batch.js';
 import { Channel, type ChannelOptions } from './channel.js';
+import { API_HEADERS } from './guard.js';
 
 /**
  * One event of the stream: numbered messages carry their seq as the event id, a batch the seq
@@ -19,8 +20,8 @@ export function sseEvent(message: ServerMessage): string {
 /** Starts an event-stream response; comments every `keepAliveMs` keep it open while quiet. */
 export function startEventStream(res: ServerResponse, keepAliveMs: number): void {
   res.writeHead(200, {
+    ...API_HEADERS,
     'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });

@@ -54,18 +54,21 @@ async function askForCode(server: Found): Promise<{ url: string; expiresAt: stri
       hint: 'If it stopped without removing $PIKO_HOME/server.json, or another program now has its pid, remove that file and run `piko ui` again.',
     });
   }
-  const body = (await response.json().catch(() => ({}))) as { url?: string; expiresAt?: string; error?: string };
+  const body = (await response.json().catch(() => ({}))) as { code?: unknown; expiresAt?: string; error?: string };
   if (response.status === 404) {
     throw new PikoError('PIKO_ERR_USAGE', `the piko server at ${server.url} has no dashboard: it is an older piko`, {
       hint: 'Stop it (Ctrl-C where it runs, or `kill` its pid from $PIKO_HOME/server.json) and run `piko ui` again: it starts a new one.',
     });
   }
-  if (!response.ok || !body.url || !body.expiresAt) {
+  // The link is made here, from the code alone: what gets opened is never an address a server chose.
+  if (!response.ok || typeof body.code !== 'string' || !/^[0-9a-f]{32}$/.test(body.code) || !body.expiresAt) {
     throw new PikoError('PIKO_ERR_USAGE', `the piko server at ${server.url} would not make a sign-in link (${response.status}: ${body.error ?? 'no reason given'})`, {
       hint: 'With PIKO_SERVER_URL set, PIKO_TOKEN must be that server\'s token; otherwise run `piko ui` as the user who started the server.',
     });
   }
-  return { url: body.url, expiresAt: body.expiresAt };
+  const url = new URL('/ui/login', server.url);
+  url.searchParams.set('code', body.code);
+  return { url: url.href, expiresAt: body.expiresAt };
 }
 
 /** The built entry (dist/bin/piko.js), beside this command's own built file. */

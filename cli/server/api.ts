@@ -7,7 +7,7 @@ import { rejection } from '../../core/protocol/rejection.js';
 import { environmentInfo, type State } from '../../core/state/state.js';
 import { git } from '../../core/system/git.js';
 import type { ChannelOptions } from '../../transports/channel.js';
-import type { GuardVerdict } from '../../transports/guard.js';
+import { API_HEADERS, type GuardVerdict } from '../../transports/guard.js';
 import { refuseEvents, SseChannel, startEventStream } from '../../transports/sse.js';
 import type { ChangeFeed } from './changes.js';
 import { readBody, sendJson } from './http.js';
@@ -68,7 +68,7 @@ export function answerApi(target: Route, url: URL, req: IncomingMessage, res: Se
     }
     case 'logout':
       if (verdict.by === 'session') context.auth.drop(verdict.session);
-      res.writeHead(204, { 'set-cookie': clearedCookie, 'cache-control': 'no-store' });
+      res.writeHead(204, { ...API_HEADERS, 'set-cookie': clearedCookie });
       res.end();
       return;
     case 'health':

@@ -145,7 +145,7 @@ export class PikoServer {
       });
     });
     const address = this.http.address() as AddressInfo;
-    this.guard = { token: this.token, hosts: hostsFor(host), port: address.port, session: (id) => this.auth.valid(id) };
+    this.guard = { token: this.token, hosts: hostsFor(host), port: address.port, session: (id, key) => this.auth.valid(id, key) };
     this.startedAt = Date.now();
     this.info = { url: serverUrl(host, address.port), token: this.token, pid: process.pid, startedAt: new Date().toISOString() };
     writeServerInfo(home, this.info);

@@ -3,6 +3,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PikoError } from '../../core/errors.js';
+import { API_HEADERS } from '../../transports/guard.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -22,7 +23,7 @@ export function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(status, { ...API_HEADERS, 'content-type': 'application/json; charset=utf-8' });
   res.end(`${JSON.stringify(body)}\n`);
 }
 

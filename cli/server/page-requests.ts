@@ -27,7 +27,7 @@ export function answerPage(url: URL, req: IncomingMessage, res: ServerResponse, 
   servePage(context.uiDir, url.pathname, req.method, res);
 }
 
-/** `/ui/login?code=…`: a live code becomes a session cookie, once. */
+/** `/ui/login?code=…`: a live code becomes a session (a cookie, and a key for the page), once. */
 function signIn(url: URL, req: IncomingMessage, res: ServerResponse, { auth, log }: PageContext): void {
   const purpose = String(req.headers['sec-purpose'] ?? req.headers.purpose ?? '');
   // A browser fetching the link ahead of the person (a prefetch, a link preview) must not use it up.
@@ -36,14 +36,15 @@ function signIn(url: URL, req: IncomingMessage, res: ServerResponse, { auth, log
     res.end();
     return;
   }
-  const session = auth.redeem(url.searchParams.get('code') ?? '');
-  if (!session) {
+  const signedIn = auth.redeem(url.searchParams.get('code') ?? '');
+  if (!signedIn) {
     res.writeHead(403, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     res.end(LOGIN_REFUSED_PAGE);
     log('dashboard sign-in refused: the code was used, unknown or expired');
     return;
   }
-  res.writeHead(303, { ...PAGE_HEADERS, location: '/', 'set-cookie': sessionCookie(session), 'cache-control': 'no-store' });
+  // The key in the fragment: the browser keeps it for the page, and sends it to no server.
+  res.writeHead(303, { ...PAGE_HEADERS, location: `/#key=${signedIn.key}`, 'set-cookie': sessionCookie(signedIn.session), 'cache-control': 'no-store' });
   res.end();
   log('a browser signed in to the dashboard');
 }

@@ -1,8 +1,12 @@
 // Signing a browser in to the dashboard without the token ever reaching it: `piko ui` (which
 // has the token) asks for a one-time code, the browser opens `/ui/login?code=…` and trades it
-// for a session cookie the page's script cannot read (HttpOnly). Codes and sessions live in this
-// process only, so stopping the server signs every browser out.
-import { createHash, randomBytes } from 'node:crypto';
+// for a session in two halves: a cookie the page's script cannot read (HttpOnly), and a key the
+// page keeps (given in the address's fragment, which no browser sends to a server). A request
+// needs both. A browser sends a cookie of 127.0.0.1 to every port of 127.0.0.1, so whatever
+// else listens there (another user's server, an app in a container) gets the cookie; the key
+// it never sees. Codes and sessions live in this process only, so stopping the server signs
+// every browser out.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SESSION_COOKIE } from '../../transports/guard.js';
 
 export interface AuthOptions {
@@ -25,11 +29,25 @@ const MAX_KEPT = 256;
  */
 const keyOf = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 
+/** What a sign-in gives: the cookie's session id and the page's key. */
+export interface SignIn {
+  session: string;
+  key: string;
+}
+
+interface Session {
+  expires: number;
+  /** The digest of its page's key. */
+  key: Buffer;
+}
+
+const HEX_64 = /^[0-9a-f]{64}$/;
+
 export class DashboardAuth {
   /** Digest of a code → when it expires. */
   private readonly codes = new Map<string, number>();
-  /** Digest of a session id → when it expires. */
-  private readonly sessions = new Map<string, number>();
+  /** Digest of a session id → the session. */
+  private readonly sessions = new Map<string, Session>();
   private readonly now: () => number;
 
   constructor(private readonly options: AuthOptions) {
@@ -44,28 +62,32 @@ export class DashboardAuth {
     return { code, expiresAt: new Date(expiresAt) };
   }
 
-  /** Uses up `code`: a new session id when it was a live code, undefined otherwise. */
-  redeem(code: string): string | undefined {
+  /** Uses up `code`: a new session when it was a live code, undefined otherwise. */
+  redeem(code: string): SignIn | undefined {
     if (!/^[0-9a-f]{32}$/.test(code)) return undefined;
-    const key = keyOf(code);
-    const expires = this.codes.get(key);
+    const digest = keyOf(code);
+    const expires = this.codes.get(digest);
     // Used or not, a code that was tried once is gone.
-    this.codes.delete(key);
+    this.codes.delete(digest);
     if (expires === undefined || this.now() >= expires) return undefined;
     const session = randomBytes(32).toString('hex');
-    keep(this.sessions, keyOf(session), this.now() + this.options.sessionTtlMs, this.now());
-    return session;
+    const key = randomBytes(32).toString('hex');
+    const now = this.now();
+    keep(this.sessions, keyOf(session), { expires: now + this.options.sessionTtlMs, key: createHash('sha256').update(key).digest() }, now);
+    return { session, key };
   }
 
-  /** Whether `session` is a live session id. */
-  valid(session: string): boolean {
-    if (!/^[0-9a-f]{64}$/.test(session)) return false;
-    const key = keyOf(session);
-    const expires = this.sessions.get(key);
-    if (expires === undefined) return false;
-    if (this.now() < expires) return true;
-    this.sessions.delete(key);
-    return false;
+  /** Whether `session` is a live session id and `key` its page's key. */
+  valid(session: string, key: string): boolean {
+    if (!HEX_64.test(session) || !HEX_64.test(key)) return false;
+    const digest = keyOf(session);
+    const live = this.sessions.get(digest);
+    if (live === undefined) return false;
+    if (this.now() >= live.expires) {
+      this.sessions.delete(digest);
+      return false;
+    }
+    return timingSafeEqual(live.key, createHash('sha256').update(key).digest());
   }
 
   /** Signs a session out. */
@@ -75,9 +97,9 @@ export class DashboardAuth {
 }
 
 /** Adds `key`, dropping what has expired and then the oldest entries past MAX_KEPT. */
-function keep(map: Map<string, number>, key: string, expires: number, now: number): void {
-  for (const [k, at] of map) if (at <= now) map.delete(k);
-  map.set(key, expires);
+function keep<T extends number | { expires: number }>(map: Map<string, T>, key: string, value: T, now: number): void {
+  for (const [k, v] of map) if ((typeof v === 'number' ? v : v.expires) <= now) map.delete(k);
+  map.set(key, value);
   for (const k of map.keys()) {
     if (map.size <= MAX_KEPT) break;
     map.delete(k);

@@ -1,5 +1,5 @@
-// An operation's `text/event-stream` answer read from a fetch body: the page starts operations
-// with a POST (an EventSource can only GET), so it reads the stream itself. Pure: it takes any
+// A `text/event-stream` answer read from a fetch body: the page starts operations with a POST,
+// and sends its key with every request, neither of which an EventSource can do. Pure: it takes any
 // reader of bytes, so the same code runs on a fetch body in the page and on a fake in a test.
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ServerMessage } from '../../core/protocol/messages.js';

@@ -455,3 +455,16 @@ export function normalizeOutput(text: string): string {
     .replace(/\b\d+(\.\d+)?(ms|s)\b/g, '<time>')
     .replace(/op_\w+/g, 'op_<id>');
 }
+
+/**
+ * Closes every connection to `port` on 127.0.0.1 under whoever holds it, as a network that drops
+ * them would (`ss -K`: the kernel resets them; root, and a kernel with sock_destroy, which
+ * these machines have). Throws when ss cannot, rather than let a test wait for a drop that never
+ * comes.
+ */
+export async function dropConnections(port: number): Promise<void> {
+  const killed = await execa('ss', ['-K', '-t', 'dst', '127.0.0.1', 'dport', '=', `:${port}`], { reject: false });
+  if (killed.exitCode !== 0 || !killed.stdout.includes(`:${port}`)) {
+    throw new Error(`ss -K closed no connection to port ${port} (${killed.exitCode}): ${killed.stderr || killed.stdout || 'nothing printed'}`);
+  }
+}

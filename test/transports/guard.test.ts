@@ -40,9 +40,10 @@ describe('the request guard', () => {
 });
 
 const live = 'a'.repeat(64);
-const sessions = { ...options, session: (id: string) => id === live };
+const liveKey = 'd'.repeat(64);
+const sessions = { ...options, session: (id: string, key: string) => id === live && key === liveKey };
 const own = 'http://127.0.0.1:19876';
-const browser = { host: '127.0.0.1:19876', cookie: `piko_ui=${live}` };
+const browser = { host: '127.0.0.1:19876', cookie: `piko_ui=${live}`, 'x-piko-key': liveKey };
 
 describe('the request guard, for the dashboard session cookie', () => {
   it('takes a GET without an Origin unless the browser says another site sent it', () => {
@@ -65,6 +66,13 @@ describe('the request guard, for the dashboard session cookie', () => {
       expect(checkRequest({ ...browser, origin }, sessions, { method: 'POST' })).toMatchObject({ ok: false, status: 403 });
       expect(checkRequest({ ...browser, origin }, sessions, { method: 'GET' })).toMatchObject({ ok: false, status: 403 });
     }
+  });
+
+  it('takes the cookie only with its page\'s key (a browser sends the cookie to every port of the host)', () => {
+    const { 'x-piko-key': _key, ...cookieOnly } = browser;
+    expect(checkRequest({ ...cookieOnly, origin: own }, sessions, { method: 'POST' })).toMatchObject({ ok: false, status: 401, reason: expect.stringContaining('x-piko-key') });
+    expect(checkRequest({ ...browser, 'x-piko-key': 'e'.repeat(64) }, sessions)).toMatchObject({ ok: false, status: 401 });
+    expect(checkRequest({ host: browser.host, 'x-piko-key': liveKey }, sessions)).toMatchObject({ ok: false, status: 401 });
   });
 
   it('refuses a session it does not know, and a foreign Host whatever the cookie', () => {

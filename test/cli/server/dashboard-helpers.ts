@@ -54,17 +54,29 @@ export async function newCode(server: Pick<RunningServer, 'url' | 'token'>): Pro
   return JSON.parse(answer.body) as { code: string; url: string; expiresAt: string };
 }
 
-/** Signs in as a browser would: opens the link and keeps the cookie. Returns the Cookie header to send. */
-export async function signIn(server: Pick<RunningServer, 'url' | 'token'>): Promise<string> {
-  const { url } = await newCode(server);
-  const answer = await raw(server, new URL(url).pathname + new URL(url).search, { headers: { 'sec-fetch-site': 'none' } });
-  if (answer.status !== 303) throw new Error(`the sign-in link answered ${answer.status}: ${answer.body}`);
-  return (answer.headers['set-cookie']![0]!).split(';')[0]!;
+/** A signed-in page's credentials: the Cookie header the browser sends, and the key header the page adds. */
+export interface Signed {
+  cookie: string;
+  'x-piko-key': string;
 }
 
-/** What a page of the server's own origin sends with the cookie. */
-export const fromPage = (server: Pick<RunningServer, 'url'>, cookie: string): Record<string, string> => ({
-  cookie,
+/** What a sign-in link answers with: the cookie it sets, and the key in the fragment of where it sends the browser. */
+export function signedFrom(answer: RawResponse): Signed {
+  if (answer.status !== 303) throw new Error(`the sign-in link answered ${answer.status}: ${answer.body}`);
+  const key = /^\/#key=([0-9a-f]{64})$/.exec(String(answer.headers.location))?.[1];
+  if (!key) throw new Error(`the sign-in link sent the browser to ${answer.headers.location}, without a key`);
+  return { cookie: answer.headers['set-cookie']![0]!.split(';')[0]!, 'x-piko-key': key };
+}
+
+/** Signs in as a browser would: opens the link, keeps the cookie, and the page keeps the key. */
+export async function signIn(server: Pick<RunningServer, 'url' | 'token'>): Promise<Signed> {
+  const { url } = await newCode(server);
+  return signedFrom(await raw(server, new URL(url).pathname + new URL(url).search, { headers: { 'sec-fetch-site': 'none' } }));
+}
+
+/** What a page of the server's own origin sends with its credentials. */
+export const fromPage = (server: Pick<RunningServer, 'url'>, signed: Signed): Record<string, string> => ({
+  ...signed,
   origin: new URL(server.url).origin,
   'sec-fetch-site': 'same-origin',
   'content-type': 'application/json',
@@ -78,6 +90,7 @@ export interface FeedEvent {
 
 export interface Follower {
   status: Promise<number>;
+  headers: Promise<IncomingHttpHeaders>;
   events: FeedEvent[];
   /** The body so far, comments included. */
   text(): string;
@@ -106,8 +119,11 @@ export function follow(server: Pick<RunningServer, 'url'>, headers: Record<strin
   });
   let resolveStatus: (status: number) => void;
   const status = new Promise<number>((resolve) => (resolveStatus = resolve));
+  let resolveHeaders: (headers: IncomingHttpHeaders) => void;
+  const headersOf = new Promise<IncomingHttpHeaders>((resolve) => (resolveHeaders = resolve));
   const req = httpRequest({ host: url.hostname, port: url.port, path, headers: { host: url.host, ...headers }, setHost: false }, (res) => {
     resolveStatus(res.statusCode!);
+    resolveHeaders(res.headers);
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
       body += chunk;
@@ -143,6 +159,7 @@ export function follow(server: Pick<RunningServer, 'url'>, headers: Record<strin
     });
   return {
     status,
+    headers: headersOf,
     events,
     text: () => body,
     waitFor: (what, match, timeoutMs = 30_000) => until(what, () => events.find(match), timeoutMs),

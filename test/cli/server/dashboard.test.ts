@@ -6,13 +6,14 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { cleanup, git, initProject, sandbox } from '../../helpers/fixtures.js';
 import { request, startServer, stopServers, type RunningServer } from '../../helpers/server.js';
-import { follow, fromPage, newCode, pageFixture, raw, signIn, type RawResponse } from './dashboard-helpers.js';
+import { follow, fromPage, newCode, pageFixture, raw, signedFrom, signIn, type RawResponse } from './dashboard-helpers.js';
 
 afterEach(async () => {
   await stopServers();
   cleanup();
 });
 
+const API_ANSWER = { 'x-content-type-options': 'nosniff', 'cross-origin-resource-policy': 'same-origin', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'", 'cache-control': 'no-store' };
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /** The status a WebSocket upgrade gets with `headers` (101 when it opens). */
@@ -31,7 +32,7 @@ function upgrade(server: RunningServer, path: string, headers: Record<string, st
 }
 
 describe('signing in to the dashboard', () => {
-  it('trades a code, once, for an HttpOnly SameSite=Strict session cookie; the token never reaches the page', async () => {
+  it('trades a code, once, for an HttpOnly SameSite=Strict session cookie and a key for the page; the token never reaches the page', async () => {
     const box = sandbox();
     await initProject(box);
     const server = await startServer(box, { PIKO_UI_DIR: pageFixture() });
@@ -42,7 +43,8 @@ describe('signing in to the dashboard', () => {
 
     const first = await raw(server, `/ui/login?code=${code}`);
     expect(first.status).toBe(303);
-    expect(first.headers.location).toBe('/');
+    // The key in the fragment: the browser hands it to the page, and sends it to no server.
+    expect(first.headers.location).toMatch(/^\/#key=[0-9a-f]{64}$/);
     const [cookie] = first.headers['set-cookie']!;
     expect(cookie).toMatch(/^piko_ui=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/$/);
     expect(cookie).not.toMatch(/max-age|expires/i);
@@ -56,16 +58,19 @@ describe('signing in to the dashboard', () => {
     for (const bad of ['', '?code=', '?code=nothex', `?code=${'0'.repeat(32)}`]) expect((await raw(server, `/ui/login${bad}`)).status).toBe(403);
 
     // Everything a signed-in page may ask, and every answer it gets, holds no token.
-    const session = cookie!.split(';')[0]!;
+    const session = signedFrom(first);
     const answers: RawResponse[] = [first, again];
     for (const path of ['/', '/ui/app.js', '/api/overview', '/api/health', '/api/projects', '/api/environments', '/api/operations?project=app&environment=x', '/api/projects/app/branches']) {
-      const answer = await raw(server, path, { headers: { cookie: session, 'sec-fetch-site': 'same-origin' } });
+      const answer = await raw(server, path, { headers: { ...session, 'sec-fetch-site': 'same-origin' } });
       expect({ path, status: answer.status }).toEqual({ path, status: 200 });
+      // Nothing of the API is for another origin to embed, nor to be taken for another type.
+      if (path.startsWith('/api/')) expect(answer.headers).toMatchObject(API_ANSWER);
       answers.push(answer);
     }
     answers.push(await raw(server, '/api/ui/codes', { method: 'POST', headers: fromPage(server, session) }));
-    const feed = follow(server, { cookie: session });
+    const feed = follow(server, { ...session });
     await feed.waitFor('a snapshot', (e) => e.event === 'snapshot');
+    expect(await feed.headers).toMatchObject({ ...API_ANSWER, 'content-type': 'text/event-stream; charset=utf-8' });
     feed.close();
     for (const answer of answers) expect(JSON.stringify(answer.headers) + answer.body).not.toContain(server.token);
     expect(feed.text()).not.toContain(server.token);
@@ -101,15 +106,16 @@ describe('signing in to the dashboard', () => {
     const server = await startServer(box);
     expect((await raw(server, '/api/ui/codes', { method: 'POST' })).status).toBe(401);
     expect((await raw(server, '/api/ui/codes', { method: 'POST', headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    const cookie = await signIn(server);
-    const minted = await raw(server, '/api/ui/codes', { method: 'POST', headers: fromPage(server, cookie) });
+    const signed = await signIn(server);
+    const minted = await raw(server, '/api/ui/codes', { method: 'POST', headers: fromPage(server, signed) });
     expect(minted.status).toBe(403);
     expect(JSON.parse(minted.body).error).toMatch(/piko ui/);
 
-    const out = await raw(server, '/api/ui/logout', { method: 'POST', headers: fromPage(server, cookie) });
+    const out = await raw(server, '/api/ui/logout', { method: 'POST', headers: fromPage(server, signed) });
     expect(out.status).toBe(204);
+    expect(out.headers).toMatchObject(API_ANSWER);
     expect(out.headers['set-cookie']).toEqual(['piko_ui=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0']);
-    const after = await raw(server, '/api/overview', { headers: { cookie } });
+    const after = await raw(server, '/api/overview', { headers: { ...signed } });
     expect(after.status).toBe(401);
     expect(JSON.parse(after.body).error).toMatch(/^sign in: run piko ui/);
   });
@@ -120,7 +126,7 @@ describe('the session cookie', () => {
     const box = sandbox();
     const repo = await initProject(box);
     const server = await startServer(box);
-    const cookie = await signIn(server);
+    const signed = await signIn(server);
     const own = new URL(server.url).origin;
     const port = new URL(server.url).port;
 
@@ -132,39 +138,41 @@ describe('the session cookie', () => {
 
     // GET: no Origin is fine unless the browser says another site asked.
     for (const site of [undefined, 'same-origin', 'none']) {
-      const headers: Record<string, string> = { cookie, ...(site ? { 'sec-fetch-site': site } : {}) };
+      const headers: Record<string, string> = { ...signed, ...(site ? { 'sec-fetch-site': site } : {}) };
       expect({ site, status: (await raw(server, '/api/overview', { headers })).status }).toEqual({ site, status: 200 });
     }
     for (const site of ['cross-site', 'same-site']) {
-      expect({ site, status: (await raw(server, '/api/overview', { headers: { cookie, 'sec-fetch-site': site } })).status }).toEqual({ site, status: 403 });
+      expect({ site, status: (await raw(server, '/api/overview', { headers: { ...signed, 'sec-fetch-site': site } })).status }).toEqual({ site, status: 403 });
     }
     // GET with an Origin: exactly the server's own.
-    expect((await raw(server, '/api/overview', { headers: { cookie, origin: own } })).status).toBe(200);
+    expect((await raw(server, '/api/overview', { headers: { ...signed, origin: own } })).status).toBe(200);
     for (const origin of ['http://evil.example', `http://localhost:${port}`, `http://127.0.0.1:${Number(port) + 1}`, 'null']) {
-      expect({ origin, status: (await raw(server, '/api/overview', { headers: { cookie, origin } })).status }).toEqual({ origin, status: 403 });
+      expect({ origin, status: (await raw(server, '/api/overview', { headers: { ...signed, origin } })).status }).toEqual({ origin, status: 403 });
     }
 
     // POST: the Origin must be there, and be this server's.
     const cancel = (headers: Record<string, string>) => raw(server, '/api/operations/op_000000000000/cancel', { method: 'POST', headers, body: { by: 'the dashboard' } });
-    expect((await cancel({ ...fromPage(server, cookie) })).status).toBe(404);
-    const { origin: _origin, ...noOrigin } = fromPage(server, cookie);
+    expect((await cancel({ ...fromPage(server, signed) })).status).toBe(404);
+    const { origin: _origin, ...noOrigin } = fromPage(server, signed);
     expect((await cancel(noOrigin)).status).toBe(403);
-    expect((await cancel({ ...fromPage(server, cookie), origin: 'http://evil.example' })).status).toBe(403);
-    expect((await cancel({ ...fromPage(server, cookie), origin: `http://localhost:${port}` })).status).toBe(403);
+    expect((await cancel({ ...fromPage(server, signed), origin: 'http://evil.example' })).status).toBe(403);
+    expect((await cancel({ ...fromPage(server, signed), origin: `http://localhost:${port}` })).status).toBe(403);
     // A create from another origin never starts.
     const refused = await raw(server, '/api/environments/create/events', {
       method: 'POST',
-      headers: { ...fromPage(server, cookie), origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' },
+      headers: { ...fromPage(server, signed), origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' },
       body: { action: 'create', project: 'app', environment: 'never' },
     });
     expect(refused.status).toBe(403);
 
-    // WebSocket upgrades: the same as a POST.
+    // WebSocket upgrades: the same as a POST (with the key, which a browser's WebSocket cannot
+    // send: the page uses HTTP and SSE only).
     const path = '/api/environments/create/stream';
-    expect(await upgrade(server, path, { cookie, origin: own })).toBe(101);
-    expect(await upgrade(server, path, { cookie })).toBe(403);
-    expect(await upgrade(server, path, { cookie, origin: 'http://evil.example' })).toBe(403);
-    expect(await upgrade(server, path, { cookie: `piko_ui=${'b'.repeat(64)}`, origin: own })).toBe(401);
+    expect(await upgrade(server, path, { ...signed, origin: own })).toBe(101);
+    expect(await upgrade(server, path, { cookie: signed.cookie, origin: own })).toBe(401);
+    expect(await upgrade(server, path, { ...signed })).toBe(403);
+    expect(await upgrade(server, path, { ...signed, origin: 'http://evil.example' })).toBe(403);
+    expect(await upgrade(server, path, { ...signed, cookie: `piko_ui=${'b'.repeat(64)}`, origin: own })).toBe(401);
 
     // The token goes on as before, for the CLI.
     expect((await raw(server, '/api/overview', { headers: { authorization: `Bearer ${server.token}` } })).status).toBe(200);
@@ -177,10 +185,39 @@ describe('the session cookie', () => {
     const box = sandbox();
     await initProject(box);
     const server = await startServer(box);
-    const cookie = await signIn(server);
+    const signed = await signIn(server);
     // Another page of 127.0.0.1 (any port) may set a piko_ui cookie too: the browser sends both.
-    const both = `piko_ui=${'c'.repeat(64)}; ${cookie}`;
-    expect((await raw(server, '/api/overview', { headers: { cookie: both } })).status).toBe(200);
+    const both = `piko_ui=${'c'.repeat(64)}; ${signed.cookie}`;
+    expect((await raw(server, '/api/overview', { headers: { ...signed, cookie: both } })).status).toBe(200);
+  });
+
+  it('is nothing without its page\'s key: a server on another port of 127.0.0.1, sent the cookie by the browser, cannot use it', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const server = await startServer(box);
+    const signed = await signIn(server);
+    const other = await signIn(server);
+    // What a browser sends to any page of 127.0.0.1 is the cookie: replayed with this server's
+    // Origin forged, as a program (not a browser) can, it is refused without the key.
+    const forged = { cookie: signed.cookie, origin: new URL(server.url).origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' };
+    const overview = await raw(server, '/api/overview', { headers: forged });
+    expect(overview.status).toBe(401);
+    expect(JSON.parse(overview.body).error).toMatch(/^sign in: run piko ui \(.*x-piko-key/);
+    const create = await raw(server, '/api/environments/create/events', { method: 'POST', headers: forged, body: { action: 'create', project: 'app', environment: 'never' } });
+    expect(create.status).toBe(401);
+    // A wrong key, another session's key, or the key without its cookie: refused as well.
+    const refused: Record<string, string>[] = [
+      { ...forged, 'x-piko-key': '0'.repeat(64) },
+      { ...forged, 'x-piko-key': other['x-piko-key'] },
+      { ...forged, 'x-piko-key': 'not a key' },
+      { 'x-piko-key': signed['x-piko-key'] },
+      { cookie: other.cookie, 'x-piko-key': signed['x-piko-key'] },
+    ];
+    for (const headers of refused) {
+      expect((await raw(server, '/api/overview', { headers })).status).toBe(401);
+    }
+    expect((await raw(server, '/api/overview', { headers: { ...forged, ...signed } })).status).toBe(200);
+    expect(git(repo, 'branch', '--list', 'never')).toBe('');
   });
 });
 
@@ -234,9 +271,9 @@ describe("the dashboard's data", () => {
     git(repo, 'branch', 'zeta');
     git(repo, 'branch', 'alpha');
     git(repo, 'checkout', '-q', 'zeta');
-    const cookie = await signIn(server);
+    const signed = await signIn(server);
     const get = async (path: string) => {
-      const answer = await raw(server, path, { headers: { cookie } });
+      const answer = await raw(server, path, { headers: { ...signed } });
       return { status: answer.status, body: JSON.parse(answer.body) as unknown };
     };
     expect(await get('/api/projects/app/branches')).toEqual({ status: 200, body: ['zeta', 'alpha', 'main'] });
@@ -270,8 +307,8 @@ describe("the dashboard's data", () => {
     // Gone: its branch deleted behind piko's back.
     git(join(repo, '.piko', 'worktrees', 'one'), 'checkout', '-q', '--detach');
     git(repo, 'branch', '-D', 'one');
-    const cookie = await signIn(server);
-    const answer = await raw(server, '/api/overview', { headers: { cookie } });
+    const signed = await signIn(server);
+    const answer = await raw(server, '/api/overview', { headers: { ...signed } });
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({
       version: '0.1.0',

@@ -23,8 +23,8 @@ describe('the stream of changes', () => {
     const box = sandbox();
     const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: echo set up\n' });
     const server = await startServer(box);
-    const cookie = await signIn(server);
-    const feed = follow(server, { cookie, 'sec-fetch-site': 'same-origin' });
+    const signed = await signIn(server);
+    const feed = follow(server, { ...signed, 'sec-fetch-site': 'same-origin' });
     expect(await feed.status).toBe(200);
     const snapshot = await feed.waitFor('a snapshot', () => true);
     expect(snapshot).toEqual({ id: expect.stringMatching(/^\d+$/), event: 'snapshot', data: { version: '0.1.0', projects: [{ name: 'app', root: repo, environments: [] }] } });
@@ -32,7 +32,7 @@ describe('the stream of changes', () => {
     // Through this server, as the page starts one.
     const created = await raw(server, '/api/environments/create/events?batch=1', {
       method: 'POST',
-      headers: fromPage(server, cookie),
+      headers: fromPage(server, signed),
       body: { action: 'create', project: 'app', environment: 'here' },
     });
     expect(created.status).toBe(200);

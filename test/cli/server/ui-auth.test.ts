@@ -12,10 +12,11 @@ describe('dashboard sign-in', () => {
     const { auth: a, clock } = auth();
     const { code, expiresAt } = a.newCode();
     expect(expiresAt.getTime()).toBe(clock.now + 60_000);
-    const session = a.redeem(code);
-    expect(session).toMatch(/^[0-9a-f]{64}$/);
+    const signed = a.redeem(code)!;
+    expect(signed).toEqual({ session: expect.stringMatching(/^[0-9a-f]{64}$/), key: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(signed.key).not.toBe(signed.session);
     expect(a.redeem(code)).toBeUndefined();
-    expect(a.valid(session!)).toBe(true);
+    expect(a.valid(signed.session, signed.key)).toBe(true);
 
     const late = a.newCode();
     clock.now += 60_000;
@@ -23,17 +24,27 @@ describe('dashboard sign-in', () => {
     expect(a.redeem('not a code')).toBeUndefined();
   });
 
+  it('takes a session only with its own key', () => {
+    const { auth: a } = auth();
+    const first = a.redeem(a.newCode().code)!;
+    const second = a.redeem(a.newCode().code)!;
+    expect(a.valid(first.session, second.key)).toBe(false);
+    expect(a.valid(first.session, '0'.repeat(64))).toBe(false);
+    expect(a.valid(first.session, '')).toBe(false);
+    expect(a.valid(second.session, second.key)).toBe(true);
+  });
+
   it('ends a session after its lifetime, or when signed out', () => {
     const { auth: a, clock } = auth(60_000, 1000);
     const first = a.redeem(a.newCode().code)!;
     const second = a.redeem(a.newCode().code)!;
-    a.drop(second);
-    expect(a.valid(second)).toBe(false);
+    a.drop(second.session);
+    expect(a.valid(second.session, second.key)).toBe(false);
     clock.now += 999;
-    expect(a.valid(first)).toBe(true);
+    expect(a.valid(first.session, first.key)).toBe(true);
     clock.now += 1;
-    expect(a.valid(first)).toBe(false);
-    expect(a.valid('x')).toBe(false);
+    expect(a.valid(first.session, first.key)).toBe(false);
+    expect(a.valid('x', first.key)).toBe(false);
   });
 
   it('keeps a bounded number of codes', () => {

@@ -1,11 +1,13 @@
 // `piko ui`: a sign-in link from the running server, or from one it starts in the background,
 // opened with the desktop's opener (a stand-in here that records what it was given) or printed.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanup, initProject, isRunning, sandbox, tempDir, waitForFile, waitUntilGone } from '../../helpers/fixtures.js';
 import { startServer, stopServers } from '../../helpers/server.js';
-import { raw } from './dashboard-helpers.js';
+import { raw, signedFrom } from './dashboard-helpers.js';
 
 /** Servers `piko ui` started: not children of the test, so stopped by pid. */
 const started: number[] = [];
@@ -30,13 +32,11 @@ function stubOpener(): { bin: string; opened: string } {
   return { bin, opened };
 }
 
-/** Signs in with `link`: the session cookie it sets, checked against the server. */
+/** Signs in with `link`: the session it gives (cookie and key), checked against the server. */
 async function signsIn(link: string): Promise<void> {
   const url = new URL(link);
-  const answer = await raw({ url: url.origin }, url.pathname + url.search);
-  expect(answer.status).toBe(303);
-  const cookie = answer.headers['set-cookie']![0]!.split(';')[0]!;
-  expect((await raw({ url: url.origin }, '/api/overview', { headers: { cookie } })).status).toBe(200);
+  const signed = signedFrom(await raw({ url: url.origin }, url.pathname + url.search));
+  expect((await raw({ url: url.origin }, '/api/overview', { headers: { ...signed } })).status).toBe(200);
 }
 
 describe('piko ui', () => {
@@ -86,5 +86,32 @@ describe('piko ui', () => {
     expect(result.exitCode).toBe(0);
     await signsIn(result.stdout.trim());
     expect(result.stdout.trim().startsWith(server.url)).toBe(true);
+  });
+
+  it('opens only a link it made itself from the code, whatever address the server names', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const opener = stubOpener();
+    // A server (PIKO_SERVER_URL may name any) that answers with an address of its choosing, and
+    // then with a code that is not one.
+    const answers = [{ code: 'f'.repeat(32), url: 'file:///etc/passwd', expiresAt: new Date(Date.now() + 60_000).toISOString() }, { code: '-a Terminal', url: 'x', expiresAt: 'x' }];
+    const fake = createServer((req, res) => {
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/api/ui/codes' ? answers.shift() : {}));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+      const env = { PATH: `${opener.bin}:${process.env.PATH}`, PIKO_SERVER_URL: url, PIKO_TOKEN: 't' };
+      const first = await box.piko(['ui'], repo, env);
+      expect(first.exitCode).toBe(0);
+      expect(readFileSync(opener.opened, 'utf8').trim()).toBe(`${url}/ui/login?code=${'f'.repeat(32)}`);
+      const second = await box.piko(['ui'], repo, env);
+      expect(second.exitCode).not.toBe(0);
+      expect(second.stderr).toContain(`the piko server at ${url} would not make a sign-in link`);
+      expect(readFileSync(opener.opened, 'utf8').trim()).toBe(`${url}/ui/login?code=${'f'.repeat(32)}`);
+    } finally {
+      await new Promise((resolve) => fake.close(resolve));
+    }
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { sgrSpans, stripSgr } from '../../../../cli/ui/sgr.js';
 import { card, closeBrowsers, cspViolations, describeBrowser, launchBrowser, logLines, openDashboard, screenshot, tid, type PageDocument, type PageWindow } from '../../../helpers/browser.js';
-import { cleanup, DURATION, gates, git, initProject, sandbox, type Sandbox } from '../../../helpers/fixtures.js';
+import { cleanup, dropConnections, DURATION, gates, git, initProject, sandbox, type Sandbox } from '../../../helpers/fixtures.js';
 import { startServer, stopServers } from '../../../helpers/server.js';
 
 declare const document: PageDocument;
@@ -83,6 +83,30 @@ describeBrowser('the dashboard in Chromium: operations', () => {
     expect(navigations).toBe(0);
     expect(await page.getAttribute(tid('connection'), 'data-state')).toBe('live');
     await screenshot(page, 'cli-create-ready');
+  });
+
+  it('catches up after its stream of changes drops: what changed meanwhile shows once it is back, without a reload', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const server = await startServer(box);
+    const { context, page } = await openDashboard(browser, box, repo);
+    let navigations = 0;
+    page.on('framenavigated', () => navigations++);
+    // Cut off: the browser offline (no new connection) and its connections to the server
+    // closed under it (the stream it has open); the page says it is trying again.
+    await context.setOffline(true);
+    await dropConnections(Number(new URL(server.url).port));
+    await page.waitForSelector(`${tid('connection')}[data-state="reconnecting"]`);
+    await screenshot(page, 'feed-reconnecting');
+    const made = await box.piko(['create', 'meanwhile', '--no-attach'], repo);
+    expect(made.exitCode).toBe(0);
+    expect(await page.$(card('app', 'meanwhile'))).toBeNull();
+
+    await context.setOffline(false);
+    await page.waitForSelector(`${tid('connection')}[data-state="live"]`);
+    await page.waitForSelector(card('app', 'meanwhile'));
+    expect(await page.textContent(`${card('app', 'meanwhile')} ${tid('status')}`)).toContain('ready');
+    expect(navigations).toBe(0);
   });
 
   it("streams a create started from the page into the panel: the lines (and colours) the terminal shows for it", async () => {

@@ -43,7 +43,17 @@ describeBrowser('the dashboard in Chromium: signing in', () => {
     const cookies = await context.cookies(server.url);
     expect(cookies).toEqual([expect.objectContaining({ name: 'piko_ui', httpOnly: true, sameSite: 'Strict', path: '/', expires: -1 })]);
     expect(await page.evaluate(() => document.cookie)).toBe('');
+    // The page's half, the key, is the page's: kept in this origin's storage, gone from the address.
+    expect(await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('piko-key'))).toMatch(/^[0-9a-f]{64}$/);
     await screenshot(page, 'sign-in-board');
+
+    // The cookie alone (what every page of 127.0.0.1 is sent) signs nobody in.
+    const cookieOnly = await newContext(browser);
+    await cookieOnly.addCookies(cookies);
+    const replay = await cookieOnly.newPage();
+    await replay.goto(`${server.url}/`);
+    await replay.waitForSelector(tid('signed-out'));
+    await cookieOnly.close();
 
     // The same link again, in a context of its own (no cookie): the code was used.
     const other = await newContext(browser);
