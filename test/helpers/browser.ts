@@ -7,10 +7,11 @@
 // declares for itself (`PageDocument`, `PageWindow` below), never the DOM's.
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, it } from '@jest/globals';
 import { execaSync } from 'execa';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ROOT, type Sandbox } from './fixtures.js';
+import { cleanup, ROOT, type Sandbox } from './fixtures.js';
+import { stopServers } from './server.js';
 
 /**
  * The Chromium the tests drive: PIKO_TEST_CHROMIUM when set (and only it: a path that is not
@@ -33,13 +34,32 @@ export function chromiumPath(): string | undefined {
   return found.exitCode === 0 && found.stdout.trim() ? found.stdout.trim() : undefined;
 }
 
+/** The browser of the file's tests (one for all of them: launching one takes a second). */
+let shared: Browser | undefined;
+
 /**
- * `describe`, where Chromium is installed. Elsewhere the tests are skipped, saying why; under
- * CI=true they fail instead, as the engine and shell tests do.
+ * `describe` for tests in a browser, where Chromium is installed: one browser for the file's
+ * tests (`newContext` and `openDashboard` open theirs in it), closed after them, and their
+ * servers and sandboxes cleaned up after each. Elsewhere the tests are skipped, saying why;
+ * under CI=true they fail instead, as the engine and shell tests do.
  */
 export function describeBrowser(name: string, body: () => void): void {
-  if (chromiumPath()) {
-    describe(name, body);
+  const executablePath = chromiumPath();
+  if (executablePath) {
+    describe(name, () => {
+      beforeAll(async () => {
+        shared = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+      });
+      afterAll(async () => {
+        await shared?.close().catch(() => undefined);
+        shared = undefined;
+      });
+      afterEach(async () => {
+        await stopServers();
+        cleanup();
+      });
+      body();
+    });
     return;
   }
   const why = process.env.PIKO_TEST_CHROMIUM
@@ -64,25 +84,10 @@ export function describeBrowser(name: string, body: () => void): void {
  */
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const browsers = new Set<Browser>();
-
-/** A new headless Chromium (closed by `closeBrowsers`). */
-export async function launchBrowser(): Promise<Browser> {
-  const executablePath = chromiumPath();
-  if (!executablePath) throw new Error('no Chromium to launch');
-  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
-  browsers.add(browser);
-  return browser;
-}
-
-export async function closeBrowsers(): Promise<void> {
-  await Promise.all([...browsers].map((b) => b.close().catch(() => undefined)));
-  browsers.clear();
-}
-
-/** A context of its own (its own cookies): light, 1400×900, as the README's picture is taken. */
-export function newContext(browser: Browser): Promise<BrowserContext> {
-  return browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light', reducedMotion: 'reduce' });
+/** A context of its own (its own cookies) in the file's browser: light, 1400×900, as the README's picture is taken. */
+export function newContext(): Promise<BrowserContext> {
+  if (!shared) throw new Error('newContext: no browser (only tests inside describeBrowser have one)');
+  return shared.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light', reducedMotion: 'reduce' });
 }
 
 /** The sign-in link `piko ui` prints (PIKO_UI_NO_OPEN=1: it only prints it), for the server PIKO_HOME names. */
@@ -107,9 +112,9 @@ export interface Dashboard {
  * A fresh context signed in with `piko ui`'s link: the page loaded, its board drawn and its
  * change stream live.
  */
-export async function openDashboard(browser: Browser, box: Sandbox, cwd: string): Promise<Dashboard> {
+export async function openDashboard(box: Sandbox, cwd: string): Promise<Dashboard> {
   const link = await signInLink(box, cwd);
-  const context = await newContext(browser);
+  const context = await newContext();
   // Before the page's own script: what its CSP blocked (an XSS the CSP stopped is still an XSS).
   await context.addInitScript(() => {
     const blocked: string[] = [];

@@ -7,11 +7,11 @@
 // browser lets the script see nothing of the answers.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
-import { closeBrowsers, describeBrowser, launchBrowser, logLines, openDashboard, screenshot, tid } from '../../../helpers/browser.js';
-import { cleanup, git, initProject, sandbox } from '../../../helpers/fixtures.js';
-import { startServer, stopServers, type RunningServer } from '../../../helpers/server.js';
+import { afterEach, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { describeBrowser, logLines, openDashboard, screenshot, tid } from '../../../helpers/browser.js';
+import { git, initProject, sandbox } from '../../../helpers/fixtures.js';
+import { startServer, type RunningServer } from '../../../helpers/server.js';
 
 /** What a script of the foreign page got from each attempt. */
 interface Attempts {
@@ -116,16 +116,9 @@ const NOTHING: Attempts = {
 };
 
 describeBrowser('the dashboard in Chromium: other origins', () => {
-  let browser: Browser;
   let site: { port: number; close(): Promise<void> } | undefined;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(closeBrowsers);
   afterEach(async () => {
     await site?.close();
-    await stopServers();
-    cleanup();
   });
 
   it('lets a page of another origin in the same browser neither read the API nor act through it, cookie or not', async () => {
@@ -133,7 +126,7 @@ describeBrowser('the dashboard in Chromium: other origins', () => {
     const repo = await initProject(box);
     const server = await startServer(box);
     const dashboardPort = new URL(server.url).port;
-    const { context, page: dashboard } = await openDashboard(browser, box, repo);
+    const { context, page: dashboard } = await openDashboard(box, repo);
     site = await foreignSite();
 
     // 1. Another port of 127.0.0.1: the same site, so the browser sends the dashboard's cookie along.

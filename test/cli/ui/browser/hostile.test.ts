@@ -3,11 +3,10 @@
 // and terminal escape sequences. An environment's name cannot hold such things (names are
 // validated), these can. The page shows every one as text: nothing runs, nothing becomes an
 // element, and what the CSP would have stopped never even reaches it.
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser } from 'playwright-core';
-import { card, closeBrowsers, cspViolations, describeBrowser, launchBrowser, logLines, openDashboard, screenshot, tid, type PageDocument, type PageWindow } from '../../../helpers/browser.js';
-import { cleanup, git, initProject, sandbox } from '../../../helpers/fixtures.js';
-import { startServer, stopServers } from '../../../helpers/server.js';
+import { expect, it } from '@jest/globals';
+import { card, cspViolations, describeBrowser, logLines, openDashboard, screenshot, tid, type PageDocument, type PageWindow } from '../../../helpers/browser.js';
+import { git, initProject, sandbox } from '../../../helpers/fixtures.js';
+import { startServer } from '../../../helpers/server.js';
 
 declare const document: PageDocument;
 declare const window: PageWindow;
@@ -42,15 +41,6 @@ const LITERAL = [
 ];
 
 describeBrowser('the dashboard in Chromium: hostile output', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(closeBrowsers);
-  afterEach(async () => {
-    await stopServers();
-    cleanup();
-  });
 
   it('shows markup, links and escape sequences from a setup, a branch name and a commit as text: nothing runs', async () => {
     const box = sandbox();
@@ -58,7 +48,7 @@ describeBrowser('the dashboard in Chromium: hostile output', () => {
     git(repo, 'commit', '-q', '--allow-empty', '-m', SUBJECT);
     for (const branch of BRANCHES) git(repo, 'branch', branch);
     await startServer(box);
-    const { page, console: said } = await openDashboard(browser, box, repo);
+    const { page, console: said } = await openDashboard(box, repo);
 
     await page.click(`${tid('project', { project: 'app' })} ${tid('create')}`);
     await page.fill(tid('create-name'), 'hostile');

@@ -3,11 +3,11 @@
 // them off. Headless Chromium shows every tab as visible and draws no notification, so the page
 // is told it is hidden (document.hidden and visibilityState, as a tab behind another reads them)
 // and Chromium's own Notification is watched as the page calls it.
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
-import { card, closeBrowsers, describeBrowser, launchBrowser, openDashboard, screenshot, tid, type PageWindow } from '../../../helpers/browser.js';
-import { cleanup, initProject, sandbox } from '../../../helpers/fixtures.js';
-import { startServer, stopServers } from '../../../helpers/server.js';
+import { expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { card, describeBrowser, openDashboard, screenshot, tid, type PageWindow } from '../../../helpers/browser.js';
+import { initProject, sandbox } from '../../../helpers/fixtures.js';
+import { startServer } from '../../../helpers/server.js';
 
 declare const window: PageWindow;
 
@@ -45,21 +45,12 @@ function watchNotifications(): void {
 const shown = (page: Page): Promise<Shown[]> => page.evaluate(() => [...(window.shown as Shown[])]);
 
 describeBrowser('the dashboard in Chromium: notifications', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(closeBrowsers);
-  afterEach(async () => {
-    await stopServers();
-    cleanup();
-  });
 
   it('says when an operation ends while the tab is hidden, once, where notifications are allowed', async () => {
     const box = sandbox();
     const repo = await initProject(box, { '.piko.yml': 'scripts:\n  setup: "echo setting up; exit 3"\n' });
     const server = await startServer(box);
-    const { context, page } = await openDashboard(browser, box, repo);
+    const { context, page } = await openDashboard(box, repo);
     await context.grantPermissions(['notifications'], { origin: server.url });
     await context.addInitScript(watchNotifications);
     await page.reload();

@@ -2,12 +2,12 @@
 // board as it runs; a create started from the page streams into the panel the very lines the
 // terminal shows for it; a running create cancelled from the page ends cancelled, rolled back.
 import { existsSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import { expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { sgrSpans, stripSgr } from '../../../../cli/ui/sgr.js';
-import { card, closeBrowsers, cspViolations, describeBrowser, launchBrowser, logLines, openDashboard, screenshot, tid, type PageDocument, type PageWindow } from '../../../helpers/browser.js';
-import { cleanup, dropConnections, DURATION, gates, git, initProject, sandbox, type Sandbox } from '../../../helpers/fixtures.js';
-import { startServer, stopServers } from '../../../helpers/server.js';
+import { card, cspViolations, describeBrowser, logLines, openDashboard, screenshot, tid, type PageDocument, type PageWindow } from '../../../helpers/browser.js';
+import { dropConnections, DURATION, gates, git, initProject, sandbox, type Sandbox } from '../../../helpers/fixtures.js';
+import { startServer } from '../../../helpers/server.js';
 
 declare const document: PageDocument;
 declare const window: PageWindow;
@@ -36,22 +36,13 @@ async function createFromPage(page: Page, project: string, name: string): Promis
 }
 
 describeBrowser('the dashboard in Chromium: operations', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(closeBrowsers);
-  afterEach(async () => {
-    await stopServers();
-    cleanup();
-  });
 
   it('shows a create started in a terminal (through the same server) as it runs, without a reload, until it is ready', async () => {
     const box = sandbox();
     const gate = gates();
     const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: echo before; ${gate.wait('gate', 60)}; echo after\n` });
     const server = await startServer(box);
-    const { page } = await openDashboard(browser, box, repo);
+    const { page } = await openDashboard(box, repo);
     await page.waitForSelector(`${tid('project', { project: 'app' })} ${tid('no-environments')}`);
     let navigations = 0;
     page.on('framenavigated', () => navigations++);
@@ -89,7 +80,7 @@ describeBrowser('the dashboard in Chromium: operations', () => {
     const box = sandbox();
     const repo = await initProject(box);
     const server = await startServer(box);
-    const { context, page } = await openDashboard(browser, box, repo);
+    const { context, page } = await openDashboard(box, repo);
     let navigations = 0;
     page.on('framenavigated', () => navigations++);
     // Cut off: the browser offline (no new connection) and its connections to the server
@@ -114,7 +105,7 @@ describeBrowser('the dashboard in Chromium: operations', () => {
     const setup = ['echo hello from setup', 'echo a warning >&2', "printf '\\033[31mred\\033[0m and \\033[1mbold\\033[0m\\n'", 'echo done'];
     const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: |\n${setup.map((line) => `    ${line}\n`).join('')}` });
     await startServer(box);
-    const { page, console: said } = await openDashboard(browser, box, repo);
+    const { page, console: said } = await openDashboard(box, repo);
 
     await createFromPage(page, 'app', 'panel');
     await page.waitForSelector(`${tid('session')}[data-phase="succeeded"]`);
@@ -170,7 +161,7 @@ describeBrowser('the dashboard in Chromium: operations', () => {
     const long = 'x'.repeat(200);
     const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: "awk 'BEGIN { for (i = 0; i < 5000; i++) printf \\"%05d ${long}\\\\n\\", i }'"\n` });
     await startServer(box);
-    const { page } = await openDashboard(browser, box, repo);
+    const { page } = await openDashboard(box, repo);
     await createFromPage(page, 'app', 'wrapped');
     await page.waitForSelector(`${tid('session')}[data-phase="succeeded"]`);
     // Followed to the end: the last line shows. Stopped following: the jump button does.
@@ -189,7 +180,7 @@ describeBrowser('the dashboard in Chromium: operations', () => {
     const setup = [print('before', 300), gate.wait('gate', 60), print('after', 500)];
     const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: |\n${setup.map((line) => `    ${line}\n`).join('')}` });
     await startServer(box);
-    const { page } = await openDashboard(browser, box, repo);
+    const { page } = await openDashboard(box, repo);
     await createFromPage(page, 'app', 'reader');
     await page.waitForFunction(() => document.querySelector('[data-testid="log"]')?.lastElementChild?.textContent === '[setup] before 299');
     const log = page.locator(tid('log'));
@@ -227,7 +218,7 @@ describeBrowser('the dashboard in Chromium: operations', () => {
     const gate = gates();
     const repo = await initProject(box, { '.piko.yml': `scripts:\n  setup: echo waiting at the gate; ${gate.wait('gate', 60)}; echo never\n` });
     const server = await startServer(box);
-    const { page } = await openDashboard(browser, box, repo);
+    const { page } = await openDashboard(box, repo);
 
     await createFromPage(page, 'app', 'stuck');
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log"] .ln')].some((line) => line.textContent === '[setup] waiting at the gate'));

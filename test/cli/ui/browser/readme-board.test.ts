@@ -4,11 +4,10 @@
 // PIKO_README_SCREENSHOT=1 it is also written to cli/ui/screenshot.png, the README's picture.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser } from 'playwright-core';
-import { card, closeBrowsers, cspViolations, describeBrowser, launchBrowser, openDashboard, screenshot, tid } from '../../../helpers/browser.js';
-import { cleanup, git, initProject, ROOT, sandbox, writeFiles } from '../../../helpers/fixtures.js';
-import { startServer, stopServers } from '../../../helpers/server.js';
+import { expect, it } from '@jest/globals';
+import { card, cspViolations, describeBrowser, openDashboard, screenshot, tid } from '../../../helpers/browser.js';
+import { git, initProject, ROOT, sandbox, writeFiles } from '../../../helpers/fixtures.js';
+import { startServer } from '../../../helpers/server.js';
 
 const SHOP = {
   'docker-compose.yml': 'services:\n  web:\n    image: nginx\n    ports: ["80"]\n  db:\n    image: postgres\n',
@@ -26,15 +25,6 @@ echo "ready on http://localhost:$PIKO_WEB_PORT"
 const BLOG = { '.piko.yml': 'scripts:\n  setup: echo "building the site"; echo "wrote 48 pages"\n' };
 
 describeBrowser('the dashboard in Chromium: the README picture', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(closeBrowsers);
-  afterEach(async () => {
-    await stopServers();
-    cleanup();
-  });
 
   it('draws two projects, their environments and an open panel', async () => {
     const box = sandbox();
@@ -55,7 +45,7 @@ describeBrowser('the dashboard in Chromium: the README picture', () => {
     git(typo, 'commit', '-qam', 'fix a typo');
     git(blog, 'merge', '-q', '--ff-only', 'typo');
     await startServer(box);
-    const { page } = await openDashboard(browser, box, shop);
+    const { page } = await openDashboard(box, shop);
 
     await page.click(`${tid('project', { project: 'shop' })} ${tid('create')}`);
     await page.fill(tid('create-name'), 'checkout');

@@ -3,11 +3,10 @@
 // a config changed since it was approved shows the difference, and Approve creates it.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser } from 'playwright-core';
-import { card, closeBrowsers, describeBrowser, launchBrowser, logLines, openDashboard, screenshot, tid } from '../../../helpers/browser.js';
-import { cleanup, git, initProject, sandbox, type Sandbox } from '../../../helpers/fixtures.js';
-import { startServer, stopServers } from '../../../helpers/server.js';
+import { expect, it } from '@jest/globals';
+import { card, describeBrowser, logLines, openDashboard, screenshot, tid } from '../../../helpers/browser.js';
+import { git, initProject, sandbox, type Sandbox } from '../../../helpers/fixtures.js';
+import { startServer } from '../../../helpers/server.js';
 
 async function environments(box: Sandbox, repo: string): Promise<{ name: string; status: string; path: string }[]> {
   const list = await box.piko(['list', '--json'], repo);
@@ -16,15 +15,6 @@ async function environments(box: Sandbox, repo: string): Promise<{ name: string;
 }
 
 describeBrowser('the dashboard in Chromium: refusals and choices', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(closeBrowsers);
-  afterEach(async () => {
-    await stopServers();
-    cleanup();
-  });
 
   it('lists the changes a person made when a destroy is refused for them, and destroys once told to discard them', async () => {
     const box = sandbox();
@@ -35,7 +25,7 @@ describeBrowser('the dashboard in Chromium: refusals and choices', () => {
     writeFileSync(join(env!.path, 'notes.txt'), 'my notes\n');
     writeFileSync(join(env!.path, 'README.md'), '# edited\n');
     await startServer(box);
-    const { page } = await openDashboard(browser, box, repo);
+    const { page } = await openDashboard(box, repo);
 
     await page.click(`${card('app', 'wip')} ${tid('destroy')}`);
     await page.waitForSelector(tid('destroy-dialog'));
@@ -67,7 +57,7 @@ describeBrowser('the dashboard in Chromium: refusals and choices', () => {
     // A `git pull` brought a new setup script.
     writeFileSync(join(repo, '.piko.yml'), 'scripts:\n  setup: echo changed since\n');
     await startServer(box);
-    const { page } = await openDashboard(browser, box, repo);
+    const { page } = await openDashboard(box, repo);
 
     await page.click(`${tid('project', { project: 'app' })} ${tid('create')}`);
     await page.fill(tid('create-name'), 'trusted');

@@ -2,24 +2,14 @@
 // one-time link, the browser opens it and lands on the board with a cookie no script can read;
 // the same link in another browser context is refused; a browser that never signed in is told
 // to run `piko ui`.
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser } from 'playwright-core';
-import { card, closeBrowsers, describeBrowser, launchBrowser, newContext, screenshot, signInLink, tid, type PageDocument } from '../../../helpers/browser.js';
-import { cleanup, initProject, sandbox } from '../../../helpers/fixtures.js';
-import { startServer, stopServers } from '../../../helpers/server.js';
+import { expect, it } from '@jest/globals';
+import { card, describeBrowser, newContext, screenshot, signInLink, tid, type PageDocument } from '../../../helpers/browser.js';
+import { initProject, sandbox } from '../../../helpers/fixtures.js';
+import { startServer } from '../../../helpers/server.js';
 
 declare const document: PageDocument;
 
 describeBrowser('the dashboard in Chromium: signing in', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(closeBrowsers);
-  afterEach(async () => {
-    await stopServers();
-    cleanup();
-  });
 
   it("opens piko ui's link on the board, with an HttpOnly cookie; the link works once; a browser without it is told to run piko ui", async () => {
     const box = sandbox();
@@ -30,7 +20,7 @@ describeBrowser('the dashboard in Chromium: signing in', () => {
     const link = await signInLink(box, repo);
     expect(new URL(link).origin).toBe(server.url);
 
-    const context = await newContext(browser);
+    const context = await newContext();
     const page = await context.newPage();
     const answer = await page.goto(link);
     // Redirected to the board, the code gone from the address.
@@ -48,7 +38,7 @@ describeBrowser('the dashboard in Chromium: signing in', () => {
     await screenshot(page, 'sign-in-board');
 
     // The cookie alone (what every page of 127.0.0.1 is sent) signs nobody in.
-    const cookieOnly = await newContext(browser);
+    const cookieOnly = await newContext();
     await cookieOnly.addCookies(cookies);
     const replay = await cookieOnly.newPage();
     await replay.goto(`${server.url}/`);
@@ -56,7 +46,7 @@ describeBrowser('the dashboard in Chromium: signing in', () => {
     await cookieOnly.close();
 
     // The same link again, in a context of its own (no cookie): the code was used.
-    const other = await newContext(browser);
+    const other = await newContext();
     const again = await other.newPage();
     const refused = await again.goto(link);
     expect(refused?.status()).toBe(403);
