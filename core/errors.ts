@@ -2,6 +2,8 @@
 // do about it. The README's "Errors" table is checked against this list by
 // test/core/errors.test.ts, so the two cannot drift apart.
 
+import type { DirtyWorktree } from './protocol/messages.js';
+
 export const ERRORS = {
   PIKO_ERR_NAME_INVALID: 'Use lowercase letters, digits, `-` or `_`, starting with a letter or digit (at most 63).',
   PIKO_ERR_ENV_EXISTS: 'Pick another name, or `piko destroy <name>` first.',
@@ -42,6 +44,8 @@ export interface PikoErrorDetails {
   command?: string;
   /** For PIKO_ERR_UNTRUSTED: the digest of what was shown, which a client may send back to approve exactly that. */
   approval?: string;
+  /** For PIKO_ERR_WORKTREE_DIRTY: what a client may list and offer to throw away. */
+  dirty?: DirtyWorktree;
   /** The hint with the real names in it (`piko destroy feat-1`), when the thrower knows them; else the catalogue's. */
   hint?: string;
   cause?: unknown;
@@ -65,6 +69,7 @@ export class PikoError extends Error {
   readonly exitCode?: number;
   readonly command?: string;
   readonly approval?: string;
+  readonly dirty?: DirtyWorktree;
   private readonly ownHint?: string;
 
   constructor(code: ErrorCode, message: string, details: PikoErrorDetails = {}) {
@@ -75,6 +80,7 @@ export class PikoError extends Error {
     if (details.exitCode !== undefined) this.exitCode = details.exitCode;
     if (details.command !== undefined) this.command = details.command;
     if (details.approval !== undefined) this.approval = details.approval;
+    if (details.dirty !== undefined) this.dirty = details.dirty;
     if (details.hint !== undefined) this.ownHint = details.hint;
   }
 

@@ -43,30 +43,10 @@ export type Refusal =
 
 export type Phase = 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'refused' | 'lost';
 
-/**
- * core/prepare/destroy.ts's refusal, `worktree <path> has uncommitted changes: a, b and 3 more`,
- * as its parts (a file name with `, ` in it is split there: the list is for reading).
- */
-export function parseDirty(error: string): { path: string; changes: string[]; more: number } | undefined {
-  const match = /^worktree (.*) has uncommitted changes: ([\s\S]*)$/.exec(error);
-  if (!match) return undefined;
-  let list = match[2]!;
-  let more = 0;
-  const tail = / and (\d+) more$/.exec(list);
-  if (tail) {
-    more = Number(tail[1]);
-    list = list.slice(0, tail.index);
-  }
-  return { path: match[1]!, changes: list.split(', ').filter((c) => c !== ''), more };
-}
-
 export function refusalOf(message: CompleteMessage): Refusal | undefined {
   if (message.success) return undefined;
   if (message.code === 'PIKO_ERR_UNTRUSTED' && message.approval) return { kind: 'untrusted', difference: message.error, approval: message.approval };
-  if (message.code === 'PIKO_ERR_WORKTREE_DIRTY') {
-    const dirty = parseDirty(message.error);
-    if (dirty) return { kind: 'dirty', ...dirty };
-  }
+  if (message.code === 'PIKO_ERR_WORKTREE_DIRTY' && message.dirty) return { kind: 'dirty', ...message.dirty };
   return undefined;
 }
 

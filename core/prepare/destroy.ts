@@ -18,6 +18,9 @@ export async function uncommittedChanges(path: string): Promise<string[]> {
   return (await changesMade(path)).filter((line) => !line.endsWith(` ${PIKO_COMPOSE_FILE}`));
 }
 
+/** Changes a refused destroy's answer lists at most (a worktree may have thousands). */
+const LISTED_CHANGES = 200;
+
 export async function prepareDestroy(services: Services, request: DestroyRequest): Promise<Prepared> {
   const { state } = services;
   const project = state.requestProject(request.project);
@@ -28,6 +31,7 @@ export async function prepareDestroy(services: Services, request: DestroyRequest
     if (changes.length > 0) {
       const shown = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
       throw new PikoError('PIKO_ERR_WORKTREE_DIRTY', `worktree ${row.path} has uncommitted changes: ${shown}`, {
+        dirty: { path: row.path, changes: changes.slice(0, LISTED_CHANGES), more: Math.max(0, changes.length - LISTED_CHANGES) },
         hint: `Commit or stash them, or \`piko destroy ${project.name}/${row.name} --discard-changes\` throws them away (the branch stays; with --delete-branch it goes too, and --force does both).`,
       });
     }

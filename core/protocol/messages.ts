@@ -137,6 +137,15 @@ export interface CompleteFailureMessage {
   redirect?: string;
   /** PIKO_ERR_UNTRUSTED: the digest of what the config runs now; a request with `approve` set to it approves exactly that. */
   approval?: string;
+  /** PIKO_ERR_WORKTREE_DIRTY: the worktree and the changes someone made in it (a request with `discardChanges` throws them away). */
+  dirty?: DirtyWorktree;
+}
+
+/** A worktree with changes someone made: where, the changes (`git status --porcelain` lines, the first ones), and how many more there are. */
+export interface DirtyWorktree {
+  path: string;
+  changes: string[];
+  more: number;
 }
 
 export type CompleteMessage = CompleteSuccessMessage | CompleteFailureMessage;

@@ -5,5 +5,5 @@ import type { CompleteFailureMessage } from './messages.js';
 /** The `complete` message for a request that was refused before it became an operation. */
 export function rejection(err: unknown): CompleteFailureMessage {
   const error = toPikoError(err);
-  return { type: 'complete', success: false, error: error.message, code: error.code, hint: error.hint, ...(error.approval && { approval: error.approval }), seq: 0 };
+  return { type: 'complete', success: false, error: error.message, code: error.code, hint: error.hint, ...(error.approval && { approval: error.approval }), ...(error.dirty && { dirty: error.dirty }), seq: 0 };
 }

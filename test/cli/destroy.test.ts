@@ -34,6 +34,14 @@ describe('piko destroy', () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain(`worktree ${worktree} has uncommitted changes: ?? work-in-progress.txt`);
     expect(refused.stderr).toContain('--force');
+    // The answer lists them for a client to show (the dashboard's choice), the first 200 of them.
+    writeFileSync(join(worktree, 'notes, draft.md'), '');
+    for (let i = 0; i < 205; i++) writeFileSync(join(worktree, `scratch-${String(i).padStart(3, '0')}.txt`), '');
+    const json = await box.piko(['destroy', 'dirty', '--json'], repo);
+    const complete = JSON.parse(json.stdout.trim().split('\n').at(-1)!);
+    expect(complete).toMatchObject({ type: 'complete', success: false, code: 'PIKO_ERR_WORKTREE_DIRTY', dirty: { path: worktree, more: 7 } });
+    expect(complete.dirty.changes).toHaveLength(200);
+    expect(complete.dirty.changes.slice(0, 2)).toEqual(['?? "notes, draft.md"', '?? scratch-000.txt']);
     expect(existsSync(join(worktree, 'work-in-progress.txt'))).toBe(true);
     expect(JSON.parse((await box.piko(['list', '--json'], repo)).stdout)).toEqual([
       expect.objectContaining({ name: 'dirty', status: 'ready' }),

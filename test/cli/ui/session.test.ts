@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ServerMessage } from '../../../core/protocol/messages.js';
 import { TerminalRenderer } from '../../../cli/terminal/render.js';
-import { OperationSession, parseDirty } from '../../../cli/ui/session.js';
+import { OperationSession } from '../../../cli/ui/session.js';
 import { stripSgr } from '../../../cli/ui/sgr.js';
 
 const run: ServerMessage[] = [
@@ -80,10 +80,12 @@ describe('OperationSession', () => {
       error: 'worktree /src/shop/.piko/worktrees/feat has uncommitted changes:  M src/app.ts, ?? notes.md and 3 more',
       code: 'PIKO_ERR_WORKTREE_DIRTY',
       hint: 'Commit or stash them',
+      dirty: { path: '/src/shop/.piko/worktrees/feat', changes: [' M src/app.ts', '?? notes, draft.md'], more: 3 },
       seq: 0,
     });
     expect(session.phase).toBe('refused');
-    expect(session.refusal).toEqual({ kind: 'dirty', path: '/src/shop/.piko/worktrees/feat', changes: [' M src/app.ts', '?? notes.md'], more: 3 });
+    // From the answer's list, not its message: a file name with `, ` in it stays one.
+    expect(session.refusal).toEqual({ kind: 'dirty', path: '/src/shop/.piko/worktrees/feat', changes: [' M src/app.ts', '?? notes, draft.md'], more: 3 });
     expect(stripSgr(session.final)).toContain('✗ feat: worktree /src/shop/.piko/worktrees/feat has uncommitted changes');
   });
 
@@ -117,12 +119,5 @@ describe('OperationSession', () => {
     session.feed({ type: 'dropped', operation: 'op_1', count: 1234 });
     expect(session.dropped).toBe(1234);
     expect(stripSgr([...session.plainText()].join(''))).toContain('1234 log lines were not shown here');
-  });
-});
-
-describe('parseDirty', () => {
-  it('reads the refusal, with or without more', () => {
-    expect(parseDirty('worktree /a b/c has uncommitted changes: ?? x')).toEqual({ path: '/a b/c', changes: ['?? x'], more: 0 });
-    expect(parseDirty('something else')).toBeUndefined();
   });
 });
