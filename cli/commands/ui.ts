@@ -1,6 +1,7 @@
 // `piko ui`: signs a browser in to the dashboard. It finds the running server (or starts one in
-// the background), asks it for a one-time sign-in link with the token only this user can read,
-// and opens that link: the browser trades it for a session cookie, and never sees the token.
+// the background), asks it for a one-time code with the token only this user can read, and
+// opens the sign-in link it makes of it: the browser trades it for a session (a cookie, and a
+// key for the page), and never sees the token.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ export async function ui(options: { open: boolean; port: string }): Promise<void
   print(`${url}\n`);
 }
 
-/** Asks the server for a sign-in link; what goes wrong says what to do. */
+/** Asks the server for a one-time code and makes the sign-in link of it; what goes wrong says what to do. */
 async function askForCode(server: Found): Promise<{ url: string; expiresAt: string }> {
   let response: Response;
   try {

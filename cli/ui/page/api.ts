@@ -1,10 +1,11 @@
 // The page's requests to the server that served it. Same origin only: the session cookie goes
-// with every request, with the key this page was given at sign-in; the server honours the two
-// together, and only from its own origin.
+// with every request, with the page's key (./key.ts); the server honours the two together, and
+// only from its own origin.
 import type { ServerMessage } from '../../../core/protocol/messages.js';
 import { readOperation } from '../event-stream.js';
 import type { OperationRecord, Overview } from '../model.js';
 import type { OperationRequestBody } from '../session.js';
+import { signedFetch } from './key.js';
 
 /** The server answered 401: the page's session is gone (expired, signed out, a new server). */
 export class SignedOut extends Error {
@@ -27,36 +28,10 @@ async function failure(res: Response): Promise<Error> {
   return new Error(text.trim().slice(0, 300) || `${res.status} ${res.statusText}`);
 }
 
-/** Where the page keeps its key: storage of this origin (scheme, host and port), for its tabs. */
-const KEY_STORE = 'piko-key';
-
-/**
- * The session's key: from the address the sign-in sent the browser to (`/#key=…`, taken out of
- * the address at once), else from an earlier sign-in of this origin.
- */
-function takeKey(): string {
-  const given = /^#key=([0-9a-f]{64})$/.exec(location.hash)?.[1];
-  try {
-    if (given) localStorage.setItem(KEY_STORE, given);
-    return given ?? localStorage.getItem(KEY_STORE) ?? '';
-  } catch {
-    // Storage refused (a private window may): this tab keeps the key while it lives.
-    return given ?? '';
-  } finally {
-    if (given) history.replaceState(null, '', location.pathname + location.search);
-  }
-}
-
-const KEY = takeKey();
-
-/** The headers every request of the page carries. */
-const signed = (headers: Record<string, string>): Record<string, string> => ({ ...headers, 'x-piko-key': KEY });
-
 async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
+  const res = await signedFetch(path, {
     method,
-    credentials: 'same-origin',
-    headers: signed({ accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }),
+    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!res.ok) throw await failure(res);
@@ -93,7 +68,7 @@ export const api = {
   logout: () => request<void>('POST', '/api/ui/logout'),
   /** The stream of changes, from after `lastEventId` when given (what EventSource does, with the key it cannot send). */
   events: (lastEventId: string | undefined, signal: AbortSignal) =>
-    fetch('/api/events', { credentials: 'same-origin', signal, headers: signed({ accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) }) }),
+    signedFetch('/api/events', { signal, headers: { accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) } }),
 };
 
 /** Where a stream of an operation's messages comes from: a request to start one, or one that runs or ran. */
@@ -104,17 +79,17 @@ export type StreamTarget = { start: OperationRequestBody } | { operation: string
  * the end of the stream ('ended': a replay without follow, or a connection lost).
  */
 export async function streamOperation(target: StreamTarget, onMessage: (message: ServerMessage) => void, signal: AbortSignal): Promise<'complete' | 'ended'> {
-  const init: RequestInit = { credentials: 'same-origin', headers: signed({ accept: 'text/event-stream' }), signal };
+  const init: RequestInit = { headers: { accept: 'text/event-stream' }, signal };
   let url: string;
   if ('start' in target) {
     url = `/api/environments/${q(target.start.action)}/events?batch=1`;
     init.method = 'POST';
-    init.headers = signed({ accept: 'text/event-stream', 'content-type': 'application/json' });
+    init.headers = { accept: 'text/event-stream', 'content-type': 'application/json' };
     init.body = JSON.stringify(target.start);
   } else {
     url = `/api/operations/${q(target.operation)}/events?batch=1&since=${target.since}${target.follow ? '' : '&follow=false'}`;
   }
-  const res = await fetch(url, init);
+  const res = await signedFetch(url, init);
   if (!res.ok || !res.body) throw await failure(res);
   return readOperation(res.body.getReader(), onMessage, { pause: nextTask });
 }

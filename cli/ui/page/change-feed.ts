@@ -87,6 +87,12 @@ export class ChangeFeed {
     } catch {
       return;
     }
-    this.hooks.event(kind, data);
+    try {
+      this.hooks.event(kind, data);
+    } catch (err) {
+      // What one event's drawing threw (a notification the browser refused, say) is that event's:
+      // the stream goes on.
+      console.error(`piko: the ${kind} event could not be shown:`, err);
+    }
   }
 }

@@ -62,6 +62,29 @@ describeBrowser('the dashboard in Chromium: signing in', () => {
     expect(await again.$(tid('board'))).toBeNull();
     await screenshot(again, 'sign-in-signed-out');
 
+    // A page that sends the browser to the board with a key of its own making signs nobody out:
+    // the key kept is the one the server took.
+    const key = (p: typeof page): Promise<string | null> => p.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('piko-key'));
+    const signedInKey = await key(page);
+    const planted = await context.newPage();
+    await planted.goto(`${server.url}/#key=${'0'.repeat(64)}`);
+    await planted.waitForSelector(`${tid('connection')}[data-state="live"]`);
+    await planted.waitForSelector(card('app', 'first'));
+    expect(planted.url()).toBe(`${server.url}/`);
+    expect(await key(planted)).toBe(signedInKey);
+    await planted.close();
+
+    // Signed in again from another tab of the same browser (a new cookie and key for all its
+    // tabs): the first tab goes on with them.
+    const second = await context.newPage();
+    await second.goto(await signInLink(box, repo));
+    await second.waitForSelector(`${tid('connection')}[data-state="live"]`);
+    expect(await key(second)).not.toBe(signedInKey);
+    await page.click(`${card('app', 'first')} ${tid('history')}`);
+    await page.waitForSelector(tid('history-item'));
+    await page.click(tid('dialog-cancel'));
+    await second.close();
+
     // The first browser is still signed in; signing out there ends it.
     await page.click(tid('sign-out'));
     await page.waitForSelector(tid('signed-out'));
