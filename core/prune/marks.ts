@@ -1,7 +1,7 @@
 // What `piko list` says of an environment that may be done, cheaply (two git calls a project,
-// whatever the number of environments): its branch gone, merged into the branch it was made from
-// (by a merge or a fast-forward: rebased and squashed ones prune finds, at a price list does not
-// pay), or unused for a while.
+// and one for each environment that looks merged): its branch gone, merged into the branch it
+// was made from (by a merge or a fast-forward: rebased and squashed ones prune finds, at a price
+// list does not pay), or unused for a while.
 import type { Mark } from '../protocol/dashboard.js';
 import type { EnvironmentRow, ProjectRow, State } from '../state/state.js';
 import { git } from '../system/git.js';
@@ -31,17 +31,27 @@ async function projectMarks(state: State, project: ProjectRow, rows: readonly En
     ),
   );
   const marks = new Map<string, Mark[]>();
-  for (const row of rows) {
-    const mine: Mark[] = [];
-    const tip = tips.get(row.branch);
-    if (heads.ok && tip === undefined) mine.push('gone');
-    // Merged with nothing of its own (still at the commit it was made from) is just new.
-    else if (row.base && tip !== row.baseCommit && merged.get(row.base)?.has(row.branch)) mine.push('merged');
-    const used = lastUsed(state, row);
-    if (used !== undefined && now - Date.parse(used) > LIST_IDLE_MS) mine.push('idle');
-    marks.set(row.name, mine);
-  }
+  await Promise.all(
+    rows.map(async (row) => {
+      const mine: Mark[] = [];
+      const tip = tips.get(row.branch);
+      if (heads.ok && tip === undefined) mine.push('gone');
+      else if (row.base && tip !== row.baseCommit && merged.get(row.base)?.has(row.branch) && (await ownWork(project.root, tip!, row.baseCommit))) mine.push('merged');
+      const used = lastUsed(state, row);
+      if (used !== undefined && now - Date.parse(used) > LIST_IDLE_MS) mine.push('idle');
+      marks.set(row.name, mine);
+    }),
+  );
   return marks;
+}
+
+/**
+ * Whether `tip` has commits of its own past `made` (the commit the environment was made from):
+ * one still there, or moved back behind it, merged nothing; it is just new.
+ */
+async function ownWork(root: string, tip: string, made: string | null | undefined): Promise<boolean> {
+  if (!made) return true;
+  return (await git(root, ['merge-base', '--is-ancestor', tip, made])).code === 1;
 }
 
 /** The marks of every environment in `rows`, by `project/env`. */

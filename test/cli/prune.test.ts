@@ -499,3 +499,19 @@ describe('piko prune', () => {
     expect(execaSync('git', ['-C', repo, 'worktree', 'list', '--porcelain']).stdout).not.toContain('orphan');
   }, 120_000);
 });
+
+describe("piko list's merged mark", () => {
+  it('is not given to a branch moved back behind the commit it was made from (nothing of its own reached the base)', async () => {
+    const box = sandbox();
+    const repo = await initProject(box);
+    const older = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'commit', '-q', '--allow-empty', '-m', 'main moves on');
+    await create(box, repo, 'behind');
+    await create(box, repo, 'ahead');
+    // behind: reset to a commit before the one it was made from; ahead: work of its own, merged.
+    git(worktreeOf(repo, 'behind'), 'reset', '-q', '--hard', older);
+    commitIn(repo, 'ahead', { 'ahead.txt': 'ahead\n' });
+    git(repo, 'merge', '-q', '--no-ff', '-m', 'merge ahead', 'ahead');
+    expect(Object.fromEntries((await listed(box, repo)).map((e) => [e.name, e.marks]))).toEqual({ ahead: ['merged'], behind: [] });
+  });
+});
