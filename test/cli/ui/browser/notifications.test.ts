@@ -61,7 +61,8 @@ describeBrowser('the dashboard in Chromium: notifications', () => {
     // In sight: the board shows it, no notification.
     const plain = await initProject(box, {}, 'plain');
     expect((await box.piko(['create', 'here', '--no-attach'], plain)).exitCode).toBe(0);
-    await page.waitForSelector(`${card('plain', 'here')} ${tid('last-operation')}`);
+    // Its end, not only its start: the last operation drawn done (✓ or ✗), the card no longer busy.
+    await page.waitForSelector(`${card('plain', 'here')}:not([aria-busy]) ${tid('last-operation')}.ok`);
     expect(await shown(page)).toEqual([]);
 
     // Hidden: one for a create that is ready, one for a create that failed, with where and why.
