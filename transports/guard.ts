@@ -11,8 +11,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
 
-/** The dashboard's session cookie (see cli/server/ui-auth.ts). */
-export const SESSION_COOKIE = 'piko_ui';
+/**
+ * The dashboard's session cookie of the server on `port` (see cli/server/ui-auth.ts). A browser
+ * keeps a host's cookies whatever their port: two servers' cookies of one name would replace
+ * each other, and sign each other's dashboards out.
+ */
+export const sessionCookieName = (port: number): string => `piko_ui_${port}`;
 /** The header the dashboard's page sends its key in, with the cookie. */
 export const KEY_HEADER = 'x-piko-key';
 
@@ -106,7 +110,7 @@ export function checkRequest(headers: IncomingHttpHeaders, options: GuardOptions
     }
     return { ok: true, by: 'token' };
   }
-  const cookies = options.session ? cookieValues(headers.cookie, SESSION_COOKIE) : [];
+  const cookies = options.session ? cookieValues(headers.cookie, sessionCookieName(options.port)) : [];
   if (cookies.length === 0) return { ok: false, status: 401, reason: SIGN_IN };
   const refused = crossSite(headers, request);
   if (refused) return { ok: false, status: 403, reason: refused };

@@ -68,7 +68,7 @@ export function answerApi(target: Route, url: URL, req: IncomingMessage, res: Se
     }
     case 'logout':
       if (verdict.by === 'session') context.auth.drop(verdict.session);
-      res.writeHead(204, { ...API_HEADERS, 'set-cookie': clearedCookie });
+      res.writeHead(204, { ...API_HEADERS, 'set-cookie': clearedCookie(Number(new URL(context.url()).port)) });
       res.end();
       return;
     case 'health':

@@ -28,7 +28,7 @@ export function answerPage(url: URL, req: IncomingMessage, res: ServerResponse, 
 }
 
 /** `/ui/login?code=…`: a live code becomes a session (a cookie, and a key for the page), once. */
-function signIn(url: URL, req: IncomingMessage, res: ServerResponse, { auth, log }: PageContext): void {
+function signIn(url: URL, req: IncomingMessage, res: ServerResponse, { auth, log, guard }: PageContext): void {
   const purpose = String(req.headers['sec-purpose'] ?? req.headers.purpose ?? '');
   // A browser fetching the link ahead of the person (a prefetch, a link preview) must not use it up.
   if (req.method !== 'GET' || /prefetch|prerender/i.test(purpose)) {
@@ -44,7 +44,7 @@ function signIn(url: URL, req: IncomingMessage, res: ServerResponse, { auth, log
     return;
   }
   // The key in the fragment: the browser keeps it for the page, and sends it to no server.
-  res.writeHead(303, { ...PAGE_HEADERS, location: `/#key=${signedIn.key}`, 'set-cookie': sessionCookie(signedIn.session), 'cache-control': 'no-store' });
+  res.writeHead(303, { ...PAGE_HEADERS, location: `/#key=${signedIn.key}`, 'set-cookie': sessionCookie(guard().port, signedIn.session), 'cache-control': 'no-store' });
   res.end();
   log('a browser signed in to the dashboard');
 }

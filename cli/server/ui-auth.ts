@@ -7,7 +7,7 @@
 // it never sees. Codes and sessions live in this process only, so stopping the server signs
 // every browser out.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SESSION_COOKIE } from '../../transports/guard.js';
+import { sessionCookieName } from '../../transports/guard.js';
 
 export interface AuthOptions {
   /** How long a code may wait to be used. */
@@ -111,10 +111,10 @@ function keep<T extends number | { expires: number }>(map: Map<string, T>, key: 
  * cannot make the browser send it), no Max-Age (gone when the browser closes; the server
  * forgets it after 12 hours or when it stops).
  */
-export const sessionCookie = (session: string): string => `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`;
+export const sessionCookie = (port: number, session: string): string => `${sessionCookieName(port)}=${session}; HttpOnly; SameSite=Strict; Path=/`;
 
 /** What signs a browser out: the same cookie, empty and expired. */
-export const clearedCookie = `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
+export const clearedCookie = (port: number): string => `${sessionCookieName(port)}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
 
 /** The page a used, unknown or expired sign-in link shows: plain HTML, nothing inline (the CSP allows none). */
 export const LOGIN_REFUSED_PAGE = `<!doctype html>

@@ -35,7 +35,7 @@ describe('the request guard', () => {
   it('answers no credentials at all with the sign-in message', () => {
     expect(checkRequest({ host: ok.host }, options)).toEqual({ ok: false, status: 401, reason: 'sign in: run piko ui' });
     // Without sessions (the CLI's guard before any sign-in), a cookie is no credential.
-    expect(checkRequest({ host: ok.host, cookie: `piko_ui=${live}` }, options)).toMatchObject({ ok: false, status: 401 });
+    expect(checkRequest({ host: ok.host, cookie: `piko_ui_19876=${live}` }, options)).toMatchObject({ ok: false, status: 401 });
   });
 });
 
@@ -43,7 +43,7 @@ const live = 'a'.repeat(64);
 const liveKey = 'd'.repeat(64);
 const sessions = { ...options, session: (id: string, key: string) => id === live && key === liveKey };
 const own = 'http://127.0.0.1:19876';
-const browser = { host: '127.0.0.1:19876', cookie: `piko_ui=${live}`, 'x-piko-key': liveKey };
+const browser = { host: '127.0.0.1:19876', cookie: `piko_ui_19876=${live}`, 'x-piko-key': liveKey };
 
 describe('the request guard, for the dashboard session cookie', () => {
   it('takes a GET without an Origin unless the browser says another site sent it', () => {
@@ -76,7 +76,7 @@ describe('the request guard, for the dashboard session cookie', () => {
   });
 
   it('refuses a session it does not know, and a foreign Host whatever the cookie', () => {
-    expect(checkRequest({ ...browser, cookie: `piko_ui=${'b'.repeat(64)}` }, sessions)).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/^sign in: run piko ui/) });
+    expect(checkRequest({ ...browser, cookie: `piko_ui_19876=${'b'.repeat(64)}` }, sessions)).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/^sign in: run piko ui/) });
     expect(checkRequest({ ...browser, host: 'evil.example:19876' }, sessions)).toMatchObject({ ok: false, status: 403 });
     expect(checkHost({ host: 'evil.example' }, options)).toMatchObject({ ok: false, status: 403 });
     expect(checkHost({ host: 'localhost:1' }, options)).toBeUndefined();
@@ -91,6 +91,8 @@ describe('the request guard, for the dashboard session cookie', () => {
     expect(cookieValues('a=1; piko_ui=x; b=2;piko_ui=y', 'piko_ui')).toEqual(['x', 'y']);
     expect(cookieValues(undefined, 'piko_ui')).toEqual([]);
     expect(cookieValues('piko_uix=1', 'piko_ui')).toEqual([]);
-    expect(checkRequest({ ...browser, cookie: `piko_ui=${'c'.repeat(64)}; piko_ui=${live}` }, sessions)).toMatchObject({ ok: true });
+    expect(checkRequest({ ...browser, cookie: `piko_ui_19876=${'c'.repeat(64)}; piko_ui_19876=${live}` }, sessions)).toMatchObject({ ok: true });
+    // Another port's server's cookie is its own: this server does not read it.
+    expect(checkRequest({ ...browser, cookie: `piko_ui_3000=${live}` }, sessions)).toMatchObject({ ok: false, status: 401 });
   });
 });

@@ -47,6 +47,9 @@ export function pageFixture(): string {
   return dir;
 }
 
+/** The name of `server`'s session cookie (its port in it). */
+export const cookieName = (server: Pick<RunningServer, 'url'>): string => `piko_ui_${new URL(server.url).port}`;
+
 /** Asks for a code with the token, as `piko ui` does. */
 export async function newCode(server: Pick<RunningServer, 'url' | 'token'>): Promise<{ code: string; url: string; expiresAt: string }> {
   const answer = await raw(server, '/api/ui/codes', { method: 'POST', headers: { authorization: `Bearer ${server.token}` } });

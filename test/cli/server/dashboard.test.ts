@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { cleanup, git, initProject, sandbox } from '../../helpers/fixtures.js';
 import { request, startServer, stopServers, type RunningServer } from '../../helpers/server.js';
-import { follow, fromPage, newCode, pageFixture, raw, signedFrom, signIn, type RawResponse } from './dashboard-helpers.js';
+import { cookieName, follow, fromPage, newCode, pageFixture, raw, signedFrom, signIn, type RawResponse } from './dashboard-helpers.js';
 
 afterEach(async () => {
   await stopServers();
@@ -46,7 +46,7 @@ describe('signing in to the dashboard', () => {
     // The key in the fragment: the browser hands it to the page, and sends it to no server.
     expect(first.headers.location).toMatch(/^\/#key=[0-9a-f]{64}$/);
     const [cookie] = first.headers['set-cookie']!;
-    expect(cookie).toMatch(/^piko_ui=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/$/);
+    expect(cookie).toMatch(new RegExp(`^${cookieName(server)}=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=/$`));
     expect(cookie).not.toMatch(/max-age|expires/i);
 
     const again = await raw(server, `/ui/login?code=${code}`);
@@ -114,7 +114,7 @@ describe('signing in to the dashboard', () => {
     const out = await raw(server, '/api/ui/logout', { method: 'POST', headers: fromPage(server, signed) });
     expect(out.status).toBe(204);
     expect(out.headers).toMatchObject(API_ANSWER);
-    expect(out.headers['set-cookie']).toEqual(['piko_ui=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0']);
+    expect(out.headers['set-cookie']).toEqual([`${cookieName(server)}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`]);
     const after = await raw(server, '/api/overview', { headers: { ...signed } });
     expect(after.status).toBe(401);
     expect(JSON.parse(after.body).error).toMatch(/^sign in: run piko ui/);
@@ -134,7 +134,7 @@ describe('the session cookie', () => {
     const none = await raw(server, '/api/overview');
     expect(none.status).toBe(401);
     expect(JSON.parse(none.body)).toEqual({ error: 'sign in: run piko ui' });
-    expect((await raw(server, '/api/overview', { headers: { cookie: `piko_ui=${'a'.repeat(64)}` } })).status).toBe(401);
+    expect((await raw(server, '/api/overview', { headers: { cookie: `${cookieName(server)}=${'a'.repeat(64)}` } })).status).toBe(401);
 
     // GET: no Origin is fine unless the browser says another site asked.
     for (const site of [undefined, 'same-origin', 'none']) {
@@ -172,7 +172,7 @@ describe('the session cookie', () => {
     expect(await upgrade(server, path, { cookie: signed.cookie, origin: own })).toBe(401);
     expect(await upgrade(server, path, { ...signed })).toBe(403);
     expect(await upgrade(server, path, { ...signed, origin: 'http://evil.example' })).toBe(403);
-    expect(await upgrade(server, path, { ...signed, cookie: `piko_ui=${'b'.repeat(64)}`, origin: own })).toBe(401);
+    expect(await upgrade(server, path, { ...signed, cookie: `${cookieName(server)}=${'b'.repeat(64)}`, origin: own })).toBe(401);
 
     // The token goes on as before, for the CLI.
     expect((await raw(server, '/api/overview', { headers: { authorization: `Bearer ${server.token}` } })).status).toBe(200);
@@ -186,8 +186,8 @@ describe('the session cookie', () => {
     await initProject(box);
     const server = await startServer(box);
     const signed = await signIn(server);
-    // Another page of 127.0.0.1 (any port) may set a piko_ui cookie too: the browser sends both.
-    const both = `piko_ui=${'c'.repeat(64)}; ${signed.cookie}`;
+    // Another page of 127.0.0.1 (any port) may set a cookie of that name too: the browser sends both.
+    const both = `${cookieName(server)}=${'c'.repeat(64)}; ${signed.cookie}`;
     expect((await raw(server, '/api/overview', { headers: { ...signed, cookie: both } })).status).toBe(200);
   });
 

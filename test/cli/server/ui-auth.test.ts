@@ -55,7 +55,8 @@ describe('dashboard sign-in', () => {
   });
 
   it('makes the cookie HttpOnly, SameSite=Strict, for the whole site, for the session only', () => {
-    expect(sessionCookie('abc')).toBe('piko_ui=abc; HttpOnly; SameSite=Strict; Path=/');
-    expect(clearedCookie).toBe('piko_ui=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
+    // Named for the server's port: a browser keeps a host's cookies whatever the port.
+    expect(sessionCookie(19876, 'abc')).toBe('piko_ui_19876=abc; HttpOnly; SameSite=Strict; Path=/');
+    expect(clearedCookie(19876)).toBe('piko_ui_19876=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
   });
 });

@@ -31,7 +31,7 @@ describeBrowser('the dashboard in Chromium: signing in', () => {
     expect(await page.textContent(`${card('app', 'first')} ${tid('status')}`)).toContain('ready');
     // The session cookie is there, for the browser only.
     const cookies = await context.cookies(server.url);
-    expect(cookies).toEqual([expect.objectContaining({ name: 'piko_ui', httpOnly: true, sameSite: 'Strict', path: '/', expires: -1 })]);
+    expect(cookies).toEqual([expect.objectContaining({ name: `piko_ui_${new URL(server.url).port}`, httpOnly: true, sameSite: 'Strict', path: '/', expires: -1 })]);
     expect(await page.evaluate(() => document.cookie)).toBe('');
     // The page's half, the key, is the page's: kept in this origin's storage, gone from the address.
     expect(await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('piko-key'))).toMatch(/^[0-9a-f]{64}$/);
@@ -84,6 +84,19 @@ describeBrowser('the dashboard in Chromium: signing in', () => {
     await page.waitForSelector(tid('history-item'));
     await page.click(tid('dialog-cancel'));
     await second.close();
+
+    // Another piko server on this host (its own PIKO_HOME and port), signed in in the same
+    // browser: each keeps its own session, for a browser keeps a host's cookies whatever the port.
+    const elsewhere = sandbox();
+    const elsewhereRepo = await initProject(elsewhere);
+    await startServer(elsewhere);
+    const third = await context.newPage();
+    await third.goto(await signInLink(elsewhere, elsewhereRepo));
+    await third.waitForSelector(`${tid('connection')}[data-state="live"]`);
+    await page.reload();
+    await page.waitForSelector(`${tid('connection')}[data-state="live"]`);
+    await page.waitForSelector(card('app', 'first'));
+    await third.close();
 
     // The first browser is still signed in; signing out there ends it.
     await page.click(tid('sign-out'));
