@@ -12,7 +12,7 @@ export interface ScrollGeometry {
 }
 
 /** How close to the bottom (px) counts as at the end. */
-export const AT_END_PX = 24;
+const AT_END_PX = 24;
 /** Scroll positions are fractional: a difference below this is rounding, not a move. */
 const MOVED_PX = 1;
 

@@ -43,7 +43,7 @@ export type Refusal =
 
 export type Phase = 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'refused' | 'lost';
 
-export function refusalOf(message: CompleteMessage): Refusal | undefined {
+function refusalOf(message: CompleteMessage): Refusal | undefined {
   if (message.success) return undefined;
   if (message.code === 'PIKO_ERR_UNTRUSTED' && message.approval) return { kind: 'untrusted', difference: message.error, approval: message.approval };
   if (message.code === 'PIKO_ERR_WORKTREE_DIRTY' && message.dirty) return { kind: 'dirty', ...message.dirty };

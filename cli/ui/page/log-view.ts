@@ -13,9 +13,9 @@ import { h, icon, terminalLine } from './dom.js';
  * a create pours out output); 150 take a fraction of a frame, and the rest of the tail is put in
  * above, 150 a frame, once the output slows down.
  */
-export const LIMITS: WindowLimits = { tail: 2000, perFrame: 150 };
+const LIMITS: WindowLimits = { tail: 2000, perFrame: 150 };
 /** Lines "show earlier lines" adds. */
-export const EARLIER_LINES = 2000;
+const EARLIER_LINES = 2000;
 /**
  * KNOB: while lines come faster than a frame builds them, the log is built again at most this
  * often (ms): nobody reads lines that fly by, and each build costs a layout that the stream's
