@@ -7,6 +7,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { docker, removeProjects } from '../helpers/engine-resources.js';
 import { cleanup, initProject, sandbox, type Sandbox } from '../helpers/fixtures.js';
 
 const engine = process.env.PIKO_TEST_DOCKER ?? 'the global setup did not run';
@@ -28,10 +29,6 @@ volumes:
 `,
 };
 
-async function docker(...args: string[]): Promise<string[]> {
-  return (await execa('docker', args)).stdout.split('\n').filter(Boolean);
-}
-
 function loseState(box: Sandbox): void {
   for (const file of readdirSync(box.home)) if (file.startsWith('state.db')) rmSync(join(box.home, file));
 }
@@ -48,13 +45,7 @@ afterEach(cleanup);
 
 afterAll(async () => {
   if (engine !== 'ready') return;
-  const mine = (lines: string[]) => lines.filter((line) => line.split('\t')[0]!.startsWith(`piko-${RUN}`)).map((line) => line.split('\t')[1]!);
-  const containers = mine(await docker('ps', '--all', '--format', '{{.Label "com.docker.compose.project"}}\t{{.ID}}'));
-  if (containers.length > 0) await docker('rm', '--force', ...containers);
-  const networks = mine(await docker('network', 'ls', '--format', '{{.Label "com.docker.compose.project"}}\t{{.ID}}'));
-  if (networks.length > 0) await docker('network', 'rm', ...networks);
-  const volumes = mine(await docker('volume', 'ls', '--format', '{{.Label "com.docker.compose.project"}}\t{{.Name}}'));
-  if (volumes.length > 0) await docker('volume', 'rm', '--force', ...volumes);
+  await removeProjects(RUN);
 });
 
 describeEngine('leftovers on a real engine', () => {

@@ -10,6 +10,7 @@ import type { OperationMessage, ServerMessage } from '../../core/protocol/messag
 import { OperationHub, REPLAY_QUEUE_BYTES, REPLAY_STEP_BYTES } from '../../transports/hub.js';
 import { SseChannel, startEventStream } from '../../transports/sse.js';
 import { cleanup, tempDir } from '../helpers/fixtures.js';
+import { dechunk } from '../helpers/wire.js';
 
 const servers: Server[] = [];
 const connections: Duplex[] = [];
@@ -58,17 +59,7 @@ class Connection extends Duplex {
 
   /** The response as the client reads it: its head, and its body's chunks (chunked encoding undone). */
   response(): { head: string; chunks: string[] } {
-    const bytes = Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c)));
-    const end = bytes.indexOf('\r\n\r\n');
-    const chunks: string[] = [];
-    for (let at = end + 4; at < bytes.length; ) {
-      const line = bytes.indexOf('\r\n', at);
-      const size = parseInt(bytes.toString('latin1', at, line), 16);
-      if (size === 0) break;
-      chunks.push(bytes.toString('utf8', line + 2, line + 2 + size));
-      at = line + 2 + size + 2;
-    }
-    return { head: bytes.toString('latin1', 0, end), chunks };
+    return dechunk(Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c))));
   }
 }
 

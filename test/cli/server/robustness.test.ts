@@ -1,6 +1,6 @@
 // Requests a server must survive, clients that must not run an operation twice, and replays
 // that must not drop what a slow client has not read yet.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { operationLogPath } from '../../../core/paths.js';
 import { readOperationLog } from '../../../core/state/operation-log.js';
 import { cleanup, eventually, initProject, isRunning, sandbox, tempDir, waitForFile } from '../../helpers/fixtures.js';
 import { get, request, startServer, stopServers, type RunningServer } from '../../helpers/server.js';
+import { tcpQueues } from '../../helpers/wire.js';
 
 const listeners: ReturnType<typeof createServer>[] = [];
 
@@ -103,22 +104,6 @@ describe('the server survives', () => {
     await eventually('the setup script to be gone with the server', () => !sameProcess(pid, start) || !isRunning(pid));
   });
 });
-
-/**
- * The send and receive queues (bytes) the kernel holds for the TCP connection from local port
- * `from` to port `to` on 127.0.0.1, from /proc/net/tcp: what one end has written that the other
- * has not read yet.
- */
-function tcpQueues(from: number, to: number): { tx: number; rx: number } | undefined {
-  const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const row = readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .find((cols) => cols[1]?.endsWith(hex(from)) && cols[2]?.endsWith(hex(to)));
-  if (!row) return undefined;
-  const [tx, rx] = row[4]!.split(':').map((n) => parseInt(n, 16));
-  return { tx: tx!, rx: rx! };
-}
 
 describe('replaying to a slow reader', () => {
   it('sends a long log at the reader\'s pace, dropping nothing, while the server keeps answering', async () => {

@@ -1,7 +1,6 @@
 // A client that re-attaches over SSE to a finished operation with a long log and stops reading,
 // against a real server process, over a raw socket: the replay waits for it, what the server
 // sends it goes as byte chunks of many events, and once it reads it gets every event.
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createParser } from 'eventsource-parser';
@@ -10,6 +9,7 @@ import type { OperationMessage, ServerMessage } from '../../../core/protocol/mes
 import { readOperationLog } from '../../../core/state/operation-log.js';
 import { cleanup, eventually, initProject, sandbox } from '../../helpers/fixtures.js';
 import { connect as connectWebSocket, exchange, get, startServer, stopServers } from '../../helpers/server.js';
+import { dechunk, tcpQueues } from '../../helpers/wire.js';
 
 const sockets: Socket[] = [];
 
@@ -18,36 +18,6 @@ afterEach(async () => {
   await stopServers();
   cleanup();
 });
-
-/**
- * The send and receive queues (bytes) the kernel holds for the TCP connection from local port
- * `from` to port `to` on 127.0.0.1, from /proc/net/tcp: what one end has written that the other
- * has not read yet.
- */
-function tcpQueues(from: number, to: number): { tx: number; rx: number } | undefined {
-  const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const row = readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .find((cols) => cols[1]?.endsWith(hex(from)) && cols[2]?.endsWith(hex(to)));
-  if (!row) return undefined;
-  const [tx, rx] = row[4]!.split(':').map((n) => parseInt(n, 16));
-  return { tx: tx!, rx: rx! };
-}
-
-/** A chunked HTTP response's head and its body's chunks, as the server wrote them. */
-function dechunk(bytes: Buffer): { head: string; chunks: string[] } {
-  const end = bytes.indexOf('\r\n\r\n');
-  const chunks: string[] = [];
-  for (let at = end + 4; at < bytes.length; ) {
-    const line = bytes.indexOf('\r\n', at);
-    const size = parseInt(bytes.toString('latin1', at, line), 16);
-    if (size === 0) break;
-    chunks.push(bytes.toString('utf8', line + 2, line + 2 + size));
-    at = line + 2 + size + 2;
-  }
-  return { head: bytes.toString('latin1', 0, end), chunks };
-}
 
 describe('an SSE client that re-attaches to a long log and stops reading', () => {
   it('is sent the replay in byte chunks of many events, at its pace, and gets every event once it reads', async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { cleanup, initProject, PIKO_BIN, sandbox, type Sandbox } from '../../helpers/fixtures.js';
+import { docker, NOTHING, projectResources, removeProjects } from '../../helpers/engine-resources.js';
 import { startServer, stopServers } from '../../helpers/server.js';
 
 const engine = process.env.PIKO_TEST_DOCKER ?? 'the global setup did not run';
@@ -40,23 +41,6 @@ const FILES = {
   '.piko.yml': 'scripts:\n  setup: mkdir -p site && echo "this is $PIKO_ENV_NAME" > site/index.html\n',
 };
 
-async function docker(...args: string[]): Promise<string[]> {
-  const result = await execa('docker', args);
-  return result.stdout.split('\n').filter(Boolean);
-}
-
-/** What the engine has of a compose project, found by the label compose puts on everything it makes. */
-async function projectResources(project: string, running = false) {
-  const label = ['--filter', `label=com.docker.compose.project=${project}`];
-  return {
-    containers: await docker('ps', ...(running ? [] : ['--all']), ...label, '--format', '{{.Names}}'),
-    networks: await docker('network', 'ls', ...label, '--format', '{{.Name}}'),
-    volumes: await docker('volume', 'ls', ...label, '--format', '{{.Name}}'),
-  };
-}
-
-const NOTHING = { containers: [], networks: [], volumes: [] };
-
 /** The body of http://localhost:<port>/, retrying while the container's server starts. */
 async function curl(port: string): Promise<string> {
   const result = await execa('curl', ['-sS', '--retry', '30', '--retry-all-errors', '--retry-delay', '1', '--max-time', '60', `http://127.0.0.1:${port}/`]);
@@ -75,13 +59,7 @@ afterEach(async () => {
 afterAll(async () => {
   if (engine !== 'ready') return;
   // Whatever a failed test left of this run's projects.
-  const mine = (lines: string[]) => lines.filter((line) => line.split('\t')[0]!.startsWith(`piko-${RUN}`)).map((line) => line.split('\t')[1]!);
-  const containers = mine(await docker('ps', '--all', '--format', '{{.Label "com.docker.compose.project"}}\t{{.ID}}'));
-  if (containers.length > 0) await docker('rm', '--force', ...containers);
-  const networks = mine(await docker('network', 'ls', '--format', '{{.Label "com.docker.compose.project"}}\t{{.ID}}'));
-  if (networks.length > 0) await docker('network', 'rm', ...networks);
-  const volumes = mine(await docker('volume', 'ls', '--format', '{{.Label "com.docker.compose.project"}}\t{{.Name}}'));
-  if (volumes.length > 0) await docker('volume', 'rm', '--force', ...volumes);
+  await removeProjects(RUN);
 });
 
 describeEngine('docker on a real engine', () => {

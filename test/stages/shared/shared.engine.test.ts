@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { cleanup, eventually, git, initProject, sandbox, tempDir, type PikoRun, type Sandbox } from '../../helpers/fixtures.js';
+import { docker, NOTHING, projectResources, removeProjects } from '../../helpers/engine-resources.js';
 import { startServer, stopServers } from '../../helpers/server.js';
 
 const engine = process.env.PIKO_TEST_DOCKER ?? 'the global setup did not run';
@@ -79,23 +80,6 @@ function postgresFiles(project: string, log: string, setup?: string): Record<str
     }),
   };
 }
-
-async function docker(...args: string[]): Promise<string[]> {
-  const result = await execa('docker', args);
-  return result.stdout.split('\n').filter(Boolean);
-}
-
-/** What the engine has of a compose project, found by the label compose puts on everything it makes. */
-async function projectResources(project: string, running = false) {
-  const label = ['--filter', `label=com.docker.compose.project=${project}`];
-  return {
-    containers: await docker('ps', ...(running ? [] : ['--all']), ...label, '--format', '{{.Names}}'),
-    networks: await docker('network', 'ls', ...label, '--format', '{{.Name}}'),
-    volumes: await docker('volume', 'ls', ...label, '--format', '{{.Name}}'),
-  };
-}
-
-const NOTHING = { containers: [], networks: [], volumes: [] };
 
 /** The one running container of `service` in compose project `project` (v1 and v2 name them differently). */
 async function containerOf(project: string, service: string): Promise<string> {
@@ -180,13 +164,7 @@ afterEach(async () => {
 afterAll(async () => {
   if (engine !== 'ready') return;
   // Whatever a failed test left of this run's projects, the shared ones included (piko-<RUN>…-shared).
-  const mine = (lines: string[]) => lines.filter((line) => line.split('\t')[0]!.startsWith(`piko-${RUN}`)).map((line) => line.split('\t')[1]!);
-  const containers = mine(await docker('ps', '--all', '--format', '{{.Label "com.docker.compose.project"}}\t{{.ID}}'));
-  if (containers.length > 0) await docker('rm', '--force', '--volumes', ...containers);
-  const networks = mine(await docker('network', 'ls', '--format', '{{.Label "com.docker.compose.project"}}\t{{.ID}}'));
-  if (networks.length > 0) await docker('network', 'rm', ...networks);
-  const volumes = mine(await docker('volume', 'ls', '--format', '{{.Label "com.docker.compose.project"}}\t{{.Name}}'));
-  if (volumes.length > 0) await docker('volume', 'rm', '--force', ...volumes);
+  await removeProjects(RUN);
 });
 
 describeEngine('shared services on a real engine', () => {
